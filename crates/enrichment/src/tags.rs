@@ -1,0 +1,82 @@
+use std::borrow::Cow;
+
+/// A tag's value with how sure we are and what produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tag<T> {
+    pub value: T,
+    /// In [0, 1].
+    pub confidence: f32,
+    /// Compact, stable rule id(s), e.g. `bio.birth_year` or `hint+whatlang`.
+    pub evidence: Cow<'static, str>,
+}
+
+impl<T> Tag<T> {
+    pub fn new(value: T, confidence: f32, evidence: impl Into<Cow<'static, str>>) -> Self {
+        Self { value, confidence, evidence: evidence.into() }
+    }
+}
+
+/// Generation cohorts by birth year (boundaries in [`earshot_model::CohortBoundaries`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cohort {
+    GenZ,
+    Millennials,
+    GenX,
+    Boomers,
+    Silent,
+    Unknown,
+}
+
+impl Cohort {
+    /// The value stored in ClickHouse and shown in dashboards.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cohort::GenZ => "gen_z",
+            Cohort::Millennials => "millennials",
+            Cohort::GenX => "gen_x",
+            Cohort::Boomers => "boomers",
+            Cohort::Silent => "silent",
+            Cohort::Unknown => "unknown",
+        }
+    }
+}
+
+/// Who is speaking, relative to one brand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceType {
+    Customer,
+    Employee,
+    Press,
+    Unknown,
+}
+
+impl SourceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceType::Customer => "customer",
+            SourceType::Employee => "employee",
+            SourceType::Press => "press",
+            SourceType::Unknown => "unknown",
+        }
+    }
+}
+
+/// One brand a mention matched, and who the author is relative to that brand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrandMatch {
+    /// The brand's configured name.
+    pub brand: String,
+    pub confidence: f32,
+    pub evidence: Cow<'static, str>,
+    pub source_type: Tag<SourceType>,
+}
+
+/// All tags of one mention.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enrichment {
+    /// ISO 639-1 code, or `und` when the text is too short or mixed to tell.
+    pub language: Tag<&'static str>,
+    pub cohort: Tag<Cohort>,
+    /// Empty when no brand matched: such a mention is not stored as a brand mention.
+    pub brands: Vec<BrandMatch>,
+}
