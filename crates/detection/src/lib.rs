@@ -1,1 +1,371 @@
-//! earshot-detection
+//! Streaming shift detection for mention rollups: pure scoring, no I/O.
+//!
+//! A [`Detector`] follows one series (mentions of a brand per hour, or a share such
+//! as brand mentions / all brands' mentions). Points are pushed in time order; each
+//! gets a [`Scored`] with an anomaly score in `[0, 1]` computed from the past only,
+//! and, at most once per event, an alert carrying direction, baseline and observed
+//! value for the analyst.
+//!
+//! How it decides, in short:
+//!
+//! 1. **Stabilise** the point so its sampling noise is known: square root for counts
+//!    (Poisson), arcsine-square-root for shares (binomial). See [`observation`].
+//! 2. **Forecast** it from a robust baseline: damped Holt level and trend plus
+//!    hour-of-day and day-of-week profiles learned online, and a variance made of the
+//!    sampling floor plus learned overdispersion.
+//! 3. **Weigh the evidence**: the point's z-score catches spikes; a two-sided CUSUM of
+//!    z-scores catches level shifts and ramps that are too small to see point by
+//!    point. Evidence backed by fewer than `min_volume` mentions is discounted.
+//! 4. **Alert once per event**: enter above `enter_score`, stay until below
+//!    `exit_score`, then cool down; meanwhile the baseline re-levels quickly so a
+//!    new normal does not keep alerting.
+//!
+//! ```
+//! use earshot_detection::{Detector, DetectorConfig, Direction};
+//!
+//! let cfg = DetectorConfig { step_secs: Some(3600), ..DetectorConfig::default() };
+//! let mut detector = Detector::new(cfg)?;
+//! let mut alerts = Vec::new();
+//! for hour in 0..1000_i64 {
+//!     let mentions = if hour < 600 { 100.0 + (hour % 7) as f64 } else { 160.0 };
+//!     let scored = detector.push_count(hour * 3600, Some(mentions));
+//!     if scored.alert {
+//!         alerts.push((hour, scored.direction));
+//!     }
+//! }
+//! // One alert, pointing up, within a few hours of the change at hour 600.
+//! assert_eq!(alerts.len(), 1);
+//! let (hour, direction) = alerts[0];
+//! assert!((600..606).contains(&hour) && direction == Direction::Up);
+//! # Ok::<(), earshot_detection::ConfigError>(())
+//! ```
+
+mod alerting;
+mod baseline;
+mod config;
+pub mod observation;
+mod seasonal;
+
+use serde::{Deserialize, Serialize};
+
+use crate::alerting::{Cusum, Phase};
+use crate::baseline::{Baseline, Learning};
+use crate::observation::Observation;
+
+pub use crate::alerting::Direction;
+
+/// Change of the stabilised level across an alert beyond which seasons and noise are
+/// relearned (1.5 in the square-root domain is a 2.25x change in counts).
+const REBASE_RATIO: f64 = 1.5;
+pub use crate::config::{ConfigError, DetectorConfig, Seasonality};
+pub use crate::observation::SeriesKind;
+
+/// Why a point was or was not scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Scored against the baseline.
+    Scored,
+    /// Learned from, but the detector is still warming up: score 0, no alert.
+    Warmup,
+    /// No usable value (`None`, NaN, negative, zero denominator...): time advances,
+    /// nothing is learned.
+    Missing,
+    /// Timestamp not after the previous one: ignored entirely.
+    OutOfOrder,
+    /// A share pushed to a count series or the reverse: ignored entirely.
+    WrongKind,
+}
+
+/// The verdict on one point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    /// Anomaly score in `[0, 1]`; 0.5 is the default alert threshold.
+    pub score: f64,
+    /// Signed deviation of this point from the baseline in standard deviations
+    /// (sampling noise plus learned overdispersion); 0 when not scored.
+    pub z: f64,
+    /// True on the point where an alert starts (once per event).
+    pub alert: bool,
+    /// True from the alert's start until its score falls below the exit threshold.
+    pub active: bool,
+    /// Direction of the alert in progress, `None` outside alerts.
+    pub direction: Direction,
+    /// What the baseline expected here (count, or share in `[0, 1]`), once known.
+    pub baseline: Option<f64>,
+    /// The value seen (count, or share in `[0, 1]`), if the point was usable.
+    pub observed: Option<f64>,
+    /// How the point was treated.
+    pub status: Status,
+}
+
+impl Scored {
+    fn unscored(status: Status, observed: Option<f64>) -> Self {
+        Self {
+            score: 0.0,
+            z: 0.0,
+            alert: false,
+            active: false,
+            direction: Direction::None,
+            baseline: None,
+            observed,
+            status,
+        }
+    }
+}
+
+/// Streaming detector for one series; small, `Clone` and serde-serialisable so a
+/// scheduler can persist it between runs and resume exactly where it stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detector {
+    config: DetectorConfig,
+    kind: Option<SeriesKind>,
+    /// Step in seconds; 0 until known when the config leaves it to inference.
+    step_secs: u32,
+    warmup_points: u32,
+    last_t: Option<i64>,
+    last_valid_t: Option<i64>,
+    valid_points: u64,
+    baseline: Baseline,
+    cusum: Cusum,
+    phase: Phase,
+    /// Baseline level when the current or last alert started.
+    level_at_alert: f64,
+}
+
+impl Detector {
+    /// Creates a detector for one series, validating the configuration.
+    pub fn new(config: DetectorConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let step_secs = config.step_secs.unwrap_or(0);
+        let (daily, weekly) = if step_secs > 0 {
+            config.seasonality.resolve(step_secs)
+        } else {
+            (false, false)
+        };
+        Ok(Self {
+            warmup_points: config.warmup_for(step_secs.max(1)),
+            baseline: Baseline::new(daily, weekly, step_secs),
+            config,
+            kind: None,
+            step_secs,
+            last_t: None,
+            last_valid_t: None,
+            valid_points: 0,
+            cusum: Cusum::default(),
+            phase: Phase::Idle,
+            level_at_alert: 0.0,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// The kind of series, fixed by the first usable point.
+    pub fn kind(&self) -> Option<SeriesKind> {
+        self.kind
+    }
+
+    /// Step in seconds, configured or inferred so far (`None` before two points).
+    pub fn step_secs(&self) -> Option<u32> {
+        (self.step_secs > 0).then_some(self.step_secs)
+    }
+
+    /// Whether the warm-up is over and alerts may fire.
+    pub fn is_warm(&self) -> bool {
+        self.valid_points >= u64::from(self.warmup_points)
+    }
+
+    /// Scores a count (mentions in the step ending or starting at `t`, unix seconds).
+    /// `None`, NaN, infinite or negative values count as missing.
+    pub fn push_count(&mut self, t: i64, value: Option<f64>) -> Scored {
+        let obs = value.and_then(observation::count);
+        self.push(t, SeriesKind::Count, obs)
+    }
+
+    /// Scores a share `numerator / denominator` at `t` (unix seconds). A zero
+    /// denominator, or a pair that is not a proportion, counts as missing.
+    pub fn push_share(&mut self, t: i64, numerator: f64, denominator: f64) -> Scored {
+        let obs = observation::share(numerator, denominator);
+        self.push(t, SeriesKind::Share, obs)
+    }
+
+    fn push(&mut self, t: i64, kind: SeriesKind, obs: Option<Observation>) -> Scored {
+        if self.kind.is_some_and(|k| k != kind) {
+            return Scored::unscored(Status::WrongKind, None);
+        }
+        let steps = match self.advance_clock(t) {
+            Some(steps) => steps,
+            None => return Scored::unscored(Status::OutOfOrder, None),
+        };
+        if self.phase.elapse(steps) {
+            self.end_episode();
+        }
+        let Some(obs) = obs else {
+            return Scored::unscored(Status::Missing, None);
+        };
+        self.kind = Some(kind);
+        self.score(t, kind, &obs)
+    }
+
+    /// Records `t` and returns how many steps passed since the previous point,
+    /// or `None` if `t` is not after it. Infers the step during warm-up if needed.
+    #[inline]
+    fn advance_clock(&mut self, t: i64) -> Option<u64> {
+        let Some(last) = self.last_t else {
+            self.last_t = Some(t);
+            return Some(1);
+        };
+        if t <= last {
+            return None;
+        }
+        self.last_t = Some(t);
+        let delta = t.saturating_sub(last);
+        let step = i64::from(self.step_secs);
+        if self.config.step_secs.is_none() && !self.is_warm() && (step == 0 || delta < step) {
+            self.set_step(delta);
+        }
+        Some(steps_between(delta, i64::from(self.step_secs)))
+    }
+
+    /// Called when a cooldown expires: start shift evidence afresh, and if the event
+    /// moved the level a long way, let seasons and noise relearn at the new level.
+    fn end_episode(&mut self) {
+        self.cusum.reset();
+        let (before, after) = (self.level_at_alert, self.baseline.level());
+        if before > 0.0 && after > 0.0 && (after / before).max(before / after) > REBASE_RATIO {
+            self.baseline.restart_learning();
+        }
+    }
+
+    fn set_step(&mut self, delta: i64) {
+        let step = u32::try_from(delta).unwrap_or(u32::MAX);
+        self.step_secs = step;
+        self.warmup_points = self.config.warmup_for(step);
+        let (daily, weekly) = self.config.seasonality.resolve(step);
+        self.baseline.enable_seasons(daily, weekly, step);
+    }
+
+    fn score(&mut self, t: i64, kind: SeriesKind, obs: &Observation) -> Scored {
+        let cfg = &self.config;
+        if let Some(last_valid) = self.last_valid_t {
+            let steps = steps_between(t - last_valid, i64::from(self.step_secs));
+            self.baseline.skip(steps - 1, cfg.trend_damping);
+            if steps > u64::from(cfg.max_gap_points) {
+                self.cusum.reset();
+            }
+        }
+        self.last_valid_t = Some(t);
+
+        let started = self.baseline.is_started();
+        let relative_excess = kind == SeriesKind::Count;
+        let forecast =
+            self.baseline
+                .forecast(t, obs.sampling_var, relative_excess, cfg.trend_damping);
+        let warm = self.valid_points >= u64::from(self.warmup_points);
+        self.valid_points += 1;
+        let baseline_value = observation::back_transform(kind, forecast.mean);
+
+        let mut scored = Scored::unscored(Status::Warmup, Some(obs.observed));
+        if started {
+            scored.baseline = Some(baseline_value);
+        }
+        if warm {
+            let z = (obs.x - forecast.mean) / forecast.sigma;
+            let expected_vol = observation::baseline_volume(kind, baseline_value, obs.volume);
+            let idle = !self.phase.in_episode();
+            if idle {
+                self.cusum
+                    .update(z, cfg.shift_allowance, obs.volume, expected_vol);
+            }
+            let evidence =
+                alerting::evidence(z, obs.volume, expected_vol, idle.then_some(&self.cusum), cfg);
+            let score = alerting::score(evidence.strength);
+            let decision = self.phase.decide(score, evidence.direction, true, cfg);
+            if decision.alert {
+                self.cusum.reset();
+                self.level_at_alert = self.baseline.level();
+            }
+            scored.score = score;
+            scored.z = z;
+            scored.alert = decision.alert;
+            scored.active = decision.active;
+            scored.direction = decision.direction;
+            scored.status = Status::Scored;
+        }
+
+        // The point that raises an alert is learned robustly (it may be a lone
+        // spike); the points after it re-level the baseline.
+        let learning = if self.phase.in_episode() && !scored.alert {
+            Learning::Recovery
+        } else {
+            Learning::Robust
+        };
+        self.baseline
+            .learn(&forecast, obs.x, obs.sampling_var, learning, cfg);
+        scored
+    }
+}
+
+/// Whole steps in `delta` seconds, at least one (points closer than a step are
+/// treated as consecutive; the common case avoids a division).
+#[inline]
+fn steps_between(delta: i64, step: i64) -> u64 {
+    if step <= 0 || delta <= step {
+        return 1;
+    }
+    let steps = (delta + step / 2) / step;
+    u64::try_from(steps.max(1)).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_rounded_and_at_least_one() {
+        assert_eq!(steps_between(3600, 3600), 1);
+        assert_eq!(steps_between(10, 3600), 1);
+        assert_eq!(steps_between(7200, 3600), 2);
+        assert_eq!(steps_between(7300, 3600), 2);
+        assert_eq!(steps_between(5000, 0), 1);
+    }
+
+    #[test]
+    fn infers_the_step_from_the_smallest_gap() {
+        let mut d = Detector::new(DetectorConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        d.push_count(0, Some(1.0));
+        d.push_count(7200, Some(1.0));
+        assert_eq!(d.step_secs(), Some(7200));
+        d.push_count(10_800, Some(1.0));
+        assert_eq!(d.step_secs(), Some(3600));
+    }
+
+    #[test]
+    fn state_round_trips_through_serde_json() {
+        let cfg = DetectorConfig {
+            step_secs: Some(3600),
+            ..DetectorConfig::default()
+        };
+        let mut d = Detector::new(cfg).unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..500 {
+            d.push_count(i * 3600, Some(50.0 + (i % 5) as f64));
+        }
+        let json = serde_json::to_string(&d).unwrap_or_default();
+        let mut resumed: Detector = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+        for i in 500..600 {
+            let a = d.push_count(i * 3600, Some(if i > 550 { 90.0 } else { 52.0 }));
+            let b = resumed.push_count(i * 3600, Some(if i > 550 { 90.0 } else { 52.0 }));
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn mixing_kinds_is_rejected() {
+        let mut d = Detector::new(DetectorConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        d.push_count(0, Some(3.0));
+        assert_eq!(d.push_share(3600, 1.0, 2.0).status, Status::WrongKind);
+    }
+}

@@ -2,21 +2,83 @@
 //! value, a confidence in [0, 1] and the rule that produced it, so an analyst can see
 //! why a mention was called "press" or "Gen Z". No I/O: the processor calls
 //! [`Enricher::enrich`] once per mention.
+//!
+//! Everything expensive happens once, in [`Enricher::new`]: brand queries and the
+//! phrase rules of every language are compiled into Aho-Corasick automata and lookup
+//! tables. Per mention, the text and bio are folded into thread-local buffers and
+//! scanned once each; whatlang runs only when cheaper evidence cannot decide.
 
+mod brand;
+mod cohort;
+mod fold;
+mod hash;
+mod language;
+mod press;
+mod rules;
+mod source;
 mod tags;
 
+pub use language::raw_whatlang;
 pub use tags::{BrandMatch, Cohort, Enrichment, SourceType, Tag};
 
+use std::cell::RefCell;
+
+use chrono::Datelike;
 use earshot_model::{Brand, CohortBoundaries, RawMention};
 use serde::Deserialize;
 
+use brand::{BrandHit, BrandMatcher, TermKind};
+use cohort::{Found, Place, PostDate};
+use language::{LanguageDetector, LanguageScratch, LanguageSettings};
+use press::PressDirectory;
+use rules::{RuleHit, RuleSet};
+
 /// Settings for [`Enricher`]; the `[enrichment]` section of the config file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EnrichmentConfig {
     pub cohorts: CohortBoundaries,
     /// ISO 639-1 codes the language detector may answer; empty means all it knows.
+    /// Fewer candidates make detection faster and stop rare-language false positives.
     pub candidate_languages: Vec<String>,
+    /// Letters of a post the language detector reads; the rest adds time, not accuracy.
+    pub language_max_chars: usize,
+    /// Below this many letters the language is `und` rather than a guess.
+    pub language_min_letters: u32,
+    /// Match inflected brand keywords ("Orlenu", "Orlenem"); see `data/inflection.txt`.
+    pub brand_inflection: bool,
+    pub press: PressConfig,
+}
+
+impl Default for EnrichmentConfig {
+    fn default() -> Self {
+        Self {
+            cohorts: CohortBoundaries::default(),
+            candidate_languages: Vec::new(),
+            language_max_chars: 200,
+            language_min_letters: 10,
+            brand_inflection: true,
+            press: PressConfig::default(),
+        }
+    }
+}
+
+/// Media outlets for the press rule; `[enrichment.press]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PressConfig {
+    /// Extra media domains (`tvn24.pl`): authors with handles on them are press.
+    pub domains: Vec<String>,
+    /// Extra outlet handles (`tvn24`), without instance.
+    pub accounts: Vec<String>,
+    /// Keep the built-in list of major Polish and international outlets.
+    pub builtin_defaults: bool,
+}
+
+impl Default for PressConfig {
+    fn default() -> Self {
+        Self { domains: Vec::new(), accounts: Vec::new(), builtin_defaults: true }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -25,59 +87,191 @@ pub enum ConfigError {
     UnknownLanguage(String),
     #[error("brands[{index}].name is empty: every brand needs a name")]
     UnnamedBrand { index: usize },
+    #[error("brands[{brand}].{field}[{index}] is empty after removing case, accents, `#` and `@`")]
+    EmptyBrandTerm { brand: usize, field: &'static str, index: usize },
+    #[error("brands[{index}]: no keywords, hashtags, handles or domains, so it can never match")]
+    BrandMatchesNothing { index: usize },
+    #[error("brands: cannot compile the brand queries: {0}")]
+    BrandAutomaton(String),
+    #[error(
+        "enrichment.cohorts: boundaries must rise: boomers_from ({boomers_from}) < gen_x_from \
+         ({gen_x_from}) < millennials_from ({millennials_from}) < gen_z_from ({gen_z_from})"
+    )]
+    CohortBoundaries { boomers_from: i32, gen_x_from: i32, millennials_from: i32, gen_z_from: i32 },
+    #[error("enrichment.language_max_chars: {0} is too few to tell a language; use at least 40")]
+    LanguageMaxChars(usize),
+    #[error("enrichment.press.domains[{index}]: `{value}` is not a bare domain; write it like `tvn24.pl`")]
+    PressDomain { index: usize, value: String },
+    #[error("enrichment.press.accounts[{index}]: `{value}` is not a handle; write it like `tvn24`")]
+    PressAccount { index: usize, value: String },
+    /// A bug in a table shipped with this crate, caught by its tests.
+    #[error("built-in table {table}:{line}: {why}")]
+    BuiltinTable { table: &'static str, line: usize, why: String },
 }
 
 /// Tags mentions for a fixed set of brands. Build once, share across threads.
 #[derive(Debug)]
 pub struct Enricher {
-    brands: Vec<(Brand, Vec<String>)>,
+    brands: BrandMatcher,
+    language: LanguageDetector,
+    rules: RuleSet,
+    press: PressDirectory,
+    cohorts: CohortBoundaries,
+}
+
+/// Most hits kept per text: enough for any real post, a cap for adversarial ones.
+const MAX_HITS: usize = 256;
+/// Cohort and source rules read at most this much of a post; brand terms read it all.
+const MAX_RULE_TEXT: usize = 4096;
+const MAX_BIO: usize = 2048;
+
+/// Per-thread buffers, so `enrich` allocates only what it returns.
+#[derive(Default)]
+struct Scratch {
+    post: String,
+    bio: String,
+    post_brands: Vec<BrandHit>,
+    bio_brands: Vec<BrandHit>,
+    post_rules: Vec<RuleHit>,
+    bio_rules: Vec<RuleHit>,
+    language: LanguageScratch,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 impl Enricher {
     pub fn new(brands: &[Brand], config: &EnrichmentConfig) -> Result<Self, ConfigError> {
-        let _ = config;
-        let brands = brands
-            .iter()
-            .enumerate()
-            .map(|(index, b)| {
-                if b.name.trim().is_empty() {
-                    return Err(ConfigError::UnnamedBrand { index });
-                }
-                let terms = b
-                    .keywords
-                    .iter()
-                    .chain(&b.hashtags)
-                    .map(|t| t.to_lowercase())
-                    .collect();
-                Ok((b.clone(), terms))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { brands })
+        let c = config.cohorts;
+        if !(c.boomers_from < c.gen_x_from && c.gen_x_from < c.millennials_from && c.millennials_from < c.gen_z_from) {
+            return Err(ConfigError::CohortBoundaries {
+                boomers_from: c.boomers_from,
+                gen_x_from: c.gen_x_from,
+                millennials_from: c.millennials_from,
+                gen_z_from: c.gen_z_from,
+            });
+        }
+        if config.language_max_chars < 40 {
+            return Err(ConfigError::LanguageMaxChars(config.language_max_chars));
+        }
+        let settings = LanguageSettings {
+            max_chars: config.language_max_chars,
+            min_letters: config.language_min_letters,
+        };
+        Ok(Self {
+            brands: BrandMatcher::new(brands, config.brand_inflection)?,
+            language: LanguageDetector::new(&config.candidate_languages, settings)?,
+            rules: RuleSet::parse(rules::BUILTIN)?,
+            press: PressDirectory::new(&config.press)?,
+            cohorts: config.cohorts,
+        })
     }
 
     pub fn enrich(&self, mention: &RawMention) -> Enrichment {
-        let lower = mention.text.to_lowercase();
-        let brands = self
-            .brands
-            .iter()
-            .filter(|(_, terms)| terms.iter().any(|t| lower.contains(t.as_str())))
-            .map(|(brand, _)| BrandMatch {
-                brand: brand.name.clone(),
-                confidence: 1.0,
-                evidence: "keyword".into(),
-                source_type: Tag::new(SourceType::Unknown, 0.0, ""),
-            })
-            .collect();
-        let language = match whatlang::detect(&mention.text) {
-            Some(info) if info.is_reliable() => {
-                Tag::new(info.lang().code(), info.confidence() as f32, "whatlang")
-            }
-            _ => Tag::new("und", 0.0, "too_short"),
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.enrich_with(mention, &mut scratch),
+            Err(_) => self.enrich_with(mention, &mut Scratch::default()),
+        })
+    }
+
+    fn enrich_with(&self, mention: &RawMention, s: &mut Scratch) -> Enrichment {
+        let date = PostDate { year: mention.created_at.year(), month: mention.created_at.month() };
+        let language = self.language.detect(&mention.text, mention.language_hint.as_deref(), &mut s.language);
+
+        fold::fold_into(&mention.text, &mut s.post);
+        fold::fold_into(prefix(&mention.author.bio, MAX_BIO), &mut s.bio);
+        s.post_rules.clear();
+        s.bio_rules.clear();
+        self.rules.scan(prefix(&s.post, MAX_RULE_TEXT), date.year, &mut s.post_rules);
+        self.rules.scan(&s.bio, date.year, &mut s.bio_rules);
+        s.post_rules.truncate(MAX_HITS);
+        s.bio_rules.truncate(MAX_HITS);
+
+        let found = [
+            Found { place: Place::Bio, text: &s.bio, hits: &s.bio_rules },
+            Found { place: Place::Post, text: &s.post, hits: &s.post_rules },
+        ];
+        let cohort = cohort::infer(&found, date, &self.cohorts);
+
+        s.post_brands.clear();
+        s.bio_brands.clear();
+        self.brands.scan(&s.post, MAX_HITS, &mut s.post_brands);
+        let brands = if s.post_brands.is_empty() {
+            Vec::new()
+        } else {
+            self.brands.scan(&s.bio, MAX_HITS, &mut s.bio_brands);
+            let evidence = source::Evidence {
+                mention,
+                bio: &s.bio,
+                post: &s.post,
+                bio_rules: &s.bio_rules,
+                post_rules: &s.post_rules,
+                bio_brands: &s.bio_brands,
+                post_brands: &s.post_brands,
+                press: &self.press,
+            };
+            self.matches(&evidence)
         };
-        Enrichment {
-            language,
-            cohort: Tag::new(Cohort::Unknown, 0.0, ""),
-            brands,
+        Enrichment { language, cohort, brands }
+    }
+
+    /// Applies each brand's query to the post's hits: any-of terms, required terms,
+    /// exclusions.
+    fn matches(&self, ev: &source::Evidence<'_>) -> Vec<BrandMatch> {
+        let mut out = Vec::new();
+        let mut seen: u64 = 0; // brands already decided, for the common case of < 64
+        for (i, first) in ev.post_brands.iter().enumerate() {
+            let id = first.brand;
+            if id < 64 && seen & (1 << id) != 0
+                || id >= 64 && ev.post_brands[..i].iter().any(|h| h.brand == id)
+            {
+                continue;
+            }
+            if id < 64 {
+                seen |= 1 << id;
+            }
+            let hits = || ev.post_brands.iter().filter(|h| h.brand == id);
+            if hits().any(|h| h.kind == TermKind::Excluded) {
+                continue;
+            }
+            let entry = &self.brands.brands[id as usize];
+            if entry.has_required && !hits().any(|h| h.kind == TermKind::Required) {
+                continue;
+            }
+            let strongest = hits()
+                .filter_map(|h| match_strength(h.kind, h.inflected))
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let Some((confidence, evidence)) = strongest else { continue };
+            let kinds = hits().filter(|h| match_strength(h.kind, false).is_some()).map(|h| h.kind as u8).fold(0u8, |m, k| m | 1 << k);
+            let confidence = if kinds.count_ones() > 1 { (confidence + 0.05).min(0.99) } else { confidence };
+            out.push(BrandMatch {
+                brand: entry.name.clone(),
+                confidence,
+                evidence: evidence.into(),
+                source_type: source::classify(ev, id, entry),
+            });
         }
+        out
     }
 }
+
+/// How sure a hit of this kind makes a match; `None` for terms that cannot match alone.
+fn match_strength(kind: TermKind, inflected: bool) -> Option<(f32, &'static str)> {
+    Some(match kind {
+        TermKind::Handle => (0.95, "handle"),
+        TermKind::Hashtag => (0.95, "hashtag"),
+        TermKind::Domain => (0.9, "domain"),
+        TermKind::Keyword if inflected => (0.75, "keyword.inflected"),
+        TermKind::Keyword => (0.9, "keyword"),
+        TermKind::Required | TermKind::Excluded | TermKind::StaffTag => return None,
+    })
+}
+
+/// At most `max` bytes of `s`, cut on a char boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    &s[..s.floor_char_boundary(max.min(s.len()))]
+}
+
+#[cfg(test)]
+mod tests;

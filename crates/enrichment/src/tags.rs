@@ -28,6 +28,16 @@ pub enum Cohort {
 }
 
 impl Cohort {
+    /// Every cohort, in the order of [`Cohort::as_str`]'s match.
+    pub const ALL: [Cohort; 6] = [
+        Cohort::GenZ,
+        Cohort::Millennials,
+        Cohort::GenX,
+        Cohort::Boomers,
+        Cohort::Silent,
+        Cohort::Unknown,
+    ];
+
     /// The value stored in ClickHouse and shown in dashboards.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,6 +61,9 @@ pub enum SourceType {
 }
 
 impl SourceType {
+    pub const ALL: [SourceType; 4] =
+        [SourceType::Customer, SourceType::Employee, SourceType::Press, SourceType::Unknown];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SourceType::Customer => "customer",

@@ -1,1 +1,214 @@
-//! earshot-kafka
+//! Kafka settings and clients with the options Earshot relies on, in one place:
+//! idempotent producers, consumers that never auto-commit, and topics created
+//! explicitly (Tansu and locked-down clusters do not auto-create them).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use earshot_model::topics;
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::StreamConsumer;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::FutureProducer;
+use serde::Deserialize;
+
+/// The `[kafka]` section of the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// `host:port` list. Use `127.0.0.1`, not `localhost`, for a local Tansu (IPv4 only).
+    pub brokers: String,
+    /// Prepended to every topic name, so several pipelines can share a cluster.
+    pub topic_prefix: String,
+    /// Partitions for topics Earshot creates; the unit of processor parallelism.
+    pub partitions: i32,
+    pub replication_factor: i32,
+    pub session_timeout_ms: u32,
+    /// Extra librdkafka properties (`security.protocol`, `sasl.*`…), applied last.
+    /// Values may hold credentials, so they are never logged.
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".into(),
+            topic_prefix: String::new(),
+            partitions: 4,
+            replication_factor: 1,
+            session_timeout_ms: 6000,
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kafka.{key}: {problem}")]
+    Config { key: &'static str, problem: String },
+    #[error("could not create Kafka client: {0}")]
+    Client(#[source] KafkaError),
+    #[error("could not create topic `{topic}`: {source}")]
+    CreateTopic {
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
+}
+
+/// How a topic is created by [`KafkaConfig::ensure_topics`].
+#[derive(Debug, Clone, Copy)]
+pub struct TopicSpec {
+    pub name: &'static str,
+    /// Keep only the latest record per key (cursors); otherwise delete by age.
+    pub compacted: bool,
+    /// Single-partition topics keep a global order (cursors, jobs are small).
+    pub partitions: Option<i32>,
+}
+
+/// Every topic the pipeline uses.
+pub const PIPELINE_TOPICS: &[TopicSpec] = &[
+    TopicSpec { name: topics::MENTIONS_RAW, compacted: false, partitions: None },
+    TopicSpec { name: topics::MENTIONS_DLQ, compacted: false, partitions: None },
+    TopicSpec { name: topics::COLLECTOR_CURSORS, compacted: true, partitions: Some(1) },
+    TopicSpec { name: topics::COLLECTOR_JOBS, compacted: true, partitions: None },
+    TopicSpec { name: topics::ALERTS, compacted: false, partitions: Some(1) },
+];
+
+impl KafkaConfig {
+    /// Checks values a broker would only reject later with a vaguer message.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.brokers.trim().is_empty() {
+            return Err(Error::Config {
+                key: "brokers",
+                problem: "is empty; set it to host:port, e.g. 127.0.0.1:9092".into(),
+            });
+        }
+        if self.partitions < 1 {
+            return Err(Error::Config {
+                key: "partitions",
+                problem: format!("is {}; it must be at least 1", self.partitions),
+            });
+        }
+        if self.replication_factor < 1 {
+            return Err(Error::Config {
+                key: "replication_factor",
+                problem: format!("is {}; it must be at least 1", self.replication_factor),
+            });
+        }
+        if !(1000..=300_000).contains(&self.session_timeout_ms) {
+            return Err(Error::Config {
+                key: "session_timeout_ms",
+                problem: format!("is {}; use 1000..=300000 (6000 suits Tansu)", self.session_timeout_ms),
+            });
+        }
+        Ok(())
+    }
+
+    /// The full name of one of the [`earshot_model::topics`].
+    pub fn topic(&self, name: &str) -> String {
+        format!("{}{}", self.topic_prefix, name)
+    }
+
+    fn base(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.brokers)
+            .set("broker.address.family", "v4")
+            .set("client.id", "earshot");
+        config
+    }
+
+    fn finish(&self, mut config: ClientConfig) -> ClientConfig {
+        for (key, value) in &self.properties {
+            config.set(key, value);
+        }
+        config
+    }
+
+    /// An idempotent producer: retries after a lost ack do not duplicate records.
+    pub fn producer(&self) -> Result<FutureProducer, Error> {
+        let mut config = self.base();
+        config
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "5")
+            .set("compression.type", "none")
+            .set("message.max.bytes", "8000000");
+        self.finish(config).create().map_err(Error::Client)
+    }
+
+    /// A consumer in `group` that commits only when told to: offsets move after the
+    /// effect of a record is durable, never before.
+    pub fn consumer(&self, group: &str) -> Result<StreamConsumer, Error> {
+        self.consumer_config(group).create().map_err(Error::Client)
+    }
+
+    /// Like [`KafkaConfig::consumer`], with a context that sees rebalances.
+    pub fn consumer_with_context<C: rdkafka::consumer::ConsumerContext + 'static>(
+        &self,
+        group: &str,
+        context: C,
+    ) -> Result<StreamConsumer<C>, Error> {
+        self.consumer_config(group)
+            .create_with_context(context)
+            .map_err(Error::Client)
+    }
+
+    fn consumer_config(&self, group: &str) -> ClientConfig {
+        let mut config = self.base();
+        config
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", self.session_timeout_ms.to_string())
+            .set("heartbeat.interval.ms", (self.session_timeout_ms / 3).to_string())
+            .set("fetch.wait.max.ms", "100")
+            .set("partition.assignment.strategy", "range");
+        self.finish(config)
+    }
+
+    /// Creates the given topics (with the prefix) if they do not exist yet.
+    pub async fn ensure_topics(&self, specs: &[TopicSpec]) -> Result<(), Error> {
+        let admin: AdminClient<DefaultClientContext> =
+            self.finish(self.base()).create().map_err(Error::Client)?;
+        let names: Vec<String> = specs.iter().map(|s| self.topic(s.name)).collect();
+        let new_topics: Vec<NewTopic<'_>> = specs
+            .iter()
+            .zip(&names)
+            .map(|(spec, name)| {
+                let topic = NewTopic::new(
+                    name,
+                    spec.partitions.unwrap_or(self.partitions),
+                    TopicReplication::Fixed(self.replication_factor),
+                );
+                if spec.compacted {
+                    topic.set("cleanup.policy", "compact")
+                } else {
+                    topic
+                }
+            })
+            .collect();
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        let results = admin
+            .create_topics(&new_topics, &options)
+            .await
+            .map_err(|source| Error::CreateTopic { topic: names.join(","), source })?;
+        for result in results {
+            match result {
+                Ok(topic) => tracing::info!(%topic, "created topic"),
+                Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => {
+                    return Err(Error::CreateTopic {
+                        topic,
+                        source: KafkaError::AdminOp(code),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+//! Observation models: turn a raw count or share into a variance-stabilised value
+//! whose sampling noise is known, so one baseline and one z-score serve both.
+//!
+//! * Counts use Anscombe's square root, `sqrt(y + 3/8)`: Poisson noise then has
+//!   variance about 1/4 whatever the level, so a sparse series going 0 -> 2 is a
+//!   ~2 sigma wiggle, not a 200% jump.
+//! * Shares use Anscombe's arcsine, `asin(sqrt((k + 3/8) / (n + 3/4)))`: binomial
+//!   noise then has variance `1 / (4n + 2)`. This is the binomial score test on the
+//!   share (like Wilson's interval) but stays well behaved at shares of 0 and 1, and
+//!   a share out of 5 mentions gets an error bar as wide as it deserves.
+//!
+//! Extra-Poisson / extra-binomial noise (real data is overdispersed, like a
+//! negative-binomial or beta-binomial) is learned by the baseline on top of this
+//! sampling floor.
+
+/// Largest raw value accepted; beyond it inputs are treated as invalid, which keeps
+/// every intermediate (squares of residuals included) finite.
+pub(crate) const MAX_VALUE: f64 = 1e12;
+
+/// What kind of series a detector is tracking; fixed by the first valid point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesKind {
+    /// Non-negative counts (mentions per step).
+    Count,
+    /// A numerator over a denominator (brand share, cohort share).
+    Share,
+}
+
+/// One valid point in the stabilised domain.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Observation {
+    /// Stabilised value.
+    pub x: f64,
+    /// Sampling variance of `x` if the series had no noise beyond Poisson/binomial.
+    pub sampling_var: f64,
+    /// Mentions behind the point: the count, or the share's denominator.
+    pub volume: f64,
+    /// The value as the analyst reads it: the count, or the share in [0, 1].
+    pub observed: f64,
+}
+
+/// Validates and stabilises a count; `None` for missing, negative or non-finite values.
+#[inline]
+pub(crate) fn count(value: f64) -> Option<Observation> {
+    if !(0.0..=MAX_VALUE).contains(&value) {
+        return None;
+    }
+    Some(Observation {
+        x: (value + 0.375).sqrt(),
+        sampling_var: 0.25,
+        volume: value,
+        observed: value,
+    })
+}
+
+/// Validates and stabilises a share; `None` when the denominator is zero or the
+/// pair is not a valid proportion.
+#[inline]
+pub(crate) fn share(numerator: f64, denominator: f64) -> Option<Observation> {
+    let valid = denominator > 0.0
+        && denominator <= MAX_VALUE
+        && numerator >= 0.0
+        && numerator <= denominator;
+    if !valid {
+        return None;
+    }
+    let p = (numerator + 0.375) / (denominator + 0.75);
+    Some(Observation {
+        x: p.sqrt().asin(),
+        sampling_var: 1.0 / (4.0 * denominator + 2.0),
+        volume: denominator,
+        observed: numerator / denominator,
+    })
+}
+
+/// Maps a stabilised baseline back to the analyst's units.
+#[inline]
+pub(crate) fn back_transform(kind: SeriesKind, x: f64) -> f64 {
+    match kind {
+        SeriesKind::Count => (x.max(0.0).powi(2) - 0.375).max(0.0),
+        SeriesKind::Share => {
+            let s = x.clamp(0.0, std::f64::consts::FRAC_PI_2).sin();
+            s * s
+        }
+    }
+}
+
+/// Expected volume at a baseline, used to gate drops (an empty point after a busy
+/// baseline is evidence; an empty point after an empty baseline is not).
+#[inline]
+pub(crate) fn baseline_volume(kind: SeriesKind, baseline: f64, denominator: f64) -> f64 {
+    match kind {
+        SeriesKind::Count => baseline,
+        SeriesKind::Share => denominator,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_invalid_inputs() {
+        assert!(count(-1.0).is_none());
+        assert!(count(f64::NAN).is_none());
+        assert!(count(f64::INFINITY).is_none());
+        assert!(share(1.0, 0.0).is_none());
+        assert!(share(3.0, 2.0).is_none());
+        assert!(share(f64::NAN, 2.0).is_none());
+    }
+
+    #[test]
+    fn back_transform_roughly_inverts() {
+        let c = count(100.0).map(|o| o.x).unwrap_or_default();
+        assert!((back_transform(SeriesKind::Count, c) - 100.0).abs() < 1e-9);
+        let s = share(30.0, 100.0).map(|o| o.x).unwrap_or_default();
+        assert!((back_transform(SeriesKind::Share, s) - 0.30).abs() < 0.01);
+    }
+
+    #[test]
+    fn small_denominators_have_wide_error_bars() {
+        let small = share(2.0, 5.0).map(|o| o.sampling_var).unwrap_or_default();
+        let large = share(200.0, 500.0).map(|o| o.sampling_var).unwrap_or_default();
+        assert!(small > 50.0 * large);
+    }
+}

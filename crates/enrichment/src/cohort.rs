@@ -1,0 +1,262 @@
+//! Generation cohort from what authors say about themselves.
+//!
+//! Evidence is ranked in tiers, strongest first: a stated birth year or age, then
+//! generational self-identification, then life stage, then weak signals (slang).
+//! The strongest tier present decides; a weaker tier never overrides a stronger one.
+//! Ages and life stages resolve against the post's date, so re-processing an old
+//! post gives the answer it would have had then. With no evidence the answer is
+//! `unknown`, which is the right answer for most mentions.
+
+use earshot_model::CohortBoundaries;
+
+use crate::rules::{RuleHit, RuleKind};
+use crate::tags::{Cohort, Tag};
+
+/// Bytes after a guard ("my son", "when I was") in which evidence is discounted.
+const GUARD_REACH: usize = 12;
+
+/// Where a rule was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    Bio,
+    Post,
+}
+
+pub(crate) struct Found<'a> {
+    pub(crate) place: Place,
+    pub(crate) text: &'a str,
+    pub(crate) hits: &'a [RuleHit],
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    cohort: Cohort,
+    tier: u8,
+    confidence: f32,
+    evidence: &'static str,
+}
+
+/// The post's date, for resolving ages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PostDate {
+    pub(crate) year: i32,
+    /// 1–12.
+    pub(crate) month: u32,
+}
+
+pub(crate) fn infer(found: &[Found<'_>], date: PostDate, bounds: &CohortBoundaries) -> Tag<Cohort> {
+    let mut best: Option<Candidate> = None;
+    let mut conflict = false;
+    let mut slang = 0u32;
+    for f in found {
+        for hit in f.hits {
+            if hit.kind == RuleKind::Slang {
+                slang += 1;
+                continue;
+            }
+            if is_guarded(f, hit) {
+                continue;
+            }
+            let Some(c) = candidate(hit, f.place, date, bounds) else { continue };
+            match best {
+                Some(b) if b.tier > c.tier => {}
+                Some(b) if b.tier == c.tier => {
+                    if b.cohort != c.cohort {
+                        conflict = true;
+                    }
+                    if c.confidence > b.confidence {
+                        best = Some(c);
+                    }
+                }
+                _ => {
+                    conflict = false;
+                    best = Some(c);
+                }
+            }
+        }
+    }
+    match best {
+        Some(b) => {
+            let confidence = if conflict { b.confidence * 0.6 } else { b.confidence };
+            Tag::new(b.cohort, confidence, b.evidence)
+        }
+        None if slang >= 2 => Tag::new(Cohort::GenZ, 0.3, "weak.slang"),
+        None => Tag::new(Cohort::Unknown, 0.0, "no_evidence"),
+    }
+}
+
+fn candidate(hit: &RuleHit, place: Place, date: PostDate, bounds: &CohortBoundaries) -> Option<Candidate> {
+    let bio = place == Place::Bio;
+    let pick = |bio_ev: &'static str, post_ev: &'static str| if bio { bio_ev } else { post_ev };
+    let (cohort, tier, confidence, evidence) = match hit.kind {
+        RuleKind::BirthYear => {
+            let year = hit.value;
+            if !(1900..=date.year - 10).contains(&year) {
+                return None;
+            }
+            (cohort_of(year, bounds), 4, if bio { 0.95 } else { 0.9 }, pick("bio.birth_year", "post.birth_year"))
+        }
+        RuleKind::Age | RuleKind::AgeExact => {
+            let age = hit.value;
+            if !(10..=100).contains(&age) {
+                return None;
+            }
+            // Born in `year - age` if the birthday has passed, else a year earlier;
+            // early in the year it more likely has not.
+            let (late, early) = (date.year - age, date.year - age - 1);
+            let guess = if hit.kind == RuleKind::AgeExact || date.month > 6 { late } else { early };
+            let straddles = hit.kind == RuleKind::Age && cohort_of(late, bounds) != cohort_of(early, bounds);
+            let confidence = if bio { 0.9 } else { 0.85 } * if straddles { 0.6 } else { 1.0 };
+            (cohort_of(guess, bounds), 4, confidence, pick("bio.age", "post.age"))
+        }
+        RuleKind::RetiredSince => {
+            let year = hit.value;
+            if !(1950..=date.year).contains(&year) {
+                return None;
+            }
+            let (cohort, share) = cohort_of_range(year - 67, year - 58, bounds);
+            (cohort, 3, 0.75 * share, pick("bio.retired_since", "post.retired_since"))
+        }
+        RuleKind::Generation(cohort) => (cohort, 3, 0.85, pick("bio.generation", "post.generation")),
+        RuleKind::GenerationWord(cohort) if bio => (cohort, 3, 0.75, "bio.generation_word"),
+        RuleKind::LifeStage { min_age, max_age } => {
+            let (cohort, share) = cohort_of_range(date.year - i32::from(max_age), date.year - i32::from(min_age), bounds);
+            (cohort, 2, 0.65 * share, pick("bio.life_stage", "post.life_stage"))
+        }
+        _ => return None,
+    };
+    Some(Candidate { cohort, tier, confidence, evidence })
+}
+
+/// Evidence right after "my son", "when I was" and the like is not about the author now.
+fn is_guarded(found: &Found<'_>, hit: &RuleHit) -> bool {
+    found.hits.iter().any(|g| {
+        g.kind == RuleKind::Guard
+            && g.start < hit.start
+            && hit.start <= g.end + GUARD_REACH
+            && !found.text[g.end.min(hit.start)..hit.start].contains(['.', '!', '?', '|', ';'])
+    })
+}
+
+pub(crate) fn cohort_of(birth_year: i32, b: &CohortBoundaries) -> Cohort {
+    if birth_year >= b.gen_z_from {
+        Cohort::GenZ
+    } else if birth_year >= b.millennials_from {
+        Cohort::Millennials
+    } else if birth_year >= b.gen_x_from {
+        Cohort::GenX
+    } else if birth_year >= b.boomers_from {
+        Cohort::Boomers
+    } else {
+        Cohort::Silent
+    }
+}
+
+/// The cohort holding most of the birth years `lo..=hi`, and the share it holds.
+fn cohort_of_range(lo: i32, hi: i32, b: &CohortBoundaries) -> (Cohort, f32) {
+    let mut counts = [0u32; 5];
+    for year in lo..=hi {
+        counts[cohort_of(year, b) as usize] += 1;
+    }
+    let (index, &n) = counts.iter().enumerate().max_by_key(|&(_, n)| *n).unwrap_or((0, &0));
+    let total = (hi - lo + 1).max(1) as f32;
+    (Cohort::ALL[index], n as f32 / total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fold::fold;
+    use crate::rules::{BUILTIN, RuleSet};
+
+    fn infer_from(bio: &str, post: &str, year: i32) -> Tag<Cohort> {
+        let rules = RuleSet::parse(BUILTIN).unwrap();
+        let (bio, post) = (fold(bio), fold(post));
+        let (mut bio_hits, mut post_hits) = (Vec::new(), Vec::new());
+        rules.scan(&bio, year, &mut bio_hits);
+        rules.scan(&post, year, &mut post_hits);
+        let found = [
+            Found { place: Place::Bio, text: &bio, hits: &bio_hits },
+            Found { place: Place::Post, text: &post, hits: &post_hits },
+        ];
+        infer(&found, PostDate { year, month: 9 }, &CohortBoundaries::default())
+    }
+
+    fn cohort(bio: &str, post: &str) -> Cohort {
+        infer_from(bio, post, 2026).value
+    }
+
+    #[test]
+    fn stated_birth_year() {
+        assert_eq!(cohort("born in '98, Kraków", ""), Cohort::Millennials);
+        assert_eq!(cohort("rocznik 85", ""), Cohort::Millennials);
+        assert_eq!(cohort("", "Urodziłam się w 1958 i pamiętam"), Cohort::Boomers);
+        assert_eq!(cohort("b. 2005", ""), Cohort::GenZ);
+    }
+
+    #[test]
+    fn ages_resolve_against_the_post_date() {
+        assert_eq!(cohort("", "I'm 24 and broke"), Cohort::GenZ);
+        assert_eq!(cohort("", "mam 52 lata i nadal tankuję"), Cohort::GenX);
+        assert_eq!(infer_from("", "I'm 24 and broke", 2010).value, Cohort::Millennials);
+        assert_eq!(cohort("", "just turned 40 today!"), Cohort::Millennials);
+    }
+
+    #[test]
+    fn retirement_year_implies_boomer() {
+        assert_eq!(cohort("retired since 2015", ""), Cohort::Boomers);
+    }
+
+    #[test]
+    fn self_identification_and_bio_words() {
+        assert_eq!(cohort("", "As a millennial I can't afford this"), Cohort::Millennials);
+        assert_eq!(cohort("", "jako boomer powiem wam"), Cohort::Boomers);
+        assert_eq!(cohort("", "my fellow gen z, listen"), Cohort::GenZ);
+        assert_eq!(cohort("Proud Gen X. Dad.", ""), Cohort::GenX);
+        assert_eq!(cohort("", "boomers ruined housing"), Cohort::Unknown, "topic, not self");
+    }
+
+    #[test]
+    fn life_stage() {
+        assert_eq!(cohort("", "Spending the weekend with my grandkids"), Cohort::Boomers);
+        assert_eq!(cohort("", "jestem na emeryturze i mam czas"), Cohort::Boomers);
+        assert_eq!(cohort("licealistka 📚", ""), Cohort::GenZ);
+    }
+
+    #[test]
+    fn stronger_tier_wins() {
+        assert_eq!(cohort("millennial", "I'm 65 now"), Cohort::Boomers);
+    }
+
+    #[test]
+    fn guards_stop_third_party_and_past_statements() {
+        assert_eq!(cohort("", "my son just turned 18"), Cohort::Unknown);
+        assert_eq!(cohort("", "my dad is 70 years old"), Cohort::Unknown);
+        assert_eq!(cohort("", "when I was in high school we had no phones"), Cohort::Unknown);
+        assert_eq!(cohort("", "mój syn jest w liceum"), Cohort::Unknown);
+        assert_eq!(cohort("", "ok boomer"), Cohort::Unknown);
+    }
+
+    #[test]
+    fn numbers_that_are_not_ages() {
+        assert_eq!(cohort("", "I'm 24 hours into this outage"), Cohort::Unknown);
+        assert_eq!(cohort("", "mam 30 lat doświadczenia w branży"), Cohort::Unknown);
+        assert_eq!(cohort("", "I'm 3 days late"), Cohort::Unknown);
+    }
+
+    #[test]
+    fn slang_is_weak_and_needs_two() {
+        let one = infer_from("", "this ad is mid", 2026);
+        assert_eq!(one.value, Cohort::Unknown);
+        let two = infer_from("", "no cap this is bussin", 2026);
+        assert_eq!(two.value, Cohort::GenZ);
+        assert!(two.confidence < 0.5);
+    }
+
+    #[test]
+    fn boundaries_are_configurable() {
+        let b = CohortBoundaries { gen_z_from: 1997, ..CohortBoundaries::default() };
+        assert_eq!(cohort_of(1998, &b), Cohort::GenZ);
+        assert_eq!(cohort_of(1998, &CohortBoundaries::default()), Cohort::Millennials);
+    }
+}

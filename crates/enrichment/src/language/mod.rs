@@ -1,0 +1,267 @@
+//! Language: whatlang as the detector of last resort, after cheaper and more reliable
+//! evidence. In order:
+//!
+//! 1. Clean the text (`clean`): no URLs, @handles, emoji, digits or elongations, and at
+//!    most `language_max_chars` letters.
+//! 2. Too few letters, or no script holding most of them: `und`, not a guess.
+//! 3. A script used by one language (Greek, Hangul, Thai, kana...) decides alone.
+//! 4. Otherwise score function words and letters (`markers`) for the candidates of
+//!    that script. A platform hint is taken when the text does not contradict it;
+//!    a clear marker winner is taken without whatlang.
+//! 5. Only what is left goes to whatlang, restricted to the few candidates the
+//!    markers did not rule out.
+
+mod clean;
+pub(crate) mod codes;
+mod markers;
+pub(crate) mod script;
+
+use std::cell::RefCell;
+
+use codes::{LANGS, LangSet, bit, ids};
+use markers::{Markers, Scores};
+use script::{Script, ScriptCounts};
+
+use crate::ConfigError;
+use crate::tags::Tag;
+
+pub(crate) const UND: &str = "und";
+
+/// Tuning knobs, from [`crate::EnrichmentConfig`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LanguageSettings {
+    pub(crate) max_chars: usize,
+    pub(crate) min_letters: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct LanguageDetector {
+    candidates: LangSet,
+    markers: Markers,
+    settings: LanguageSettings,
+}
+
+/// Reusable buffers for one thread.
+#[derive(Default)]
+pub(crate) struct LanguageScratch {
+    clean: String,
+    scripts: ScriptCounts,
+    scores: Scores,
+}
+
+/// Marker score a language needs to be taken without whatlang.
+const MARKERS_DECIDE: f32 = 3.0;
+
+impl LanguageDetector {
+    pub(crate) fn new(
+        candidate_codes: &[String],
+        settings: LanguageSettings,
+    ) -> Result<Self, ConfigError> {
+        let mut candidates = 0;
+        for code in candidate_codes {
+            let id = codes::id_of_code(code.trim())
+                .ok_or_else(|| ConfigError::UnknownLanguage(code.clone()))?;
+            candidates |= bit(id);
+        }
+        if candidates == 0 {
+            candidates = codes::ALL_LANGS;
+        }
+        let markers = Markers::parse(include_str!("../../data/languages.txt"))?;
+        Ok(Self { candidates, markers, settings })
+    }
+
+    pub(crate) fn detect(
+        &self,
+        text: &str,
+        hint: Option<&str>,
+        scratch: &mut LanguageScratch,
+    ) -> Tag<&'static str> {
+        let LanguageScratch { clean, scripts, scores } = scratch;
+        clean::clean_into(text, self.settings.max_chars, clean, scripts);
+        if scripts.letters < self.settings.min_letters {
+            return Tag::new(UND, 0.1, "too_short");
+        }
+        let Some((script, in_script)) = scripts.dominant() else {
+            return Tag::new(UND, 0.1, "too_short");
+        };
+        if in_script * 10 < scripts.letters * 7 {
+            return Tag::new(UND, 0.2, "mixed_script");
+        }
+        let langs = codes::langs_of_script(script) & self.candidates;
+        if langs == 0 {
+            return Tag::new(UND, 0.2, "not_a_candidate");
+        }
+        if langs.count_ones() == 1 {
+            return Tag::new(code(langs.trailing_zeros() as usize), 0.95, "script");
+        }
+        let hint = hint.and_then(codes::id_of_hint).filter(|&id| langs & bit(id) != 0);
+        self.markers.score(clean, langs, scores);
+        let scored = langs & self.markers.with_tables;
+        let (best, second) = scores.top_two(scored);
+        let adj = |id: Option<usize>| id.map_or(0.0, |id| scores.adjusted(id));
+
+        if let Some(h) = hint {
+            let contradicted = best.is_some_and(|b| {
+                b != h && adj(Some(b)) >= 2.5 && adj(Some(h)) <= 0.4 * adj(Some(b))
+            });
+            if !contradicted {
+                return if best == Some(h) && adj(Some(h)) >= 2.0 {
+                    Tag::new(code(h), 0.95, "hint+markers")
+                } else {
+                    Tag::new(code(h), 0.8, "hint")
+                };
+            }
+        }
+
+        let (best_score, second_score) = (adj(best), adj(second));
+        if let Some(b) = best
+            && best_score >= MARKERS_DECIDE
+            && best_score >= 2.0 * second_score.max(0.0) + 1.0
+        {
+            let confidence = (0.5 + 0.08 * (best_score - second_score)).clamp(0.6, 0.95);
+            return Tag::new(code(b), confidence, "markers");
+        }
+
+        // Narrow whatlang to the languages the markers did not rule out.
+        let plausible: LangSet = ids(scored)
+            .filter(|&id| scores.foreign_letters[id] == 0 && scores.score[id] > 0.0)
+            .fold(0, |set, id| set | bit(id));
+        let allow = if plausible.count_ones() >= 2 {
+            top_n(scores, plausible, 4)
+        } else if plausible.count_ones() == 1 && script != Script::Latin {
+            plausible
+        } else {
+            // No function word at all: every candidate of the script not ruled out by letters.
+            let not_foreign = ids(langs)
+                .filter(|&id| scored & bit(id) == 0 || scores.foreign_letters[id] == 0)
+                .fold(0, |set, id| set | bit(id));
+            if not_foreign == 0 { langs } else { not_foreign }
+        };
+        if allow.count_ones() == 1 {
+            return Tag::new(code(allow.trailing_zeros() as usize), 0.6, "markers");
+        }
+        match detect_with_whatlang(clean, allow) {
+            Some((id, confidence)) if confidence >= 0.05 || best_score > 0.0 => {
+                let evidence = if hint.is_some() { "whatlang(hint_overruled)" } else { "whatlang" };
+                Tag::new(code(id), (confidence as f32 * 0.9).clamp(0.3, 0.9), evidence)
+            }
+            _ => Tag::new(UND, 0.2, "uncertain"),
+        }
+    }
+}
+
+fn code(id: usize) -> &'static str {
+    LANGS[id].code
+}
+
+/// The `n` best-scoring languages of `set`.
+fn top_n(scores: &Scores, set: LangSet, n: usize) -> LangSet {
+    let mut ranked: [(f32, usize); 128] = [(f32::MIN, 0); 128];
+    let mut len = 0;
+    for id in ids(set) {
+        ranked[len] = (scores.adjusted(id), id);
+        len += 1;
+    }
+    let ranked = &mut ranked[..len];
+    ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    ranked.iter().take(n).fold(0, |s, &(_, id)| s | bit(id))
+}
+
+thread_local! {
+    /// whatlang detectors by allow-list; building one allocates, using one does not.
+    static DETECTORS: RefCell<Vec<(LangSet, whatlang::Detector)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs whatlang restricted to `allow`; returns the language id and its confidence.
+fn detect_with_whatlang(text: &str, allow: LangSet) -> Option<(usize, f64)> {
+    DETECTORS.with(|cell| {
+        let mut detectors = cell.borrow_mut();
+        let index = match detectors.iter().position(|(set, _)| *set == allow) {
+            Some(i) => i,
+            None => {
+                if detectors.len() >= 256 {
+                    detectors.clear();
+                }
+                let list = ids(allow).map(|id| LANGS[id].lang).collect();
+                detectors.push((allow, whatlang::Detector::with_allowlist(list)));
+                detectors.len() - 1
+            }
+        };
+        let info = detectors[index].1.detect(text)?;
+        let id = codes::id_of_lang(info.lang())?;
+        Some((id, info.confidence()))
+    })
+}
+
+/// Plain `whatlang::detect` on the raw text, mapped to ISO 639-1: the baseline the
+/// evaluation and the benchmark compare against.
+pub fn raw_whatlang(text: &str) -> &'static str {
+    whatlang::detect(text)
+        .and_then(|info| codes::id_of_lang(info.lang()))
+        .map_or(UND, code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector() -> LanguageDetector {
+        LanguageDetector::new(&[], LanguageSettings { max_chars: 200, min_letters: 8 }).unwrap()
+    }
+
+    fn detect(text: &str, hint: Option<&str>) -> Tag<&'static str> {
+        detector().detect(text, hint, &mut LanguageScratch::default())
+    }
+
+    #[test]
+    fn short_text_is_und() {
+        let tag = detect("lol 😂 @x", Some("en"));
+        assert_eq!((tag.value, tag.evidence.as_ref()), (UND, "too_short"));
+        assert!(tag.confidence <= 0.2);
+    }
+
+    #[test]
+    fn single_language_scripts_decide_alone() {
+        assert_eq!(detect("Αυτό είναι ελληνικό κείμενο", None).value, "el");
+        assert_eq!(detect("이것은 한국어 문장입니다 정말로", None).value, "ko");
+        assert_eq!(detect("これは日本語の文章です。本当に", None).value, "ja");
+    }
+
+    #[test]
+    fn markers_separate_ukrainian_from_russian() {
+        assert_eq!(detect("Це дуже добре, що ви тут і ми разом", None).value, "uk");
+        assert_eq!(detect("Это очень хорошо, что вы здесь и мы вместе", None).value, "ru");
+    }
+
+    #[test]
+    fn hint_is_taken_when_text_agrees() {
+        let tag = detect("Tankowałam dziś na Orlenie, ceny znowu w górę", Some("pl"));
+        assert_eq!(tag.value, "pl");
+        assert!(tag.evidence.starts_with("hint"));
+    }
+
+    #[test]
+    fn wrong_hint_is_overruled() {
+        let tag = detect("I think this is the best thing that has happened to me in years", Some("pl"));
+        assert_eq!(tag.value, "en");
+    }
+
+    #[test]
+    fn mixed_scripts_are_und() {
+        let tag = detect("Привет hello мир world друзья friends", None);
+        assert_eq!(tag.value, UND);
+    }
+
+    #[test]
+    fn candidate_list_restricts_answers() {
+        let d = LanguageDetector::new(&["pl".into(), "en".into()], LanguageSettings { max_chars: 200, min_letters: 8 }).unwrap();
+        let tag = d.detect("Это очень хорошо, что вы здесь", None, &mut LanguageScratch::default());
+        assert_eq!(tag.value, UND);
+    }
+
+    #[test]
+    fn unknown_candidate_is_a_config_error() {
+        let err = LanguageDetector::new(&["xx".into()], LanguageSettings { max_chars: 200, min_letters: 8 }).unwrap_err();
+        assert!(err.to_string().contains("enrichment.candidate_languages"));
+    }
+}

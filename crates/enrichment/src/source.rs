@@ -1,0 +1,203 @@
+//! Source type: who is speaking, relative to one brand.
+//!
+//! Identity beats self-description beats content. Configured accounts and domains
+//! (the brand's own, its staff's, the press directory) are facts, so they are checked
+//! first; then what the bio says (a role at the brand, a press role, a staff
+//! disclaimer); then bots and organisations, which are `unknown`; and whoever is left
+//! is a person talking about the brand: a customer, surer when they talk about buying
+//! or using it.
+
+use earshot_model::{Platform, RawMention};
+
+use crate::brand::{BrandEntry, BrandHit, TermKind};
+use crate::press::{PressDirectory, host_in, with_lowercase};
+use crate::rules::{RuleHit, RuleKind};
+use crate::tags::{SourceType, Tag};
+
+/// Bytes between "engineer at" and the brand it names ("engineer at @Acme").
+const WORK_AT_GAP: usize = 3;
+/// Bytes before a rule in which a qualifier ("former", "not a", "fan of") applies.
+const QUALIFIER_REACH: usize = 12;
+
+/// What the enricher found in one mention, shared by every brand it matched.
+pub(crate) struct Evidence<'a> {
+    pub(crate) mention: &'a RawMention,
+    pub(crate) bio: &'a str,
+    pub(crate) post: &'a str,
+    pub(crate) bio_rules: &'a [RuleHit],
+    pub(crate) post_rules: &'a [RuleHit],
+    pub(crate) bio_brands: &'a [BrandHit],
+    pub(crate) post_brands: &'a [BrandHit],
+    pub(crate) press: &'a PressDirectory,
+}
+
+pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> Tag<SourceType> {
+    use SourceType::*;
+    let handle = ev.mention.author.handle.as_str();
+    if brand.handles.iter().any(|h| same_account(handle, h))
+        || brand.domains.iter().any(|d| on_domain(handle, d))
+    {
+        return Tag::new(Unknown, 0.9, "brand.own_account");
+    }
+    if brand.employee_handles.iter().any(|h| same_account(handle, h)) {
+        return Tag::new(Employee, 0.95, "employee.handle");
+    }
+    if brand.employee_domains.iter().any(|d| on_domain(handle, d) || bio_has_email_on(ev.bio, d)) {
+        return Tag::new(Employee, 0.9, "employee.domain");
+    }
+    if ev.mention.platform == Platform::Rss {
+        return Tag::new(Press, 0.95, "press.rss");
+    }
+    if ev.press.is_account(handle) || ev.press.is_domain_handle(handle) {
+        return Tag::new(Press, 0.9, "press.account");
+    }
+    if is_bot_handle(handle) || has(ev.bio_rules, RuleKind::Bot, |h| !negated(ev.bio, h.start)) {
+        return Tag::new(Unknown, 0.7, "unknown.bot");
+    }
+
+    let brand_hits = |hits| of_brand(hits, brand_id);
+    // A role at this brand, stated in the bio.
+    let works_here = ev.bio_rules.iter().filter(|r| r.kind == RuleKind::WorkAt).any(|r| {
+        brand_hits(ev.bio_brands).any(|b| b.start >= r.end && b.start - r.end <= WORK_AT_GAP && gap_is_blank(ev.bio, r.end, b.start))
+    });
+    if works_here {
+        return Tag::new(Employee, 0.85, "employee.bio_works_at");
+    }
+    let fan_before = |at: usize| qualified(ev.bio_rules, RuleKind::Fan, at, ev.bio);
+    if brand_hits(ev.bio_brands).any(|b| b.kind == TermKind::Handle && !fan_before(b.start)) {
+        return Tag::new(Employee, 0.75, "employee.bio_handle");
+    }
+    if brand_hits(ev.bio_brands).chain(brand_hits(ev.post_brands)).any(|b| b.kind == TermKind::StaffTag) {
+        return Tag::new(Employee, 0.75, "employee.hashtag");
+    }
+
+    let press_role = ev.bio_rules.iter().any(|r| {
+        r.kind == RuleKind::PressRole && !qualified(ev.bio_rules, RuleKind::PressNegation, r.start, ev.bio)
+    });
+    if press_role {
+        return Tag::new(Press, 0.8, "press.bio_role");
+    }
+    if has(ev.bio_rules, RuleKind::PressBio, |_| true) {
+        return Tag::new(Press, 0.7, "press.bio");
+    }
+
+    let brand_in_bio = brand_hits(ev.bio_brands).any(|b| b.kind != TermKind::StaffTag && !fan_before(b.start));
+    if brand_in_bio && has(ev.bio_rules, RuleKind::StaffDisclaimer, |_| true) {
+        return Tag::new(Employee, 0.7, "employee.disclaimer");
+    }
+    let says_works_here = ev.post_rules.iter().filter(|r| r.kind == RuleKind::WorkAt).any(|r| {
+        !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)
+            && brand_hits(ev.post_brands).any(|b| b.start >= r.end && b.start - r.end <= WORK_AT_GAP && gap_is_blank(ev.post, r.end, b.start))
+    });
+    if says_works_here {
+        return Tag::new(Employee, 0.7, "employee.post_works_at");
+    }
+    if has(ev.bio_rules, RuleKind::Organization, |_| true) {
+        return Tag::new(Unknown, 0.6, "unknown.organization");
+    }
+    if has(ev.post_rules, RuleKind::Purchase, |r| !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)) {
+        return Tag::new(Customer, 0.8, "customer.purchase");
+    }
+    Tag::new(Customer, 0.55, "customer")
+}
+
+/// Hits of one brand that refer to it (everything but exclusions).
+fn of_brand(hits: &[BrandHit], brand: u32) -> impl Iterator<Item = &BrandHit> {
+    hits.iter().filter(move |h| h.brand == brand && h.kind != TermKind::Excluded)
+}
+
+fn has(hits: &[RuleHit], kind: RuleKind, ok: impl Fn(&RuleHit) -> bool) -> bool {
+    hits.iter().any(|h| h.kind == kind && ok(h))
+}
+
+/// A rule of `kind` ends shortly before `at`, in the same clause.
+fn qualified(hits: &[RuleHit], kind: RuleKind, at: usize, text: &str) -> bool {
+    hits.iter().any(|q| {
+        q.kind == kind
+            && q.start < at
+            && at <= q.end + QUALIFIER_REACH
+            && !text[q.end.min(at)..at].contains(['.', '!', '?', '|', ';', ','])
+    })
+}
+
+/// "not a bot", "nie jestem botem".
+fn negated(text: &str, at: usize) -> bool {
+    let before = &text[..at];
+    let window = &before[before.floor_char_boundary(before.len().saturating_sub(12))..];
+    window.contains("not ") || window.contains("nie ") || window.contains("no ")
+}
+
+fn gap_is_blank(text: &str, from: usize, to: usize) -> bool {
+    text.get(from..to).is_some_and(|g| g.chars().all(|c| c == ' ' || c == '@' || c == '#'))
+}
+
+/// Handles compare without `@` and case; a configured handle without an instance
+/// matches that name on any instance.
+fn same_account(author: &str, configured: &str) -> bool {
+    let author = author.trim_start_matches('@');
+    if author.eq_ignore_ascii_case(configured) {
+        return true;
+    }
+    !configured.contains('@')
+        && author.split_once('@').is_some_and(|(local, _)| local.eq_ignore_ascii_case(configured))
+}
+
+/// The author's handle is on `domain`: `jan.orlen.pl`, `orlen.pl`, `jan@orlen.pl`.
+fn on_domain(author: &str, domain: &str) -> bool {
+    let host = author.trim_start_matches('@').rsplit('@').next().unwrap_or("");
+    with_lowercase(host, |h| host_in(h, |d| d == domain))
+}
+
+/// An e-mail address on `domain` in the (folded) bio.
+fn bio_has_email_on(bio: &str, domain: &str) -> bool {
+    bio.match_indices(domain).any(|(i, _)| {
+        bio[..i].ends_with('@') && !bio[i + domain.len()..].starts_with(|c: char| c.is_alphanumeric())
+    })
+}
+
+fn is_bot_handle(handle: &str) -> bool {
+    let local = handle.trim_start_matches('@').split(['@', '.']).next().unwrap_or("");
+    let n = local.len();
+    n > 3 && local.is_char_boundary(n - 3) && local[n - 3..].eq_ignore_ascii_case("bot")
+        || local.to_ascii_lowercase().contains("_bot")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_compare_loosely() {
+        assert!(same_account("@Orlen", "orlen"));
+        assert!(same_account("orlen@mastodon.social", "orlen"));
+        assert!(!same_account("orlen@mastodon.social", "orlen@other.social"));
+        assert!(!same_account("orlenfan", "orlen"));
+    }
+
+    #[test]
+    fn domains_of_handles() {
+        assert!(on_domain("jan.orlen.pl", "orlen.pl"));
+        assert!(on_domain("jan@orlen.pl", "orlen.pl"));
+        assert!(!on_domain("jan.notorlen.pl", "orlen.pl"));
+    }
+
+    #[test]
+    fn emails_in_bio() {
+        assert!(bio_has_email_on("kontakt: jan.kowalski@orlen.pl", "orlen.pl"));
+        assert!(!bio_has_email_on("fan of orlen.pl", "orlen.pl"));
+    }
+
+    #[test]
+    fn bot_handles() {
+        assert!(is_bot_handle("PriceBot"));
+        assert!(is_bot_handle("deals_bot_pl@botsin.space"));
+        assert!(!is_bot_handle("robert"));
+        assert!(!is_bot_handle("bot"));
+    }
+
+    #[test]
+    fn negation_window() {
+        assert!(negated("i'm not a bot", 10));
+        assert!(!negated("news bot", 5));
+    }
+}
