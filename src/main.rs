@@ -1,1 +1,79 @@
-fn main() {}
+//! `earshot`: the social-listening pipeline's one binary. Each stage is a subcommand,
+//! so collectors, processors and the detector scale and fail independently.
+
+mod commands;
+mod settings;
+mod telemetry;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Earshot listens to what customers, employees and the press say about your brands on
+/// social media, and alerts when preferences shift.
+///
+/// Data flows collect -> Kafka `mentions.raw` -> process (language, cohort, source type,
+/// brand) -> ClickHouse rollups -> detect. Start the local stack with
+/// `deploy/local/up.sh`; see README.md and docs/architecture.md.
+#[derive(Debug, Parser)]
+#[command(name = "earshot", version, propagate_version = true)]
+struct Cli {
+    /// Configuration file (TOML). Every key can be overridden with
+    /// EARSHOT_<SECTION>__<KEY>, e.g. EARSHOT_KAFKA__BROKERS.
+    #[arg(
+        long,
+        global = true,
+        env = "EARSHOT_CONFIG",
+        default_value = "config/earshot.toml"
+    )]
+    config: PathBuf,
+
+    /// Log format: `text` for people, `json` for log pipelines. Filter with RUST_LOG.
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create or upgrade the ClickHouse schema (numbered, idempotent migrations).
+    Migrate,
+    /// Consume raw mentions, tag them and write them to ClickHouse (the stream processor).
+    Process(commands::process::ProcessArgs),
+    /// Drop ClickHouse partitions that are past their configured retention.
+    Retention,
+    /// Print mentions per language per minute and per-brand totals from ClickHouse.
+    Summary,
+    /// Run the shift detector offline over a `timestamp,value` CSV, as a stream.
+    DetectSeries(commands::detect_series::DetectSeriesArgs),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    telemetry::init_logging(&cli.log_format);
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Offline commands need no configuration.
+    if let Command::DetectSeries(args) = &cli.command {
+        return commands::detect_series::run(args);
+    }
+    let settings = settings::Settings::load(&cli.config)?;
+    match cli.command {
+        Command::Migrate => commands::migrate::run(&settings).await,
+        Command::Process(args) => commands::process::run(&args, &settings).await,
+        Command::Retention => commands::retention::run(&settings).await,
+        Command::Summary => commands::summary::run(&settings).await,
+        Command::DetectSeries(_) => unreachable!("handled above"),
+    }
+}

@@ -112,7 +112,11 @@ pub(crate) fn evidence(
         }
     }
     if !best.strength.is_finite() {
-        best.strength = if best.strength.is_nan() { 0.0 } else { f64::MAX };
+        best.strength = if best.strength.is_nan() {
+            0.0
+        } else {
+            f64::MAX
+        };
     }
     best
 }
@@ -122,10 +126,16 @@ pub(crate) fn evidence(
 /// threshold 0.94; the steepness keeps ordinary noise well below 0.1.
 #[inline]
 pub(crate) fn score(strength: f64) -> f64 {
-    let inv = 1.0 / strength;
-    let inv2 = inv * inv;
-    let s = 1.0 / (1.0 + inv2 * inv2);
-    if s.is_nan() { 0.0 } else { s.clamp(0.0, 1.0) }
+    let e2 = strength * strength;
+    let e4 = e2 * e2;
+    let s = e4 / (1.0 + e4);
+    if s.is_nan() {
+        // inf / inf: overwhelming evidence. (NaN strength never gets here: the
+        // evidence is sanitised first.)
+        if strength.is_nan() { 0.0 } else { 1.0 }
+    } else {
+        s.clamp(0.0, 1.0)
+    }
 }
 
 /// Where a series is in its alert life cycle.

@@ -38,8 +38,8 @@ pub(crate) struct Forecast {
     pub sigma: f64,
     /// Level plus trend, before the seasonal factors.
     base: f64,
-    /// What the excess variance is multiplied by at this point.
-    excess_scale: f64,
+    /// The inverse of what the excess variance is multiplied by at this point.
+    inv_excess_scale: f64,
     daily_factor: f64,
     weekly_factor: f64,
     daily_slot: usize,
@@ -60,12 +60,14 @@ pub(crate) struct Baseline {
     variance_points: u64,
     /// Step of the series, which sets how much each point teaches a seasonal slot.
     step_secs: u32,
+    points_per_day: u64,
 }
 
 impl Baseline {
     pub(crate) fn new(daily: bool, weekly: bool, step_secs: u32) -> Self {
         Self {
             step_secs,
+            points_per_day: points_per_day(step_secs),
             level: 0.0,
             trend: 0.0,
             excess_var: 0.0,
@@ -79,6 +81,7 @@ impl Baseline {
     /// Adds profiles that a newly known (smaller) step makes meaningful.
     pub(crate) fn enable_seasons(&mut self, daily: bool, weekly: bool, step_secs: u32) {
         self.step_secs = step_secs;
+        self.points_per_day = points_per_day(step_secs);
         if daily && self.daily.is_none() {
             self.daily = Some(Profile::hour_of_day());
         }
@@ -159,10 +162,15 @@ impl Baseline {
         } else {
             1.0
         };
+        let inv_excess_scale = if relative_excess {
+            1.0 / excess_scale
+        } else {
+            1.0
+        };
         Forecast {
             mean,
             sigma: (sampling_var + self.excess_var.max(0.0) * excess_scale).sqrt(),
-            excess_scale,
+            inv_excess_scale,
             base,
             daily_factor,
             weekly_factor,
@@ -190,8 +198,13 @@ impl Baseline {
         self.points += 1;
         let residual = x - forecast.mean;
         let season = forecast.daily_factor * forecast.weekly_factor;
+        let base = forecast.base.max(MIN_BASE);
+        // The level update divides only by the seasonal factors, which do not depend
+        // on the level: that keeps a division off the point-to-point dependency chain.
+        let inv_season = 1.0 / season;
+        let inv_mean = inv_season / base;
         if learning == Learning::Recovery {
-            self.level += damping * self.trend + cfg.recovery_rate * residual / season;
+            self.level += damping * self.trend + cfg.recovery_rate * residual * inv_season;
             self.trend *= damping;
             return;
         }
@@ -205,29 +218,36 @@ impl Baseline {
         };
         // Early on the level is a running mean; later an exponential one. It learns
         // the deseasonalised residual.
-        let alpha = cfg.level_rate.max(1.0 / self.points as f64);
-        self.level += damping * self.trend + alpha * r / season;
-        self.trend = damping * self.trend + cfg.level_rate * cfg.trend_rate * r / season;
+        let alpha = rate_after(cfg.level_rate, self.points);
+        self.level += damping * self.trend + alpha * r * inv_season;
+        self.trend = damping * self.trend + cfg.level_rate * cfg.trend_rate * r * inv_season;
 
         // The seasons explain what the level did not: the hour-of-day shape first (it
         // is seen every day), the day-of-week effect from what remains. Residuals are
         // taken relative to the forecast, since the profiles are multiplicative.
-        let base = forecast.base.max(MIN_BASE);
         let mut unexplained = (1.0 - alpha) * r;
         if let Some(p) = self.daily.as_mut() {
-            let scale = base * forecast.weekly_factor;
-            let relative = unexplained / scale;
-            let learned = p.learn(forecast.daily_slot, relative, cfg.season_rate, self.step_secs);
-            unexplained -= learned * scale;
+            let relative = unexplained * forecast.daily_factor * inv_mean;
+            let learned = p.learn(
+                forecast.daily_slot,
+                relative,
+                cfg.season_rate,
+                self.step_secs,
+            );
+            unexplained -= learned * base * forecast.weekly_factor;
         }
         // The day-of-week profile waits for two days of data: before that the level
         // and hour-of-day shape are too rough, and their errors would stick to the
         // first weekdays for weeks.
-        let points_per_day = 86_400 / u64::from(self.step_secs.max(1));
-        let weekly_ready = self.points > 2 * points_per_day;
+        let weekly_ready = self.points > 2 * self.points_per_day;
         if let Some(p) = self.weekly.as_mut().filter(|_| weekly_ready) {
-            let relative = unexplained / (base * forecast.daily_factor);
-            p.learn(forecast.weekly_slot, relative, cfg.season_rate, self.step_secs);
+            let relative = unexplained * forecast.weekly_factor * inv_mean;
+            p.learn(
+                forecast.weekly_slot,
+                relative,
+                cfg.season_rate,
+                self.step_secs,
+            );
         }
 
         let var_bound = VARIANCE_CLIP_SIGMAS * forecast.sigma;
@@ -237,10 +257,22 @@ impl Baseline {
             residual * residual
         };
         self.variance_points += 1;
-        let rate = cfg.variance_rate.max(1.0 / self.variance_points as f64);
-        let excess = (squared - sampling_var) / forecast.excess_scale;
+        let rate = rate_after(cfg.variance_rate, self.variance_points);
+        let excess = (squared - sampling_var) * forecast.inv_excess_scale;
         self.excess_var += rate * (excess - self.excess_var);
     }
+}
+
+fn points_per_day(step_secs: u32) -> u64 {
+    86_400 / u64::from(step_secs.max(1))
+}
+
+/// `max(rate, 1 / points)`: a running mean at first, an exponential average once
+/// `points` exceeds `1 / rate`, without a division in the common case.
+#[inline]
+fn rate_after(rate: f64, points: u64) -> f64 {
+    let n = points as f64;
+    if n * rate < 1.0 { 1.0 / n } else { rate }
 }
 
 #[cfg(test)]

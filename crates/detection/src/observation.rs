@@ -121,7 +121,9 @@ mod tests {
     #[test]
     fn small_denominators_have_wide_error_bars() {
         let small = share(2.0, 5.0).map(|o| o.sampling_var).unwrap_or_default();
-        let large = share(200.0, 500.0).map(|o| o.sampling_var).unwrap_or_default();
+        let large = share(200.0, 500.0)
+            .map(|o| o.sampling_var)
+            .unwrap_or_default();
         assert!(small > 50.0 * large);
     }
 }

@@ -28,6 +28,11 @@ pub(crate) struct Profile {
     /// the same or the next slot, which avoids 64-bit divisions on the hot path.
     cached_start: i64,
     cached_slot: u8,
+    /// `1 / slots`, and the share of a cycle's learning one point gets at
+    /// `per_point_step`: cached to keep divisions off the per-point path.
+    inv_slots: f64,
+    per_point: f64,
+    per_point_step: u32,
 }
 
 impl Profile {
@@ -50,6 +55,9 @@ impl Profile {
             slot_secs,
             cached_start: i64::MIN,
             cached_slot: 0,
+            inv_slots: 1.0 / f64::from(slots),
+            per_point: 1.0,
+            per_point_step: 0,
         }
     }
 
@@ -62,8 +70,9 @@ impl Profile {
             return usize::from(self.cached_slot);
         }
         if (width..2 * width).contains(&offset) {
-            self.cached_start += width;
-            self.cached_slot = (self.cached_slot + 1) % self.slots;
+            self.cached_start = self.cached_start.saturating_add(width);
+            let next = self.cached_slot + 1;
+            self.cached_slot = if next == self.slots { 0 } else { next };
             return usize::from(self.cached_slot);
         }
         let index = t.div_euclid(width);
@@ -76,7 +85,7 @@ impl Profile {
     /// Centred offset of a slot.
     #[inline]
     pub(crate) fn offset(&self, slot: usize) -> f64 {
-        self.offsets[slot] - self.sum / f64::from(self.slots)
+        self.offsets[slot] - self.sum * self.inv_slots
     }
 
     /// Keeps the offsets but forgets how sure they are, so the next cycles reshape
@@ -101,8 +110,17 @@ impl Profile {
     pub(crate) fn learn(&mut self, slot: usize, residual: f64, rate: f64, step_secs: u32) -> f64 {
         let visits = self.visits[slot].saturating_add(1);
         self.visits[slot] = visits;
-        let per_point = (f64::from(step_secs) / f64::from(self.slot_secs)).min(1.0);
-        let rate = (rate * per_point).max(2.0 / (f64::from(visits) + 1.0));
+        if step_secs != self.per_point_step {
+            self.per_point_step = step_secs;
+            self.per_point = (f64::from(step_secs) / f64::from(self.slot_secs)).min(1.0);
+        }
+        let rate = rate * self.per_point;
+        let weighted_mean_rate = 2.0 / (f64::from(visits) + 1.0);
+        let rate = if (f64::from(visits) + 1.0) * rate < 2.0 {
+            weighted_mean_rate
+        } else {
+            rate
+        };
         let delta = rate * residual;
         self.offsets[slot] += delta;
         self.sum += delta;

@@ -19,7 +19,11 @@ fn run(points: &[Point]) -> Vec<Alert> {
     run_with(points, DetectorConfig::default(), |p| p.value)
 }
 
-fn run_with(points: &[Point], cfg: DetectorConfig, numerator: impl Fn(&Point) -> Option<f64>) -> Vec<Alert> {
+fn run_with(
+    points: &[Point],
+    cfg: DetectorConfig,
+    numerator: impl Fn(&Point) -> Option<f64>,
+) -> Vec<Alert> {
     let mut detector = Detector::new(cfg).unwrap_or_else(|e| panic!("{e}"));
     let mut alerts = Vec::new();
     for (index, p) in points.iter().enumerate() {
@@ -27,7 +31,11 @@ fn run_with(points: &[Point], cfg: DetectorConfig, numerator: impl Fn(&Point) ->
             Some(n) => detector.push_share(p.t, numerator(p).unwrap_or(f64::NAN), n),
             None => detector.push_count(p.t, numerator(p)),
         };
-        assert!((0.0..=1.0).contains(&scored.score), "score {} at {index}", scored.score);
+        assert!(
+            (0.0..=1.0).contains(&scored.score),
+            "score {} at {index}",
+            scored.score
+        );
         if scored.alert {
             alerts.push(Alert {
                 index,
@@ -41,8 +49,17 @@ fn run_with(points: &[Point], cfg: DetectorConfig, numerator: impl Fn(&Point) ->
 }
 
 /// Asserts exactly one alert, in `direction`, within `max_delay` points of `at`.
-fn assert_single_alert(alerts: &[Alert], at: usize, max_delay: usize, direction: Direction) -> Alert {
-    assert_eq!(alerts.len(), 1, "expected one alert near {at}, got {alerts:?}");
+fn assert_single_alert(
+    alerts: &[Alert],
+    at: usize,
+    max_delay: usize,
+    direction: Direction,
+) -> Alert {
+    assert_eq!(
+        alerts.len(),
+        1,
+        "expected one alert near {at}, got {alerts:?}"
+    );
     let alert = alerts[0];
     assert!(
         (at..=at + max_delay).contains(&alert.index),
@@ -141,7 +158,10 @@ fn seasonal_series_without_shift_stay_quiet() {
             for (level, noise) in [(500.0, 0.05), (60.0, 0.25)] {
                 let spec = counts(level, season, noise, seed).with(|s| s.amplitude = 0.6);
                 let alerts = run(&generate(&spec));
-                assert!(alerts.is_empty(), "{season:?} level {level} seed {seed}: {alerts:?}");
+                assert!(
+                    alerts.is_empty(),
+                    "{season:?} level {level} seed {seed}: {alerts:?}"
+                );
             }
         }
     }
@@ -215,8 +235,14 @@ fn missing_values_are_reported_as_missing() {
     let mut detector = Detector::new(cfg).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(detector.push_count(0, Some(4.0)).status, Status::Warmup);
     assert_eq!(detector.push_count(3600, None).status, Status::Missing);
-    assert_eq!(detector.push_count(7200, Some(f64::NAN)).status, Status::Missing);
-    assert_eq!(detector.push_count(7200, Some(4.0)).status, Status::OutOfOrder);
+    assert_eq!(
+        detector.push_count(7200, Some(f64::NAN)).status,
+        Status::Missing
+    );
+    assert_eq!(
+        detector.push_count(7200, Some(4.0)).status,
+        Status::OutOfOrder
+    );
 }
 
 #[test]

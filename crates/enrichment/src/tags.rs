@@ -12,7 +12,11 @@ pub struct Tag<T> {
 
 impl<T> Tag<T> {
     pub fn new(value: T, confidence: f32, evidence: impl Into<Cow<'static, str>>) -> Self {
-        Self { value, confidence, evidence: evidence.into() }
+        Self {
+            value,
+            confidence,
+            evidence: evidence.into(),
+        }
     }
 }
 
@@ -61,8 +65,12 @@ pub enum SourceType {
 }
 
 impl SourceType {
-    pub const ALL: [SourceType; 4] =
-        [SourceType::Customer, SourceType::Employee, SourceType::Press, SourceType::Unknown];
+    pub const ALL: [SourceType; 4] = [
+        SourceType::Customer,
+        SourceType::Employee,
+        SourceType::Press,
+        SourceType::Unknown,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

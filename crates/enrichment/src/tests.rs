@@ -1,1 +1,319 @@
+//! Tests of the whole [`Enricher`]: brand queries and source types, which need the
+//! brand matcher, the rules and the author together.
 
+use earshot_model::{Author, MentionId, Platform, SCHEMA_VERSION};
+
+use super::*;
+
+fn brands() -> Vec<Brand> {
+    vec![
+        Brand {
+            name: "Orlen".into(),
+            keywords: vec!["Orlen".into(), "stacja orlen".into()],
+            excluded: vec!["Orlen Cup".into()],
+            hashtags: vec!["orlen".into()],
+            handles: vec!["@orlen".into(), "orlen.bsky.social".into()],
+            domains: vec!["orlen.pl".into()],
+            employee_handles: vec!["jan_z_orlenu".into()],
+            employee_domains: vec!["orlen.pl".into()],
+            ..Brand::default()
+        },
+        Brand {
+            name: "Żywiec".into(),
+            keywords: vec!["Żywiec".into(), "Żywca".into(), "Żywcu".into()],
+            required: vec!["piwo".into(), "beer".into(), "browar".into()],
+            ..Brand::default()
+        },
+        Brand {
+            name: "Apple".into(),
+            keywords: vec!["Apple".into(), "iPhone".into()],
+            excluded: vec!["apple pie".into()],
+            ..Brand::default()
+        },
+    ]
+}
+
+fn enricher() -> Enricher {
+    Enricher::new(&brands(), &EnrichmentConfig::default()).unwrap()
+}
+
+fn mention(text: &str, handle: &str, bio: &str) -> RawMention {
+    RawMention {
+        schema_version: SCHEMA_VERSION,
+        id: MentionId::new(Platform::Mastodon, "1"),
+        platform: Platform::Mastodon,
+        platform_id: "1".into(),
+        url: String::new(),
+        text: text.into(),
+        created_at: "2026-05-20T10:00:00Z".parse().unwrap(),
+        collected_at: "2026-05-20T10:00:05Z".parse().unwrap(),
+        author: Author {
+            id: "1".into(),
+            handle: handle.into(),
+            bio: bio.into(),
+            ..Author::default()
+        },
+        engagement: Default::default(),
+        language_hint: None,
+        origin: Default::default(),
+        source: String::new(),
+        raw: serde_json::Value::Null,
+    }
+}
+
+fn matched(text: &str) -> Vec<String> {
+    enricher()
+        .enrich(&mention(text, "ala", ""))
+        .brands
+        .into_iter()
+        .map(|b| b.brand)
+        .collect()
+}
+
+fn source(text: &str, handle: &str, bio: &str) -> (SourceType, String) {
+    let e = enricher().enrich(&mention(text, handle, bio));
+    let b = e.brands.into_iter().next().expect("a brand match");
+    (b.source_type.value, b.source_type.evidence.into_owned())
+}
+
+#[test]
+fn matches_case_and_diacritics_insensitively() {
+    assert_eq!(matched("zywiec to dobre piwo"), ["Żywiec"]);
+    assert_eq!(matched("ORLEN podniósł ceny"), ["Orlen"]);
+}
+
+#[test]
+fn respects_word_boundaries_and_inflection() {
+    assert!(matched("Wakacje w Borlenge").is_empty());
+    assert_eq!(matched("Tankowałem na Orlenie"), ["Orlen"]);
+    assert_eq!(
+        matched("Kupiłem paliwo w Orlenu? Nie, od Orlenem"),
+        ["Orlen"]
+    );
+}
+
+#[test]
+fn required_and_excluded_terms() {
+    assert!(
+        matched("Jadę do Żywca na weekend").is_empty(),
+        "required term missing"
+    );
+    assert_eq!(matched("W Żywcu otworzyli nowy browar"), ["Żywiec"]);
+    assert!(matched("Orlen Cup 2026 results").is_empty());
+    assert!(matched("grandma's apple pie").is_empty());
+}
+
+#[test]
+fn hashtags_handles_and_domains_match() {
+    assert_eq!(matched("#orlen znowu drożej"), ["Orlen"]);
+    assert_eq!(matched("cc @orlen"), ["Orlen"]);
+    assert_eq!(matched("see https://www.orlen.pl/pl/promocje"), ["Orlen"]);
+    let e = enricher().enrich(&mention("cc @orlen", "ala", ""));
+    assert_eq!(e.brands[0].evidence, "handle");
+}
+
+#[test]
+fn several_brands_in_one_mention() {
+    let mut got = matched("Piłem Żywiec (piwo) na stacji Orlen, płacąc iPhonem");
+    got.sort();
+    assert_eq!(got, ["Apple", "Orlen", "Żywiec"]);
+}
+
+#[test]
+fn no_match_no_brands() {
+    assert!(
+        enricher()
+            .enrich(&mention("Nic tu nie ma", "ala", ""))
+            .brands
+            .is_empty()
+    );
+}
+
+#[test]
+fn source_brand_own_account_is_unknown() {
+    assert_eq!(
+        source("Nowa promocja na Orlen", "orlen", "").0,
+        SourceType::Unknown
+    );
+    assert_eq!(source("Orlen news", "orlen.pl", "").1, "brand.own_account");
+}
+
+#[test]
+fn source_employee_rules() {
+    assert_eq!(
+        source("Orlen rocks", "jan_z_orlenu", "").1,
+        "employee.handle"
+    );
+    assert_eq!(
+        source("Orlen rocks", "jan.orlen.pl", "").1,
+        "employee.domain"
+    );
+    assert_eq!(
+        source("Orlen rocks", "jan", "kontakt: jan@orlen.pl").1,
+        "employee.domain"
+    );
+    assert_eq!(
+        source("Nowa stacja Orlen!", "jan", "Inżynier w Orlenie. Rower.").1,
+        "employee.bio_works_at"
+    );
+    assert_eq!(
+        source("Orlen hiring", "jan", "SWE @Orlen").1,
+        "employee.bio_works_at"
+    );
+    assert_eq!(
+        source("Orlen hiring", "jan", "Marketing | @orlen | Warsaw").1,
+        "employee.bio_handle"
+    );
+    assert_eq!(
+        source("Great day at Orlen #OrlenLife", "jan", "").1,
+        "employee.hashtag"
+    );
+    assert_eq!(
+        source("Orlen wyniki", "jan", "Orlen, energetyka. Opinie są moje.").1,
+        "employee.disclaimer"
+    );
+    assert_eq!(
+        source("Nowa stacja Orlen", "jan", "Fan of @orlen").0,
+        SourceType::Customer
+    );
+}
+
+#[test]
+fn source_press_rules() {
+    assert_eq!(source("Orlen podnosi ceny", "tvn24", "").1, "press.account");
+    assert_eq!(
+        source("Orlen podnosi ceny", "anna.tvn24.pl", "").1,
+        "press.account"
+    );
+    assert_eq!(
+        source("Orlen podnosi ceny", "anna", "Dziennikarka ekonomiczna").1,
+        "press.bio_role"
+    );
+    assert_eq!(
+        source("Orlen podnosi ceny", "anna", "Former journalist, now baker").0,
+        SourceType::Customer
+    );
+    assert_eq!(
+        source("Orlen podnosi ceny", "anna", "Video editor and gamer").0,
+        SourceType::Customer
+    );
+    let mut m = mention("Orlen: wyniki kwartalne", "feed", "");
+    m.platform = Platform::Rss;
+    assert_eq!(
+        enricher().enrich(&m).brands[0].source_type.value,
+        SourceType::Press
+    );
+}
+
+#[test]
+fn source_customer_and_unknown() {
+    assert_eq!(
+        source("Kupiłem paliwo na Orlenie, drogo", "ala", "").1,
+        "customer.purchase"
+    );
+    assert_eq!(
+        source("My order from Apple never came", "ala", "").1,
+        "customer.purchase"
+    );
+    assert_eq!(
+        source("Orlen again in the news", "ala", "cat person").1,
+        "customer"
+    );
+    assert_eq!(
+        source("Orlen price: 6.49", "fuelpricebot", "").0,
+        SourceType::Unknown
+    );
+    assert_eq!(
+        source(
+            "Orlen price: 6.49",
+            "ceny",
+            "Automated account posting fuel prices"
+        )
+        .1,
+        "unknown.bot"
+    );
+    assert_eq!(
+        source("Orlen price", "ala", "I'm not a bot, just a nerd").0,
+        SourceType::Customer
+    );
+    assert_eq!(
+        source(
+            "Orlen x Lotos",
+            "shell_pl",
+            "Official account of Shell Polska"
+        )
+        .1,
+        "unknown.organization"
+    );
+}
+
+#[test]
+fn cohort_reaches_the_enrichment() {
+    let e = enricher().enrich(&mention("Orlen", "ala", "rocznik 85, Kraków"));
+    assert_eq!(e.cohort.value, Cohort::Millennials);
+    assert_eq!(e.cohort.evidence, "bio.birth_year");
+}
+
+#[test]
+fn config_errors_name_the_key() {
+    let bad_cohorts = EnrichmentConfig {
+        cohorts: CohortBoundaries {
+            gen_z_from: 1970,
+            ..CohortBoundaries::default()
+        },
+        ..EnrichmentConfig::default()
+    };
+    assert!(
+        Enricher::new(&[], &bad_cohorts)
+            .unwrap_err()
+            .to_string()
+            .contains("enrichment.cohorts")
+    );
+    let bad_lang = EnrichmentConfig {
+        candidate_languages: vec!["pl".into(), "klingon".into()],
+        ..EnrichmentConfig::default()
+    };
+    assert!(
+        Enricher::new(&[], &bad_lang)
+            .unwrap_err()
+            .to_string()
+            .contains("klingon")
+    );
+    let unnamed = vec![Brand {
+        keywords: vec!["x".into()],
+        ..Brand::default()
+    }];
+    assert!(
+        Enricher::new(&unnamed, &EnrichmentConfig::default())
+            .unwrap_err()
+            .to_string()
+            .contains("brands[0].name")
+    );
+    let short = EnrichmentConfig {
+        language_max_chars: 5,
+        ..EnrichmentConfig::default()
+    };
+    assert!(
+        Enricher::new(&[], &short)
+            .unwrap_err()
+            .to_string()
+            .contains("enrichment.language_max_chars")
+    );
+}
+
+#[test]
+fn config_deserializes_with_defaults_and_rejects_unknown_keys() {
+    let c: EnrichmentConfig =
+        serde_json::from_str(r#"{"candidate_languages":["pl"],"press":{"domains":["x.pl"]}}"#)
+            .unwrap();
+    assert_eq!(c.language_max_chars, 200);
+    assert!(c.press.builtin_defaults);
+    assert!(serde_json::from_str::<EnrichmentConfig>(r#"{"langs":[]}"#).is_err());
+}
+
+#[test]
+fn language_hint_is_used() {
+    let mut m = mention("Tankowałam dziś na Orlenie, ceny znowu w górę", "ala", "");
+    m.language_hint = Some("pl".into());
+    assert_eq!(enricher().enrich(&m).language.value, "pl");
+}

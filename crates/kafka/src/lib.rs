@@ -70,11 +70,31 @@ pub struct TopicSpec {
 
 /// Every topic the pipeline uses.
 pub const PIPELINE_TOPICS: &[TopicSpec] = &[
-    TopicSpec { name: topics::MENTIONS_RAW, compacted: false, partitions: None },
-    TopicSpec { name: topics::MENTIONS_DLQ, compacted: false, partitions: None },
-    TopicSpec { name: topics::COLLECTOR_CURSORS, compacted: true, partitions: Some(1) },
-    TopicSpec { name: topics::COLLECTOR_JOBS, compacted: true, partitions: None },
-    TopicSpec { name: topics::ALERTS, compacted: false, partitions: Some(1) },
+    TopicSpec {
+        name: topics::MENTIONS_RAW,
+        compacted: false,
+        partitions: None,
+    },
+    TopicSpec {
+        name: topics::MENTIONS_DLQ,
+        compacted: false,
+        partitions: None,
+    },
+    TopicSpec {
+        name: topics::COLLECTOR_CURSORS,
+        compacted: true,
+        partitions: Some(1),
+    },
+    TopicSpec {
+        name: topics::COLLECTOR_JOBS,
+        compacted: true,
+        partitions: None,
+    },
+    TopicSpec {
+        name: topics::ALERTS,
+        compacted: false,
+        partitions: Some(1),
+    },
 ];
 
 impl KafkaConfig {
@@ -101,7 +121,10 @@ impl KafkaConfig {
         if !(1000..=300_000).contains(&self.session_timeout_ms) {
             return Err(Error::Config {
                 key: "session_timeout_ms",
-                problem: format!("is {}; use 1000..=300000 (6000 suits Tansu)", self.session_timeout_ms),
+                problem: format!(
+                    "is {}; use 1000..=300000 (6000 suits Tansu)",
+                    self.session_timeout_ms
+                ),
             });
         }
         Ok(())
@@ -165,7 +188,10 @@ impl KafkaConfig {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", self.session_timeout_ms.to_string())
-            .set("heartbeat.interval.ms", (self.session_timeout_ms / 3).to_string())
+            .set(
+                "heartbeat.interval.ms",
+                (self.session_timeout_ms / 3).to_string(),
+            )
             .set("fetch.wait.max.ms", "100")
             .set("partition.assignment.strategy", "range");
         self.finish(config)
@@ -196,7 +222,10 @@ impl KafkaConfig {
         let results = admin
             .create_topics(&new_topics, &options)
             .await
-            .map_err(|source| Error::CreateTopic { topic: names.join(","), source })?;
+            .map_err(|source| Error::CreateTopic {
+                topic: names.join(","),
+                source,
+            })?;
         for result in results {
             match result {
                 Ok(topic) => tracing::info!(%topic, "created topic"),

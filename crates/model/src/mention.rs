@@ -62,7 +62,10 @@ impl std::str::FromStr for Platform {
             .find(|p| p.as_str() == s)
             .ok_or_else(|| {
                 let known: Vec<_> = Platform::ALL.iter().map(|p| p.as_str()).collect();
-                format!("unknown platform `{s}`; expected one of {}", known.join(", "))
+                format!(
+                    "unknown platform `{s}`; expected one of {}",
+                    known.join(", ")
+                )
             })
     }
 }
@@ -228,9 +231,9 @@ impl RawMention {
             Err(parse_error) => {
                 // Report a version mismatch rather than the field errors it causes.
                 match serde_json::from_str::<VersionProbe>(text) {
-                    Ok(VersionProbe { schema_version: None }) => {
-                        Err(DecodeError::MissingSchemaVersion)
-                    }
+                    Ok(VersionProbe {
+                        schema_version: None,
+                    }) => Err(DecodeError::MissingSchemaVersion),
                     Ok(VersionProbe {
                         schema_version: Some(v),
                     }) if v.as_u64() != Some(SCHEMA_VERSION.into()) => {
@@ -249,7 +252,9 @@ impl RawMention {
             return Err(DecodeError::Invalid("platform_id is empty"));
         }
         if self.id != MentionId::new(self.platform, &self.platform_id) {
-            return Err(DecodeError::Invalid("id does not match platform and platform_id"));
+            return Err(DecodeError::Invalid(
+                "id does not match platform and platform_id",
+            ));
         }
         Ok(())
     }
@@ -300,7 +305,10 @@ mod tests {
         assert_eq!(reason(&[b'{', 0xff, 0xfe, b'}']), "invalid_utf8");
         assert_eq!(reason(&vec![b' '; MAX_RAW_MENTION_BYTES + 1]), "too_large");
         assert_eq!(reason(br#"{"id":"x"}"#), "missing_schema_version");
-        assert_eq!(reason(br#"{"schema_version":7,"id":"x"}"#), "unsupported_schema_version");
+        assert_eq!(
+            reason(br#"{"schema_version":7,"id":"x"}"#),
+            "unsupported_schema_version"
+        );
 
         let mut v: serde_json::Value = serde_json::from_slice(&sample().encode()).unwrap();
         v.as_object_mut().unwrap().remove("text");
@@ -317,6 +325,11 @@ mod tests {
             assert_eq!(p.as_str().parse::<Platform>().unwrap(), p);
             assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{p}\""));
         }
-        assert!("myspace".parse::<Platform>().unwrap_err().contains("mastodon"));
+        assert!(
+            "myspace"
+                .parse::<Platform>()
+                .unwrap_err()
+                .contains("mastodon")
+        );
     }
 }

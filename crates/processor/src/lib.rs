@@ -1,1 +1,442 @@
-//! earshot-processor
+//! `earshot process`: consumes `mentions.raw`, tags each mention, and writes batches
+//! to ClickHouse so that the stored result equals the truth after any crash,
+//! restart, rebalance or redelivery.
+//!
+//! Per batch, in this order:
+//! 1. dead letters are produced to `mentions.dlq` and their delivery awaited;
+//! 2. mentions already stored (a redelivery, or a mention collected twice) are dropped,
+//!    by asking ClickHouse's `mention_ids` index;
+//! 3. the rest go in one INSERT, which also feeds the rollups through views;
+//! 4. only then are the offsets committed.
+//!
+//! A crash before 4 redelivers the batch, and step 2 makes the repeat a no-op. A mention
+//! id is the Kafka key, so all copies of a mention meet on one partition and one
+//! processor: no two processors race to insert it.
+
+mod batch;
+mod config;
+mod context;
+mod internal_events;
+mod rows;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use earshot_enrichment::Enricher;
+use earshot_kafka::KafkaConfig;
+use earshot_model::{RawMention, topics};
+use earshot_storage::Store;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+
+pub use batch::{Batch, DeadLetter};
+pub use config::{ConfigError, ProcessorConfig};
+pub use context::ProcessorContext;
+pub use rows::{KafkaPosition, mention_rows};
+
+use internal_events::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Kafka(#[from] earshot_kafka::Error),
+    #[error("could not subscribe to `{topic}`: {source}")]
+    Subscribe {
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
+}
+
+/// When the processor returns on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopWhen {
+    /// Only on shutdown (the service).
+    Shutdown,
+    /// Also after this long with no new record and nothing pending (demo, batch jobs).
+    IdleFor(Duration),
+}
+
+/// What one run did, for the caller's summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub records: u64,
+    pub rows_written: u64,
+    pub duplicates_skipped: u64,
+    pub dead_lettered: u64,
+    pub batches: u64,
+}
+
+pub struct Processor {
+    config: ProcessorConfig,
+    kafka: KafkaConfig,
+    store: Store,
+    enricher: Arc<Enricher>,
+    consumer: StreamConsumer<ProcessorContext>,
+    producer: FutureProducer,
+    raw_topic: String,
+    dlq_topic: String,
+    report: RunReport,
+}
+
+impl Processor {
+    pub fn new(
+        config: ProcessorConfig,
+        kafka: KafkaConfig,
+        store: Store,
+        enricher: Arc<Enricher>,
+    ) -> Result<Self, Error> {
+        let consumer =
+            kafka.consumer_with_context(&config.group_id, ProcessorContext::default())?;
+        let producer = kafka.producer()?;
+        let raw_topic = kafka.topic(topics::MENTIONS_RAW);
+        let dlq_topic = kafka.topic(topics::MENTIONS_DLQ);
+        consumer
+            .subscribe(&[&raw_topic])
+            .map_err(|source| Error::Subscribe {
+                topic: raw_topic.clone(),
+                source,
+            })?;
+        Ok(Self {
+            config,
+            kafka,
+            store,
+            enricher,
+            consumer,
+            producer,
+            raw_topic,
+            dlq_topic,
+            report: RunReport::default(),
+        })
+    }
+
+    /// Runs until `shutdown` resolves (then drains: the current batch is written and
+    /// committed) or, with [`StopWhen::IdleFor`], until the topic has been quiet.
+    pub async fn run(
+        mut self,
+        stop: StopWhen,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<RunReport, Error> {
+        tokio::pin!(shutdown);
+        let mut batch = Batch::default();
+        let mut last_record = Instant::now();
+        tracing::info!(topic = %self.raw_topic, group = %self.config.group_id, brokers = %self.kafka.brokers, "processor started");
+        loop {
+            let deadline = batch
+                .started()
+                .map(|s| s + self.config.max_batch_wait())
+                .unwrap_or_else(|| Instant::now() + Duration::from_millis(200));
+            tokio::select! {
+                biased;
+                () = &mut shutdown => {
+                    tracing::info!(pending = batch.records(), "shutting down: draining the current batch");
+                    self.discard_revoked(&mut batch);
+                    self.flush(&mut batch, &mut shutdown_never()).await;
+                    break;
+                }
+                received = self.consumer.recv() => {
+                    self.discard_revoked(&mut batch);
+                    match received {
+                        Ok(message) => {
+                            last_record = Instant::now();
+                            let position = KafkaPosition { partition: message.partition(), offset: message.offset() };
+                            let payload = message.payload().unwrap_or_default();
+                            let key = message.key().map(<[u8]>::to_vec);
+                            self.accept(&mut batch, position, key, payload);
+                        }
+                        Err(error) => KafkaUnavailable { action: "consume", error: &error, retry_in: Duration::ZERO }.emit(),
+                    }
+                }
+                () = tokio::time::sleep_until(deadline.into()) => {
+                    self.discard_revoked(&mut batch);
+                }
+            }
+            let due = batch.records() >= self.config.max_batch_rows
+                || batch.bytes() >= self.config.max_batch_bytes
+                || batch
+                    .started()
+                    .is_some_and(|s| s.elapsed() >= self.config.max_batch_wait());
+            if due {
+                if !self.flush(&mut batch, &mut shutdown).await {
+                    tracing::info!(
+                        "shut down while retrying; uncommitted records will be redelivered"
+                    );
+                    break;
+                }
+            } else if let StopWhen::IdleFor(idle) = stop {
+                if batch.is_empty() && last_record.elapsed() >= idle {
+                    tracing::info!(
+                        idle_ms = idle.as_millis() as u64,
+                        "no new records; stopping"
+                    );
+                    break;
+                }
+            }
+        }
+        Ok(self.report)
+    }
+
+    /// Decodes and tags one record into the batch.
+    fn accept(
+        &self,
+        batch: &mut Batch,
+        position: KafkaPosition,
+        key: Option<Vec<u8>>,
+        payload: &[u8],
+    ) {
+        batch.consumed(position.partition, position.offset, payload.len());
+        RecordsConsumed {
+            count: 1,
+            bytes: payload.len(),
+        }
+        .emit();
+        match RawMention::decode(payload) {
+            Ok(mention) => {
+                let tags = self.enricher.enrich(&mention);
+                if tags.brands.is_empty() {
+                    MentionUnmatched.emit();
+                }
+                let now = chrono::Utc::now().timestamp() as u32;
+                batch
+                    .rows
+                    .extend(mention_rows(&mention, &tags, position, now));
+            }
+            Err(error) => {
+                let error_text = error.to_string();
+                RecordDeadLettered {
+                    partition: position.partition,
+                    offset: position.offset,
+                    reason: error.reason(),
+                    error: &error_text,
+                }
+                .emit();
+                // Keep the evidence, but never more than one maximal record of it.
+                let kept = payload.len().min(earshot_model::MAX_RAW_MENTION_BYTES);
+                batch.dead_letters.push(DeadLetter {
+                    partition: position.partition,
+                    offset: position.offset,
+                    key,
+                    payload: payload[..kept].to_vec(),
+                    reason: error.reason(),
+                    error: error_text,
+                });
+            }
+        }
+    }
+
+    fn discard_revoked(&self, batch: &mut Batch) {
+        let revoked = self.consumer.context().take_revoked();
+        if !revoked.is_empty() {
+            let discarded = batch.discard_partitions(&revoked);
+            PartitionsRevoked {
+                partitions: revoked.len(),
+                discarded,
+            }
+            .emit();
+        }
+    }
+
+    /// Makes the batch durable, then commits it. Retries until it succeeds, polling the
+    /// paused consumer meanwhile so the group sees us alive and rebalances reach us.
+    /// Returns false if shutdown came first (nothing committed; all will be redelivered).
+    async fn flush(
+        &mut self,
+        batch: &mut Batch,
+        shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
+    ) -> bool {
+        if batch.is_empty() {
+            return true;
+        }
+        let started = Instant::now();
+        let assignment = self.consumer.assignment().unwrap_or_default();
+        let _ = self.consumer.pause(&assignment);
+        let mut backoff = Backoff::new(self.config.max_retry_backoff());
+        let mut duplicates = 0;
+        // 1. Dead letters.
+        while !batch.dead_letters.is_empty() {
+            match self.send_dead_letters(batch).await {
+                Ok(()) => break,
+                Err(error) => {
+                    let retry_in = backoff.next();
+                    KafkaUnavailable {
+                        action: "dead_letter",
+                        error: &error,
+                        retry_in,
+                    }
+                    .emit();
+                    if !self.wait_polling(batch, retry_in, shutdown).await {
+                        return false;
+                    }
+                }
+            }
+        }
+        // 2 and 3. Drop what is stored already, insert the rest.
+        loop {
+            if batch.rows.is_empty() {
+                break;
+            }
+            let result = async {
+                let ids: Vec<&str> = batch.rows.iter().map(|r| r.mention_id.as_str()).collect();
+                let stored = self.store.stored_mention_ids(&ids).await?;
+                duplicates += batch.drop_stored(&stored);
+                self.store.insert_mentions(&batch.rows).await
+            }
+            .await;
+            match result {
+                Ok(()) => break,
+                Err(error) => {
+                    let retry_in = backoff.next();
+                    ClickHouseUnavailable {
+                        error: &error,
+                        retry_in,
+                    }
+                    .emit();
+                    if !self.wait_polling(batch, retry_in, shutdown).await {
+                        return false;
+                    }
+                }
+            }
+        }
+        // 4. Commit. A failure here is harmless: redelivered records are dropped in step 2.
+        let mut offsets = TopicPartitionList::new();
+        for (partition, next) in batch.commit_offsets() {
+            let _ = offsets.add_partition_offset(&self.raw_topic, partition, Offset::Offset(next));
+        }
+        if offsets.count() > 0 {
+            if let Err(error) = self.consumer.commit(&offsets, CommitMode::Sync) {
+                KafkaUnavailable {
+                    action: "commit",
+                    error: &error,
+                    retry_in: Duration::ZERO,
+                }
+                .emit();
+            }
+        }
+        let _ = self
+            .consumer
+            .resume(&self.consumer.assignment().unwrap_or_default());
+        BatchWritten {
+            rows: batch.rows.len(),
+            duplicates,
+            dead_letters: batch.dead_letters.len(),
+            records: batch.records(),
+            elapsed: started.elapsed(),
+        }
+        .emit();
+        self.report.records += batch.records() as u64;
+        self.report.rows_written += batch.rows.len() as u64;
+        self.report.duplicates_skipped += duplicates as u64;
+        self.report.dead_lettered += batch.dead_letters.len() as u64;
+        self.report.batches += 1;
+        *batch = Batch::default();
+        true
+    }
+
+    async fn send_dead_letters(&self, batch: &mut Batch) -> Result<(), KafkaError> {
+        let deliveries: Vec<_> = batch
+            .dead_letters
+            .iter()
+            .map(|letter| {
+                let partition = letter.partition.to_string();
+                let offset = letter.offset.to_string();
+                let headers = OwnedHeaders::new()
+                    .insert(Header {
+                        key: "earshot.reason",
+                        value: Some(letter.reason),
+                    })
+                    .insert(Header {
+                        key: "earshot.error",
+                        value: Some(&letter.error),
+                    })
+                    .insert(Header {
+                        key: "earshot.source.topic",
+                        value: Some(&self.raw_topic),
+                    })
+                    .insert(Header {
+                        key: "earshot.source.partition",
+                        value: Some(&partition),
+                    })
+                    .insert(Header {
+                        key: "earshot.source.offset",
+                        value: Some(&offset),
+                    });
+                let mut record = FutureRecord::<Vec<u8>, Vec<u8>>::to(&self.dlq_topic)
+                    .payload(&letter.payload)
+                    .headers(headers);
+                if let Some(key) = &letter.key {
+                    record = record.key(key);
+                }
+                self.producer.send(record, Duration::from_secs(30))
+            })
+            .collect();
+        let mut first_error = None;
+        for delivery in futures::future::join_all(deliveries).await {
+            if let Err((error, _)) = delivery {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Sleeps for `duration` while polling the (paused) consumer, so rebalances are
+    /// handled: records of partitions taken away meanwhile leave the pending batch.
+    async fn wait_polling(
+        &mut self,
+        batch: &mut Batch,
+        duration: Duration,
+        shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
+    ) -> bool {
+        let until = tokio::time::Instant::now() + duration;
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut *shutdown => return false,
+                () = tokio::time::sleep_until(until) => break,
+                received = self.consumer.recv() => {
+                    // Paused partitions deliver nothing new; a message already fetched
+                    // before the pause is simply part of this batch.
+                    if let Ok(message) = received {
+                        let position = KafkaPosition { partition: message.partition(), offset: message.offset() };
+                        let payload = message.payload().unwrap_or_default().to_vec();
+                        let key = message.key().map(<[u8]>::to_vec);
+                        self.accept(batch, position, key, &payload);
+                    }
+                }
+            }
+        }
+        self.discard_revoked(batch);
+        let _ = self
+            .consumer
+            .pause(&self.consumer.assignment().unwrap_or_default());
+        true
+    }
+}
+
+fn shutdown_never() -> std::future::Pending<()> {
+    std::future::pending()
+}
+
+/// Exponential backoff with full jitter, capped.
+struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn new(max: Duration) -> Self {
+        Self {
+            next: Duration::from_millis(100),
+            max,
+        }
+    }
+
+    fn next(&mut self) -> Duration {
+        let current = self.next;
+        self.next = (self.next * 2).min(self.max);
+        let jitter: f64 = rand::random::<f64>() * 0.5 + 0.5;
+        current.mul_f64(jitter)
+    }
+}

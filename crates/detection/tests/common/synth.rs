@@ -227,7 +227,8 @@ pub fn generate(spec: &Spec) -> Vec<Point> {
         let wiggle = spec.noise * rng.normal();
         let (value, denominator) = match spec.kind {
             Kind::Count { level } => {
-                let mean = level * growth * season * change * (wiggle - spec.noise.powi(2) / 2.0).exp();
+                let mean =
+                    level * growth * season * change * (wiggle - spec.noise.powi(2) / 2.0).exp();
                 (rng.poisson(mean), None)
             }
             Kind::Share { share, volume } => {
@@ -272,20 +273,41 @@ pub fn dataset() -> Vec<Spec> {
     for season in seasons {
         for (noise_name, noise, level) in [("low", 0.05, 200.0), ("high", 0.2, 80.0)] {
             let base = |cat: &'static str, seed: u64| {
-                Spec::count(&format!("count_{}_{noise_name}_{cat}", season.name()), cat, level, season)
-                    .with(|s| {
-                        s.noise = noise;
-                        s.seed = seed;
-                    })
+                Spec::count(
+                    &format!("count_{}_{noise_name}_{cat}", season.name()),
+                    cat,
+                    level,
+                    season,
+                )
+                .with(|s| {
+                    s.noise = noise;
+                    s.seed = seed;
+                })
             };
-            let (up, down) = if noise > 0.1 { (1.7, 0.55) } else { (1.3, 0.75) };
+            let (up, down) = if noise > 0.1 {
+                (1.7, 0.55)
+            } else {
+                (1.3, 0.75)
+            };
             specs.push(base("none", next_seed()));
             specs.push(base("step_up", next_seed()).change(520, Step(up)));
             specs.push(base("step_down", next_seed()).change(610, Step(down)));
             specs.push(
                 base("spike", next_seed())
-                    .change(470, Spike { factor: 3.0, len: 1 })
-                    .change(800, Spike { factor: 2.5, len: 2 }),
+                    .change(
+                        470,
+                        Spike {
+                            factor: 3.0,
+                            len: 1,
+                        },
+                    )
+                    .change(
+                        800,
+                        Spike {
+                            factor: 2.5,
+                            len: 2,
+                        },
+                    ),
             );
             specs.push(base("ramp", next_seed()).change(
                 560,
@@ -297,44 +319,76 @@ pub fn dataset() -> Vec<Spec> {
         }
     }
     // Sparse counts: mostly zeros.
-    for (i, (level, season)) in [(0.1, Season::None), (0.3, Season::Daily), (0.5, Season::Both), (0.2, Season::Weekly)]
-        .into_iter()
-        .enumerate()
+    for (i, (level, season)) in [
+        (0.1, Season::None),
+        (0.3, Season::Daily),
+        (0.5, Season::Both),
+        (0.2, Season::Weekly),
+    ]
+    .into_iter()
+    .enumerate()
     {
         specs.push(
-            Spec::count(&format!("sparse_{i}_none"), "sparse_none", level, season).with(|s| s.seed = next_seed()),
+            Spec::count(&format!("sparse_{i}_none"), "sparse_none", level, season)
+                .with(|s| s.seed = next_seed()),
         );
     }
     for (i, level) in [0.2, 0.4, 0.3].into_iter().enumerate() {
         specs.push(
-            Spec::count(&format!("sparse_{i}_step_up"), "sparse_step", level, Season::Both)
-                .with(|s| s.seed = next_seed())
-                .change(600, Step(4.0 / level)),
+            Spec::count(
+                &format!("sparse_{i}_step_up"),
+                "sparse_step",
+                level,
+                Season::Both,
+            )
+            .with(|s| s.seed = next_seed())
+            .change(600, Step(4.0 / level)),
         );
     }
     specs.push(
         Spec::count("sparse_spike", "sparse_spike", 0.3, Season::Daily)
             .with(|s| s.seed = next_seed())
-            .change(700, Spike { factor: 100.0, len: 1 }),
+            .change(
+                700,
+                Spike {
+                    factor: 100.0,
+                    len: 1,
+                },
+            ),
     );
     // Shares with healthy denominators: no shift, and a flip between two brands.
     for season in [Season::None, Season::Both] {
         for (noise_name, noise) in [("low", 0.03), ("high", 0.12)] {
             let base = |cat: &'static str, seed: u64| {
-                Spec::share(&format!("share_{}_{noise_name}_{cat}", season.name()), cat, 0.55, 300.0).with(|s| {
+                Spec::share(
+                    &format!("share_{}_{noise_name}_{cat}", season.name()),
+                    cat,
+                    0.55,
+                    300.0,
+                )
+                .with(|s| {
                     s.season = season;
                     s.noise = noise;
                     s.seed = seed;
                 })
             };
             specs.push(base("share_none", next_seed()));
-            specs.push(base("share_flip", next_seed()).change(650, Step(if noise > 0.1 { 0.65 } else { 0.8 })));
+            specs.push(
+                base("share_flip", next_seed())
+                    .change(650, Step(if noise > 0.1 { 0.65 } else { 0.8 })),
+            );
         }
     }
     // Shares out of a handful of mentions: noisy by nature, must stay quiet.
     for (i, volume) in [5.0, 8.0].into_iter().enumerate() {
         specs.push(
-            Spec::share(&format!("share_small_{i}_none"), "share_small_none", 0.3, volume).with(|s| {
+            Spec::share(
+                &format!("share_small_{i}_none"),
+                "share_small_none",
+                0.3,
+                volume,
+            )
+            .with(|s| {
                 s.season = Season::Both;
                 s.seed = next_seed();
             }),
@@ -348,7 +402,13 @@ pub fn dataset() -> Vec<Spec> {
     // Trends.
     for season in [Season::Daily, Season::Both] {
         specs.push(
-            Spec::count(&format!("trend_{}_none", season.name()), "trend_none", 100.0, season).with(|s| {
+            Spec::count(
+                &format!("trend_{}_none", season.name()),
+                "trend_none",
+                100.0,
+                season,
+            )
+            .with(|s| {
                 s.growth = 2.5;
                 s.noise = 0.1;
                 s.seed = next_seed();
@@ -393,12 +453,13 @@ pub fn dataset() -> Vec<Spec> {
     );
     // A finer step: 15-minute points over four weeks.
     for (cat, change) in [("none", None), ("step_up", Some(Step(1.4)))] {
-        let mut spec = Spec::count(&format!("quarter_hour_both_{cat}"), cat, 40.0, Season::Both).with(|s| {
-            s.step_secs = 900;
-            s.len = 4 * 24 * 28;
-            s.noise = 0.1;
-            s.seed = next_seed();
-        });
+        let mut spec = Spec::count(&format!("quarter_hour_both_{cat}"), cat, 40.0, Season::Both)
+            .with(|s| {
+                s.step_secs = 900;
+                s.len = 4 * 24 * 28;
+                s.noise = 0.1;
+                s.seed = next_seed();
+            });
         if let Some(kind) = change {
             spec = spec.change(2100, kind);
         }

@@ -7,7 +7,12 @@
 use super::script::{Script, ScriptCounts};
 
 /// Writes the detectable part of `text` into `out` and counts its letters per script.
-pub(crate) fn clean_into(text: &str, max_chars: usize, out: &mut String, scripts: &mut ScriptCounts) {
+pub(crate) fn clean_into(
+    text: &str,
+    max_chars: usize,
+    out: &mut String,
+    scripts: &mut ScriptCounts,
+) {
     out.clear();
     *scripts = ScriptCounts::default();
     let mut kept = 0usize;
@@ -26,11 +31,20 @@ pub(crate) fn clean_into(text: &str, max_chars: usize, out: &mut String, scripts
         let (mut prev, mut run) = ('\0', 0u32);
         let mut pending_space = false;
         for c in token.chars() {
-            if c.is_alphabetic() || (c == '\'' && prev.is_alphabetic()) {
+            let script = Script::of(c);
+            let letter = match script {
+                _ if c.is_ascii() => c.is_ascii_alphabetic(),
+                Script::Other => c.is_alphabetic(),
+                _ => true, // the script ranges hold letters (and a few marks we keep)
+            };
+            if letter || (c == '\'' && prev != '\0' && prev != ' ') {
                 if c == prev {
                     run += 1;
-                    if run > 2 {
-                        continue; // "soooo" → "soo"
+                    if run == 3 {
+                        out.pop(); // "sooo" → "so", "jsemmmm" → "jsem"; "good" stays
+                    }
+                    if run >= 3 {
+                        continue;
                     }
                 } else {
                     run = 1;
@@ -39,11 +53,13 @@ pub(crate) fn clean_into(text: &str, max_chars: usize, out: &mut String, scripts
                     out.push(' ');
                     pending_space = false;
                 }
-                for l in c.to_lowercase() {
-                    out.push(l);
+                if c.is_ascii() {
+                    out.push(c.to_ascii_lowercase());
+                } else {
+                    out.extend(c.to_lowercase());
                 }
                 if c != '\'' {
-                    scripts.add(Script::of(c));
+                    scripts.add(script);
                 }
                 kept += 1;
                 prev = c;
@@ -63,7 +79,10 @@ pub(crate) fn clean_into(text: &str, max_chars: usize, out: &mut String, scripts
 /// URLs, bare domains, @handles and e-mail addresses.
 fn is_noise_token(token: &str) -> bool {
     let t = token.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '#');
-    if t.starts_with('@') || t.contains("://") || t.starts_with("www.") {
+    if t.starts_with('@')
+        || t.contains("://")
+        || t.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("www."))
+    {
         return true;
     }
     // user@host, host.tld/path, host.tld
@@ -80,9 +99,13 @@ fn looks_like_domain(t: &str) -> bool {
     };
     !name.is_empty()
         && (2..=6).contains(&tld.len())
-        && tld.bytes().all(|b| b.is_ascii_lowercase())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-        && (t.contains('/') || KNOWN_TLDS.contains(&tld))
+        && tld.bytes().all(|b| b.is_ascii_alphabetic())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && (t.contains('/') || KNOWN_TLDS.iter().any(|k| k.eq_ignore_ascii_case(tld)))
+        && !(tld.bytes().any(|b| b.is_ascii_uppercase())
+            && name.bytes().any(|b| b.is_ascii_lowercase()))
 }
 
 /// Lowercase-only TLDs common in posts; "koniec.Nowy" (a missing space) is not a domain.
@@ -104,8 +127,13 @@ mod tests {
 
     #[test]
     fn drops_urls_handles_and_emoji_keeps_hashtag_words() {
-        let (out, _) = clean("@ala@mastodon.social Sooooo gooood 😍😍 https://orlen.pl/x #Tankowanie orlen.pl!");
-        assert_eq!(out, "soo good tankowanie");
+        let (out, _) = clean(
+            "@ala@mastodon.social Sooooo gooood 😍😍 https://orlen.pl/x #Tankowanie orlen.pl!",
+        );
+        assert_eq!(
+            out, "so god tankowanie",
+            "runs of three or more collapse to one"
+        );
     }
 
     #[test]
@@ -133,6 +161,14 @@ mod tests {
         let mut scripts = ScriptCounts::default();
         clean_into(&"słowo ".repeat(1000), 50, &mut out, &mut scripts);
         assert!(out.chars().count() < 70, "{}", out.len());
+    }
+
+    #[test]
+    fn shouted_urls_are_urls() {
+        assert_eq!(
+            clean("ZOBACZ WWW.ORLEN.PL/PROMO HTTPS://X.PL ORLEN.PL").0,
+            "zobacz"
+        );
     }
 
     #[test]

@@ -163,7 +163,11 @@ mod tests {
     #[test]
     fn every_whatlang_language_has_exactly_one_row() {
         for lang in Lang::all() {
-            assert_eq!(LANGS.iter().filter(|l| l.lang == *lang).count(), 1, "{lang:?}");
+            assert_eq!(
+                LANGS.iter().filter(|l| l.lang == *lang).count(),
+                1,
+                "{lang:?}"
+            );
         }
         assert!(LANGS.len() <= 128);
     }
@@ -182,6 +186,9 @@ mod tests {
 
     #[test]
     fn iterates_set_bits() {
-        assert_eq!(ids(bit(0) | bit(5) | bit(70)).collect::<Vec<_>>(), vec![0, 5, 70]);
+        assert_eq!(
+            ids(bit(0) | bit(5) | bit(70)).collect::<Vec<_>>(),
+            vec![0, 5, 70]
+        );
     }
 }

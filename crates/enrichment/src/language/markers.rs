@@ -28,7 +28,10 @@ pub(crate) struct Scores {
 
 impl Default for Scores {
     fn default() -> Self {
-        Self { score: [0.0; 128], foreign_letters: [0; 128] }
+        Self {
+            score: [0.0; 128],
+            foreign_letters: [0; 128],
+        }
     }
 }
 
@@ -57,10 +60,16 @@ impl Scores {
 
 /// Weight of one non-ASCII letter relative to one function word.
 const LETTER_WEIGHT: f32 = 0.5;
+/// A letter in more of the scored languages than this scores none of them.
+const DISTINCTIVE_LETTER_MAX_LANGS: u32 = 3;
 
 impl Markers {
     pub(crate) fn parse(data: &str) -> Result<Self, ConfigError> {
-        let mut markers = Markers { with_tables: 0, words: FxMap::default(), letters: FxMap::default() };
+        let mut markers = Markers {
+            with_tables: 0,
+            words: FxMap::default(),
+            letters: FxMap::default(),
+        };
         let mut current: Option<usize> = None;
         for (n, raw) in data.lines().enumerate() {
             let line = raw.trim();
@@ -79,7 +88,9 @@ impl Markers {
                 continue;
             }
             let id = current.ok_or_else(|| bad("entry before any [language] header"))?;
-            let (key, values) = line.split_once('=').ok_or_else(|| bad("expected `key = values`"))?;
+            let (key, values) = line
+                .split_once('=')
+                .ok_or_else(|| bad("expected `key = values`"))?;
             match key.trim() {
                 "letters" => {
                     for c in values.chars().filter(|c| !c.is_whitespace()) {
@@ -110,18 +121,18 @@ impl Markers {
             return;
         }
         for word in text.split(' ') {
-            if let Some(&langs) = self.words.get(word) {
-                let langs = langs & set;
-                if langs != 0 {
-                    let w = 1.0 / langs.count_ones() as f32;
-                    for id in ids(langs) {
-                        out.score[id] += w;
-                    }
-                }
+            // French and Italian elide: "l'ai", "dell'anno" also count as "l'", "dell'".
+            let elided = word
+                .find('\'')
+                .filter(|&i| i + 1 < word.len())
+                .map(|i| &word[..=i]);
+            for key in std::iter::once(word).chain(elided) {
+                self.score_word(key, set, out);
             }
             for c in word.chars().filter(|c| !c.is_ascii() && *c != '\'') {
                 let langs = self.letters.get(&c).copied().unwrap_or(0) & set;
-                if langs != 0 {
+                // Only a letter few languages share is evidence; one most share is noise.
+                if langs != 0 && langs.count_ones() <= DISTINCTIVE_LETTER_MAX_LANGS {
                     let w = LETTER_WEIGHT / langs.count_ones() as f32;
                     for id in ids(langs) {
                         out.score[id] += w;
@@ -133,6 +144,18 @@ impl Markers {
             }
         }
     }
+
+    fn score_word(&self, word: &str, set: LangSet, out: &mut Scores) {
+        if let Some(&langs) = self.words.get(word) {
+            let langs = langs & set;
+            if langs != 0 {
+                let w = 1.0 / langs.count_ones() as f32;
+                for id in ids(langs) {
+                    out.score[id] += w;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -140,7 +163,8 @@ mod tests {
     use super::super::codes::id_of_code;
     use super::*;
 
-    const DATA: &str = "[pl]\nletters = ą ę ł ó\nwords = się nie jest\n[cs]\nletters = ř ó\nwords = je nie\n";
+    const DATA: &str =
+        "[pl]\nletters = ą ę ł ó\nwords = się nie jest\n[cs]\nletters = ř ó\nwords = je nie\n";
 
     #[test]
     fn shared_words_split_their_weight() {

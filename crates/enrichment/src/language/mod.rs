@@ -50,7 +50,12 @@ pub(crate) struct LanguageScratch {
 }
 
 /// Marker score a language needs to be taken without whatlang.
-const MARKERS_DECIDE: f32 = 3.0;
+const MARKERS_DECIDE: f32 = 2.0;
+/// Text whatlang sees when it is asked: its cost grows with length, its accuracy
+/// hardly does past a sentence or two.
+const WHATLANG_MAX_BYTES: usize = 160;
+/// Letters below which a text without any function word is not guessed at.
+const SHORT_WITHOUT_MARKERS: u32 = 20;
 
 impl LanguageDetector {
     pub(crate) fn new(
@@ -67,7 +72,11 @@ impl LanguageDetector {
             candidates = codes::ALL_LANGS;
         }
         let markers = Markers::parse(include_str!("../../data/languages.txt"))?;
-        Ok(Self { candidates, markers, settings })
+        Ok(Self {
+            candidates,
+            markers,
+            settings,
+        })
     }
 
     pub(crate) fn detect(
@@ -76,7 +85,11 @@ impl LanguageDetector {
         hint: Option<&str>,
         scratch: &mut LanguageScratch,
     ) -> Tag<&'static str> {
-        let LanguageScratch { clean, scripts, scores } = scratch;
+        let LanguageScratch {
+            clean,
+            scripts,
+            scores,
+        } = scratch;
         clean::clean_into(text, self.settings.max_chars, clean, scripts);
         if scripts.letters < self.settings.min_letters {
             return Tag::new(UND, 0.1, "too_short");
@@ -94,7 +107,9 @@ impl LanguageDetector {
         if langs.count_ones() == 1 {
             return Tag::new(code(langs.trailing_zeros() as usize), 0.95, "script");
         }
-        let hint = hint.and_then(codes::id_of_hint).filter(|&id| langs & bit(id) != 0);
+        let hint = hint
+            .and_then(codes::id_of_hint)
+            .filter(|&id| langs & bit(id) != 0);
         self.markers.score(clean, langs, scores);
         let scored = langs & self.markers.with_tables;
         let (best, second) = scores.top_two(scored);
@@ -102,7 +117,7 @@ impl LanguageDetector {
 
         if let Some(h) = hint {
             let contradicted = best.is_some_and(|b| {
-                b != h && adj(Some(b)) >= 2.5 && adj(Some(h)) <= 0.4 * adj(Some(b))
+                b != h && adj(Some(b)) >= 1.0 && adj(Some(h)) <= 0.34 * adj(Some(b))
             });
             if !contradicted {
                 return if best == Some(h) && adj(Some(h)) >= 2.0 {
@@ -116,34 +131,73 @@ impl LanguageDetector {
         let (best_score, second_score) = (adj(best), adj(second));
         if let Some(b) = best
             && best_score >= MARKERS_DECIDE
-            && best_score >= 2.0 * second_score.max(0.0) + 1.0
+            && best_score >= 2.0 * second_score.max(0.0) + 0.5
         {
             let confidence = (0.5 + 0.08 * (best_score - second_score)).clamp(0.6, 0.95);
             return Tag::new(code(b), confidence, "markers");
         }
 
+        // A short text with one language's words and no other's: take it, unsure.
+        if let Some(b) = best
+            && best_score >= 1.0
+            && second_score <= 0.0
+        {
+            return Tag::new(code(b), 0.6, "markers");
+        }
+
         // Narrow whatlang to the languages the markers did not rule out.
         let plausible: LangSet = ids(scored)
-            .filter(|&id| scores.foreign_letters[id] == 0 && scores.score[id] > 0.0)
+            .filter(|&id| {
+                scores.foreign_letters[id] == 0
+                    && scores.score[id] > 0.0
+                    && scores.score[id] >= 0.5 * best_score
+            })
             .fold(0, |set, id| set | bit(id));
         let allow = if plausible.count_ones() >= 2 {
-            top_n(scores, plausible, 4)
+            top_n(scores, plausible, 3)
         } else if plausible.count_ones() == 1 && script != Script::Latin {
             plausible
+        } else if best_score <= 0.0 && scripts.letters < SHORT_WITHOUT_MARKERS {
+            // A few words and not one function word: any answer would be a guess.
+            return Tag::new(UND, 0.15, "too_short");
         } else {
-            // No function word at all: every candidate of the script not ruled out by letters.
-            let not_foreign = ids(langs)
-                .filter(|&id| scored & bit(id) == 0 || scores.foreign_letters[id] == 0)
+            // No telling function word: the tabled languages the letters allow, or
+            // failing those, the script's other languages.
+            let tabled = ids(scored)
+                .filter(|&id| scores.foreign_letters[id] == 0)
                 .fold(0, |set, id| set | bit(id));
-            if not_foreign == 0 { langs } else { not_foreign }
+            let untabled = langs & !scored;
+            if tabled != 0 {
+                tabled
+            } else if untabled != 0 {
+                untabled
+            } else {
+                langs
+            }
         };
         if allow.count_ones() == 1 {
             return Tag::new(code(allow.trailing_zeros() as usize), 0.6, "markers");
         }
-        match detect_with_whatlang(clean, allow) {
-            Some((id, confidence)) if confidence >= 0.05 || best_score > 0.0 => {
-                let evidence = if hint.is_some() { "whatlang(hint_overruled)" } else { "whatlang" };
-                Tag::new(code(id), (confidence as f32 * 0.9).clamp(0.3, 0.9), evidence)
+        match detect_with_whatlang(
+            &clean[..clean.floor_char_boundary(WHATLANG_MAX_BYTES)],
+            allow,
+        ) {
+            // Without any marker, a short text's whatlang answer is a guess: needs to be sure.
+            Some((id, confidence))
+                if best_score > 0.0
+                    || confidence >= 0.2
+                    || (confidence >= 0.1 && scripts.letters >= 25) =>
+            {
+                let evidence = if hint.is_some() {
+                    "whatlang(hint_overruled)"
+                } else {
+                    "whatlang"
+                };
+                Tag::new(
+                    code(id),
+                    (confidence as f32 * 0.9).clamp(0.3, 0.9),
+                    evidence,
+                )
             }
             _ => Tag::new(UND, 0.2, "uncertain"),
         }
@@ -206,7 +260,14 @@ mod tests {
     use super::*;
 
     fn detector() -> LanguageDetector {
-        LanguageDetector::new(&[], LanguageSettings { max_chars: 200, min_letters: 8 }).unwrap()
+        LanguageDetector::new(
+            &[],
+            LanguageSettings {
+                max_chars: 200,
+                min_letters: 8,
+            },
+        )
+        .unwrap()
     }
 
     fn detect(text: &str, hint: Option<&str>) -> Tag<&'static str> {
@@ -229,8 +290,14 @@ mod tests {
 
     #[test]
     fn markers_separate_ukrainian_from_russian() {
-        assert_eq!(detect("Це дуже добре, що ви тут і ми разом", None).value, "uk");
-        assert_eq!(detect("Это очень хорошо, что вы здесь и мы вместе", None).value, "ru");
+        assert_eq!(
+            detect("Це дуже добре, що ви тут і ми разом", None).value,
+            "uk"
+        );
+        assert_eq!(
+            detect("Это очень хорошо, что вы здесь и мы вместе", None).value,
+            "ru"
+        );
     }
 
     #[test]
@@ -242,7 +309,10 @@ mod tests {
 
     #[test]
     fn wrong_hint_is_overruled() {
-        let tag = detect("I think this is the best thing that has happened to me in years", Some("pl"));
+        let tag = detect(
+            "I think this is the best thing that has happened to me in years",
+            Some("pl"),
+        );
         assert_eq!(tag.value, "en");
     }
 
@@ -254,14 +324,32 @@ mod tests {
 
     #[test]
     fn candidate_list_restricts_answers() {
-        let d = LanguageDetector::new(&["pl".into(), "en".into()], LanguageSettings { max_chars: 200, min_letters: 8 }).unwrap();
-        let tag = d.detect("Это очень хорошо, что вы здесь", None, &mut LanguageScratch::default());
+        let d = LanguageDetector::new(
+            &["pl".into(), "en".into()],
+            LanguageSettings {
+                max_chars: 200,
+                min_letters: 8,
+            },
+        )
+        .unwrap();
+        let tag = d.detect(
+            "Это очень хорошо, что вы здесь",
+            None,
+            &mut LanguageScratch::default(),
+        );
         assert_eq!(tag.value, UND);
     }
 
     #[test]
     fn unknown_candidate_is_a_config_error() {
-        let err = LanguageDetector::new(&["xx".into()], LanguageSettings { max_chars: 200, min_letters: 8 }).unwrap_err();
+        let err = LanguageDetector::new(
+            &["xx".into()],
+            LanguageSettings {
+                max_chars: 200,
+                min_letters: 8,
+            },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("enrichment.candidate_languages"));
     }
 }

@@ -99,7 +99,11 @@ impl ScriptCounts {
         let (han, kana) = (self.get(Script::Han), self.get(Script::Kana));
         if matches!(script, Script::Han | Script::Kana) {
             let cjk = han + kana;
-            let script = if kana * 10 >= cjk { Script::Kana } else { Script::Han };
+            let script = if kana * 10 >= cjk {
+                Script::Kana
+            } else {
+                Script::Han
+            };
             return Some((script, cjk.max(n)));
         }
         Some((script, n))
@@ -154,7 +158,9 @@ mod tests {
     #[test]
     fn japanese_is_han_plus_kana() {
         let mut c = ScriptCounts::default();
-        "日本語のテキストです".chars().for_each(|ch| c.add(Script::of(ch)));
+        "日本語のテキストです"
+            .chars()
+            .for_each(|ch| c.add(Script::of(ch)));
         assert_eq!(c.dominant().unwrap().0, Script::Kana);
         let mut c = ScriptCounts::default();
         "这是中文文本".chars().for_each(|ch| c.add(Script::of(ch)));

@@ -1,0 +1,93 @@
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The `[processor]` section of the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProcessorConfig {
+    /// Kafka consumer group; processors in one group share the partitions.
+    pub group_id: String,
+    /// A batch is written when it holds this many records...
+    pub max_batch_rows: usize,
+    /// ...or this many payload bytes (bounds memory whatever the backlog)...
+    pub max_batch_bytes: usize,
+    /// ...or when its oldest record has waited this long (bounds latency).
+    pub max_batch_wait_ms: u64,
+    /// Longest pause between retries while ClickHouse or Kafka is unavailable.
+    pub max_retry_backoff_ms: u64,
+    /// Where Prometheus metrics are served (`/metrics`); empty disables them.
+    pub metrics_listen: String,
+}
+
+impl Default for ProcessorConfig {
+    fn default() -> Self {
+        Self {
+            group_id: "earshot-process".into(),
+            max_batch_rows: 20_000,
+            max_batch_bytes: 32 * 1024 * 1024,
+            max_batch_wait_ms: 500,
+            max_retry_backoff_ms: 5_000,
+            metrics_listen: "127.0.0.1:9464".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("processor.{key}: {problem}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub problem: String,
+}
+
+impl ProcessorConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |key, problem: &str| {
+            Err(ConfigError {
+                key,
+                problem: problem.into(),
+            })
+        };
+        if self.group_id.trim().is_empty() {
+            return fail(
+                "group_id",
+                "is empty; name the consumer group, e.g. earshot-process",
+            );
+        }
+        if self.max_batch_rows == 0 {
+            return fail(
+                "max_batch_rows",
+                "must be at least 1 (20000 is a good start)",
+            );
+        }
+        if self.max_batch_bytes < 1024 * 1024 {
+            return fail(
+                "max_batch_bytes",
+                "must be at least 1048576 (one maximal record)",
+            );
+        }
+        if self.max_batch_wait_ms == 0 {
+            return fail("max_batch_wait_ms", "must be at least 1");
+        }
+        if self.max_retry_backoff_ms < 10 {
+            return fail("max_retry_backoff_ms", "must be at least 10");
+        }
+        if !self.metrics_listen.is_empty()
+            && self.metrics_listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return fail(
+                "metrics_listen",
+                "must be host:port like 127.0.0.1:9464, or empty",
+            );
+        }
+        Ok(())
+    }
+
+    pub fn max_batch_wait(&self) -> Duration {
+        Duration::from_millis(self.max_batch_wait_ms)
+    }
+
+    pub fn max_retry_backoff(&self) -> Duration {
+        Duration::from_millis(self.max_retry_backoff_ms)
+    }
+}

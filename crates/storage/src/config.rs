@@ -1,0 +1,119 @@
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::Error;
+
+/// The `[clickhouse]` section of the config file.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClickHouseConfig {
+    /// HTTP interface, e.g. `http://127.0.0.1:8123`.
+    pub url: String,
+    pub database: String,
+    pub user: String,
+    /// Set it through `EARSHOT_CLICKHOUSE__PASSWORD`; it is never logged.
+    pub password: String,
+    /// How long one INSERT may take before the batch is retried.
+    pub insert_timeout_secs: u64,
+    pub retention: RetentionConfig,
+}
+
+impl fmt::Debug for ClickHouseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClickHouseConfig")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .field("user", &self.user)
+            .field(
+                "password",
+                &if self.password.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("insert_timeout_secs", &self.insert_timeout_secs)
+            .field("retention", &self.retention)
+            .finish()
+    }
+}
+
+impl Default for ClickHouseConfig {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8123".into(),
+            database: "earshot".into(),
+            user: "default".into(),
+            password: String::new(),
+            insert_timeout_secs: 30,
+            retention: RetentionConfig::default(),
+        }
+    }
+}
+
+/// How long each table keeps data, enforced by `earshot retention` dropping whole
+/// partitions (TTL is not available on every ClickHouse we support). Zero keeps forever.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Mention rows, partitioned by month.
+    pub mentions_days: u32,
+    /// Minute rollup, partitioned by day.
+    pub minute_rollup_days: u32,
+    /// Hour rollup, partitioned by month.
+    pub hour_rollup_days: u32,
+    /// Day rollup, partitioned by year.
+    pub day_rollup_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            mentions_days: 395,
+            minute_rollup_days: 14,
+            hour_rollup_days: 400,
+            day_rollup_days: 0,
+        }
+    }
+}
+
+impl ClickHouseConfig {
+    pub fn validate(&self) -> Result<(), Error> {
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(Error::Config {
+                key: "url",
+                problem: format!(
+                    "`{}` is not an HTTP URL; use e.g. http://127.0.0.1:8123",
+                    self.url
+                ),
+            });
+        }
+        if self.database.is_empty()
+            || !self
+                .database
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(Error::Config {
+                key: "database",
+                problem: format!(
+                    "`{}` must be non-empty and use only letters, digits and _",
+                    self.database
+                ),
+            });
+        }
+        if self.insert_timeout_secs == 0 {
+            return Err(Error::Config {
+                key: "insert_timeout_secs",
+                problem: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn insert_timeout(&self) -> Duration {
+        Duration::from_secs(self.insert_timeout_secs)
+    }
+}

@@ -1,0 +1,231 @@
+//! Numbered schema migrations. Each statement is idempotent on its own (`IF NOT EXISTS`,
+//! or checked against `system.columns` where 18.16 has no `IF NOT EXISTS`), so several
+//! processes may migrate at once: the worst case is running a statement twice.
+//!
+//! `{db}` in a statement is replaced by the escaped database name.
+
+/// One step of the schema's history. Never edit a released migration; add a new one.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    statements: &'static [&'static str],
+    /// Statements generated per rollup grain, run after `statements`.
+    per_grain: &'static [fn(&Grain) -> String],
+}
+
+impl Migration {
+    /// The statements to run, with `{db}` still to be replaced.
+    pub fn statements(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.statements.iter().map(|s| s.to_string()).collect();
+        for generate in self.per_grain {
+            all.extend(GRAINS.iter().map(generate));
+        }
+        all
+    }
+}
+
+/// A rollup granularity: the same dimensions and measures at another time bucket.
+pub struct Grain {
+    pub table: &'static str,
+    /// The time column's name, which BI users see.
+    pub column: &'static str,
+    pub column_type: &'static str,
+    /// Buckets `published_at`.
+    pub bucket: &'static str,
+    /// Partitions are what retention drops, so they follow each grain's lifetime.
+    pub partition: &'static str,
+    /// The finalized view over the rollup, for BI tools.
+    pub view: &'static str,
+}
+
+pub const GRAINS: [Grain; 3] = [
+    Grain {
+        table: "rollup_minute",
+        column: "minute",
+        column_type: "DateTime",
+        bucket: "toStartOfMinute(published_at)",
+        partition: "toYYYYMMDD(minute)",
+        view: "mentions_per_minute",
+    },
+    Grain {
+        table: "rollup_hour",
+        column: "hour",
+        column_type: "DateTime",
+        bucket: "toStartOfHour(published_at)",
+        partition: "toYYYYMM(hour)",
+        view: "mentions_per_hour",
+    },
+    Grain {
+        table: "rollup_day",
+        column: "day",
+        column_type: "Date",
+        bucket: "toDate(published_at)",
+        partition: "toYear(day)",
+        view: "mentions_per_day",
+    },
+];
+
+const DIMENSIONS: &str = "brand, platform, language, cohort, source_type, origin";
+
+/// Counts and sums add up on merge (SummingMergeTree); the author set merges as an
+/// aggregate state, so unique authors stay exact across inserts.
+fn rollup_table(g: &Grain) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {{db}}.{table} (
+            {column} {column_type},
+            brand String, platform String, language String, cohort String, source_type String,
+            origin Enum8('live' = 1, 'backfill' = 2),
+            mentions UInt64,
+            unique_authors_state AggregateFunction(uniqExact, String),
+            likes UInt64, reposts UInt64, replies UInt64,
+            potential_reach UInt64
+        ) ENGINE = SummingMergeTree()
+        PARTITION BY {partition}
+        ORDER BY (brand, {column}, platform, language, cohort, source_type, origin)",
+        table = g.table,
+        column = g.column,
+        column_type = g.column_type,
+        partition = g.partition,
+    )
+}
+
+fn rollup_view(g: &Grain) -> String {
+    format!(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{table}_mv TO {{db}}.{table} AS
+        SELECT {bucket} AS {column}, {DIMENSIONS},
+            count() AS mentions,
+            uniqExactState(concat(platform, ':', author_id)) AS unique_authors_state,
+            sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
+            sum(author_followers) AS potential_reach
+        FROM {{db}}.mentions
+        GROUP BY {column}, {DIMENSIONS}",
+        table = g.table,
+        column = g.column,
+        bucket = g.bucket,
+    )
+}
+
+fn finalized_view(g: &Grain) -> String {
+    format!(
+        "CREATE VIEW IF NOT EXISTS {{db}}.{view} AS
+        SELECT {column}, {DIMENSIONS},
+            sum(mentions) AS mentions,
+            uniqExactMerge(unique_authors_state) AS unique_authors,
+            sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
+            sum(potential_reach) AS potential_reach
+        FROM {{db}}.{table}
+        GROUP BY {column}, {DIMENSIONS}",
+        view = g.view,
+        table = g.table,
+        column = g.column,
+    )
+}
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "mentions, dedup index, minute/hour/day rollups",
+        statements: &[
+            "CREATE TABLE IF NOT EXISTS {db}.mentions (
+                mention_id String,
+                brand String,
+                platform String,
+                platform_id String,
+                url String,
+                text String,
+                published_at DateTime,
+                collected_at DateTime,
+                processed_at DateTime,
+                origin Enum8('live' = 1, 'backfill' = 2),
+                language String,
+                language_confidence Float32,
+                language_evidence String,
+                cohort String,
+                cohort_confidence Float32,
+                cohort_evidence String,
+                source_type String,
+                source_type_confidence Float32,
+                source_type_evidence String,
+                brand_confidence Float32,
+                brand_evidence String,
+                author_id String,
+                author_handle String,
+                author_name String,
+                author_bio String,
+                author_followers UInt64,
+                author_verified UInt8,
+                author_created_at DateTime,
+                likes UInt64,
+                reposts UInt64,
+                replies UInt64,
+                collector_source String,
+                kafka_partition Int32,
+                kafka_offset Int64
+            ) ENGINE = ReplacingMergeTree(processed_at)
+            PARTITION BY toYYYYMM(published_at)
+            ORDER BY (brand, published_at, mention_id)",
+            // The processor asks this table which mentions of a batch are already stored;
+            // it is written by a view in the same INSERT as the mentions themselves.
+            "CREATE TABLE IF NOT EXISTS {db}.mention_ids (
+                mention_id String,
+                published_at DateTime
+            ) ENGINE = ReplacingMergeTree()
+            PARTITION BY toYYYYMM(published_at)
+            ORDER BY mention_id",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mention_ids_mv TO {db}.mention_ids
+            AS SELECT mention_id, published_at FROM {db}.mentions",
+        ],
+        per_grain: &[rollup_table, rollup_view],
+    },
+    Migration {
+        version: 2,
+        name: "views for BI: finalized rollups, share of voice, cohort mix",
+        statements: &[
+            "CREATE VIEW IF NOT EXISTS {db}.share_of_voice_daily AS
+            SELECT day, brand, mentions, total_mentions,
+                mentions / total_mentions AS share_of_voice
+            FROM (
+                SELECT day, brand, sum(mentions) AS mentions
+                FROM {db}.rollup_day GROUP BY day, brand
+            ) ANY LEFT JOIN (
+                SELECT day, sum(mentions) AS total_mentions
+                FROM {db}.rollup_day GROUP BY day
+            ) USING day",
+            "CREATE VIEW IF NOT EXISTS {db}.cohort_mix_weekly AS
+            SELECT week, brand, cohort, mentions, brand_mentions,
+                mentions / brand_mentions AS share_of_brand
+            FROM (
+                SELECT toMonday(day) AS week, brand, cohort, sum(mentions) AS mentions
+                FROM {db}.rollup_day GROUP BY week, brand, cohort
+            ) ANY LEFT JOIN (
+                SELECT toMonday(day) AS week, brand, sum(mentions) AS brand_mentions
+                FROM {db}.rollup_day GROUP BY week, brand
+            ) USING week, brand",
+        ],
+        per_grain: &[finalized_view],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_numbered_in_order_without_gaps() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1, "migration {}", m.name);
+        }
+    }
+
+    #[test]
+    fn every_create_is_idempotent() {
+        for m in MIGRATIONS {
+            for s in m.statements() {
+                if s.trim_start().starts_with("CREATE") {
+                    assert!(s.contains("IF NOT EXISTS"), "{}: {s}", m.name);
+                }
+            }
+        }
+    }
+}

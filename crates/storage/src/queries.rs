@@ -1,0 +1,92 @@
+//! Reads of the rollups for people: the demo summary and totals that tests compare
+//! against what was produced.
+
+use clickhouse::Row;
+use serde::Deserialize;
+
+use crate::{Error, Store};
+
+/// Mentions of one language in one minute, summed over brands and platforms.
+#[derive(Debug, Clone, PartialEq, Row, Deserialize)]
+pub struct LanguageMinute {
+    /// Unix seconds of the minute's start.
+    pub minute: u32,
+    pub language: String,
+    pub mentions: u64,
+    pub unique_authors: u64,
+}
+
+/// Totals of one brand from a rollup grain, for reconciling grains with each other
+/// and with the mentions table.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Deserialize)]
+pub struct RollupTotals {
+    pub brand: String,
+    pub mentions: u64,
+    pub likes: u64,
+    pub reposts: u64,
+    pub replies: u64,
+    pub potential_reach: u64,
+}
+
+impl Store {
+    /// Mentions per language per minute from the minute rollup, oldest first.
+    pub async fn mentions_per_language_minute(&self) -> Result<Vec<LanguageMinute>, Error> {
+        self.fetch_all(
+            "SELECT toUInt32(minute) AS minute, language,
+                sum(mentions) AS mentions,
+                uniqExactMerge(unique_authors_state) AS unique_authors
+             FROM {db}.rollup_minute
+             GROUP BY minute, language
+             ORDER BY minute, language",
+        )
+        .await
+    }
+
+    /// Per-brand totals of one grain's rollup table (`rollup_minute`, `rollup_hour`,
+    /// `rollup_day`) or, with `mentions`, of the mention rows themselves.
+    pub async fn brand_totals(&self, table: TotalsSource) -> Result<Vec<RollupTotals>, Error> {
+        let sql = match table {
+            TotalsSource::Mentions => {
+                "SELECT brand, count() AS mentions, sum(likes) AS likes, sum(reposts) AS reposts,
+                    sum(replies) AS replies, sum(author_followers) AS potential_reach
+                 FROM {db}.mentions FINAL GROUP BY brand ORDER BY brand"
+            }
+            TotalsSource::Rollup(grain) => match grain {
+                "rollup_minute" | "rollup_hour" | "rollup_day" => {
+                    return self
+                        .fetch_all(&format!(
+                            "SELECT brand, sum(mentions) AS mentions, sum(likes) AS likes,
+                                sum(reposts) AS reposts, sum(replies) AS replies,
+                                sum(potential_reach) AS potential_reach
+                             FROM {{db}}.{grain} GROUP BY brand ORDER BY brand"
+                        ))
+                        .await;
+                }
+                other => {
+                    return Err(Error::Config {
+                        key: "rollup",
+                        problem: format!("`{other}` is not a rollup table"),
+                    });
+                }
+            },
+        };
+        self.fetch_all(sql).await
+    }
+
+    /// Rows in `mentions` including not-yet-merged duplicates (which should be none).
+    pub async fn mention_row_count(&self) -> Result<u64, Error> {
+        Ok(self
+            .fetch_all::<u64>("SELECT count() FROM {db}.mentions")
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(0))
+    }
+}
+
+/// Where [`Store::brand_totals`] reads from.
+#[derive(Debug, Clone, Copy)]
+pub enum TotalsSource {
+    Mentions,
+    Rollup(&'static str),
+}

@@ -1,0 +1,317 @@
+//! `earshot detect-series`: score a `timestamp,value` CSV with the shift detector.
+//!
+//! Reads the format of public anomaly benchmarks (NAB, Yahoo S5): a header row, a
+//! timestamp as unix seconds or ISO-8601 (`2014-04-01 00:00:00`,
+//! `2014-04-01T00:00:00Z`), a value, and optionally more columns that are ignored.
+//! Rows are processed strictly as a stream (read a row, score it, write it), so a
+//! score never depends on later rows. The output is
+//! `timestamp,value,anomaly_score,label` where `label` is 1 on the row where an
+//! alert starts.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use earshot_detection::{Detector, DetectorConfig, Seasonality};
+
+/// Score a `timestamp,value` CSV and write `timestamp,value,anomaly_score,label`.
+#[derive(Debug, clap::Args)]
+pub struct DetectSeriesArgs {
+    /// Input CSV: header row, then `timestamp,value[,...]`.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Output CSV.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Spacing of points in seconds; inferred from the timestamps if not given.
+    #[arg(long)]
+    pub step: Option<u32>,
+    /// Seasonal profiles to learn: none, daily, weekly, both, auto.
+    #[arg(long, default_value = "auto", value_parser = parse_seasonality)]
+    pub seasonality: Seasonality,
+    /// Points learned before alerts may fire (default: from the seasonality).
+    #[arg(long)]
+    pub warmup: Option<u32>,
+    /// Minimum volume (sum of values) behind an alert.
+    #[arg(long)]
+    pub min_volume: Option<f64>,
+    /// Score at which an alert starts, in (0, 1).
+    #[arg(long)]
+    pub enter_score: Option<f64>,
+    /// Score below which an alert ends, in (0, enter-score].
+    #[arg(long)]
+    pub exit_score: Option<f64>,
+    /// Points after an alert during which no new alert starts.
+    #[arg(long)]
+    pub cooldown: Option<u32>,
+}
+
+fn parse_seasonality(s: &str) -> Result<Seasonality, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "none" => Ok(Seasonality::None),
+        "daily" => Ok(Seasonality::Daily),
+        "weekly" => Ok(Seasonality::Weekly),
+        "both" | "daily_and_weekly" => Ok(Seasonality::DailyAndWeekly),
+        "auto" => Ok(Seasonality::Auto),
+        other => Err(format!(
+            "unknown seasonality `{other}` (expected none, daily, weekly, both or auto)"
+        )),
+    }
+}
+
+impl DetectSeriesArgs {
+    fn config(&self) -> DetectorConfig {
+        let defaults = DetectorConfig::default();
+        DetectorConfig {
+            step_secs: self.step,
+            seasonality: self.seasonality,
+            warmup_points: self.warmup,
+            min_volume: self.min_volume.unwrap_or(defaults.min_volume),
+            enter_score: self.enter_score.unwrap_or(defaults.enter_score),
+            exit_score: self.exit_score.unwrap_or(defaults.exit_score),
+            cooldown_points: self.cooldown.unwrap_or(defaults.cooldown_points),
+            ..defaults
+        }
+    }
+}
+
+/// Runs the command.
+pub fn run(args: &DetectSeriesArgs) -> anyhow::Result<()> {
+    let mut detector = Detector::new(args.config()).context("invalid detector settings")?;
+    let input =
+        File::open(&args.input).with_context(|| format!("cannot open {}", args.input.display()))?;
+    let output = File::create(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    let mut writer = BufWriter::new(output);
+    let alerts = score_stream(BufReader::new(input), &mut writer, &mut detector)
+        .with_context(|| format!("while scoring {}", args.input.display()))?;
+    writer
+        .flush()
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    println!(
+        "scored {} -> {} ({alerts} alerts)",
+        args.input.display(),
+        args.output.display()
+    );
+    Ok(())
+}
+
+/// Scores every data row of `reader` in order, writing one output row per input
+/// row as soon as it is scored. Returns the number of alerts.
+fn score_stream(
+    reader: impl BufRead,
+    writer: &mut impl Write,
+    detector: &mut Detector,
+) -> anyhow::Result<u64> {
+    writeln!(writer, "timestamp,value,anomaly_score,label")?;
+    let mut alerts = 0;
+    let mut seen_data = false;
+    for (index, line) in reader.lines().enumerate() {
+        let line_no = index + 1;
+        let line = line.with_context(|| format!("line {line_no}: cannot read"))?;
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields = split_row(line).with_context(|| format!("line {line_no}"))?;
+        if fields.len() < 2 {
+            bail!("line {line_no}: expected `timestamp,value`, found {line:?}");
+        }
+        let (raw_time, raw_value) = (fields[0].as_str(), fields[1].as_str());
+        let t = match parse_timestamp(raw_time) {
+            Some(t) => t,
+            // The first non-empty line may be a header.
+            None if !seen_data && index == 0 => continue,
+            None => bail!("line {line_no}: cannot parse timestamp {raw_time:?}"),
+        };
+        seen_data = true;
+        let value = parse_value(raw_value)
+            .with_context(|| format!("line {line_no}: cannot parse value {raw_value:?}"))?;
+        let scored = detector.push_count(t, value);
+        alerts += u64::from(scored.alert);
+        writeln!(
+            writer,
+            "{},{},{:.6},{}",
+            quote_if_needed(raw_time),
+            raw_value.trim(),
+            scored.score,
+            u8::from(scored.alert)
+        )
+        .with_context(|| format!("line {line_no}: cannot write output"))?;
+    }
+    Ok(alerts)
+}
+
+/// Splits one CSV row into fields; fields may be double-quoted, with `""` for a quote.
+fn split_row(line: &str) -> anyhow::Result<Vec<String>> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    let mut at_field_start = true;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' if quoted => quoted = false,
+            '"' if at_field_start => quoted = true,
+            ',' if !quoted => {
+                fields.push(std::mem::take(&mut field));
+                at_field_start = true;
+                continue;
+            }
+            c => field.push(c),
+        }
+        at_field_start = false;
+    }
+    if quoted {
+        bail!("unterminated quoted field");
+    }
+    fields.push(field);
+    Ok(fields)
+}
+
+/// Unix seconds (integer or decimal), RFC 3339, or `YYYY-MM-DD[ T]HH:MM[:SS[.fff]]`
+/// read as UTC, or a bare date.
+fn parse_timestamp(raw: &str) -> Option<i64> {
+    let s = raw.trim();
+    if let Ok(secs) = s.parse::<i64>() {
+        return Some(secs);
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return (secs.is_finite() && secs.abs() < 1e15).then(|| secs.floor() as i64);
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.timestamp());
+    }
+    const FORMATS: [&str; 4] = [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ];
+    let naive = s.trim_end_matches('Z');
+    for format in FORMATS {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(naive, format) {
+            return Some(dt.and_utc().timestamp());
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|dt| dt.and_utc().timestamp())
+}
+
+/// A number, or `None` for an empty field or `NaN`/`null`/`NA` (a missing point).
+fn parse_value(raw: &str) -> anyhow::Result<Option<f64>> {
+    let s = raw.trim();
+    if s.is_empty() || ["nan", "null", "na", "none"].contains(&s.to_ascii_lowercase().as_str()) {
+        return Ok(None);
+    }
+    let value: f64 = s.parse()?;
+    Ok(value.is_finite().then_some(value))
+}
+
+fn quote_if_needed(field: &str) -> String {
+    if field.contains([',', '"', '\n']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector() -> Detector {
+        let cfg = DetectorConfig {
+            warmup_points: Some(48),
+            ..DetectorConfig::default()
+        };
+        Detector::new(cfg).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn score(input: &str) -> anyhow::Result<(String, u64)> {
+        let mut out = Vec::new();
+        let alerts = score_stream(input.as_bytes(), &mut out, &mut detector())?;
+        Ok((String::from_utf8(out)?, alerts))
+    }
+
+    #[test]
+    fn parses_timestamps_in_common_formats() {
+        let t = 1_396_310_400; // 2014-04-01T00:00:00Z
+        assert_eq!(parse_timestamp("1396310400"), Some(t));
+        assert_eq!(parse_timestamp("1396310400.0"), Some(t));
+        assert_eq!(parse_timestamp("2014-04-01 00:00:00"), Some(t));
+        assert_eq!(parse_timestamp("2014-04-01T00:00:00"), Some(t));
+        assert_eq!(parse_timestamp("2014-04-01T00:00:00Z"), Some(t));
+        assert_eq!(parse_timestamp("2014-04-01T02:00:00+02:00"), Some(t));
+        assert_eq!(parse_timestamp("2014-04-01 00:00"), Some(t));
+        assert_eq!(parse_timestamp("2014-04-01"), Some(t));
+        assert_eq!(parse_timestamp("timestamp"), None);
+        assert_eq!(parse_timestamp("2014-13-01 00:00:00"), None);
+    }
+
+    #[test]
+    fn splits_quoted_fields() -> anyhow::Result<()> {
+        assert_eq!(split_row("a,b")?, ["a", "b"]);
+        assert_eq!(
+            split_row("\"2014-04-01 00:00:00\",\"1,5\"")?,
+            ["2014-04-01 00:00:00", "1,5"]
+        );
+        assert_eq!(split_row("\"say \"\"hi\"\"\",2")?, ["say \"hi\"", "2"]);
+        assert_eq!(split_row("x,")?, ["x", ""]);
+        assert!(split_row("\"open,1").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn writes_one_row_per_input_row_and_flags_a_shift() -> anyhow::Result<()> {
+        let mut csv = String::from("timestamp,value\n");
+        for i in 0..300_i64 {
+            let value = if i < 200 { 100 + (i * 7) % 11 } else { 250 };
+            csv.push_str(&format!("{},{value}\n", 1_396_310_400 + i * 300));
+        }
+        let (out, alerts) = score(&csv)?;
+        let rows: Vec<&str> = out.lines().collect();
+        assert_eq!(rows[0], "timestamp,value,anomaly_score,label");
+        assert_eq!(rows.len(), 301);
+        assert_eq!(alerts, 1);
+        let alert_row = rows.iter().position(|r| r.ends_with(",1")).unwrap_or(0);
+        // Row 201 holds point 200, the first of the new level.
+        assert!((201..=204).contains(&alert_row), "alert on row {alert_row}");
+        Ok(())
+    }
+
+    #[test]
+    fn keeps_iso_timestamps_and_missing_values() -> anyhow::Result<()> {
+        let csv = "\"timestamp\",\"value\"\n\"2014-04-01 00:00:00\",\"5\"\n2014-04-01 00:05:00,\n";
+        let (out, _) = score(csv)?;
+        assert_eq!(
+            out,
+            "timestamp,value,anomaly_score,label\n2014-04-01 00:00:00,5,0.000000,0\n2014-04-01 00:05:00,,0.000000,0\n"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bad_rows_name_their_line() {
+        let err = score("timestamp,value\n1,2\nyesterday,3\n").err();
+        assert!(err.is_some_and(|e| e.to_string().contains("line 3")));
+        let err = score("timestamp,value\n1,2\n2,abc\n").err();
+        assert!(err.is_some_and(|e| format!("{e:#}").contains("line 3")));
+        let err = score("1\n").err();
+        assert!(err.is_some_and(|e| e.to_string().contains("line 1")));
+    }
+
+    #[test]
+    fn rejects_unknown_seasonality() {
+        assert_eq!(parse_seasonality("Both"), Ok(Seasonality::DailyAndWeekly));
+        assert!(parse_seasonality("hourly").is_err());
+    }
+}

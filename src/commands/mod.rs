@@ -1,0 +1,5 @@
+pub mod detect_series;
+pub mod migrate;
+pub mod process;
+pub mod retention;
+pub mod summary;
