@@ -122,7 +122,8 @@ impl Processor {
     ) -> Result<RunReport, Error> {
         tokio::pin!(shutdown);
         let mut batch = Batch::default();
-        let mut last_record = Instant::now();
+        // The idle clock starts once the group gave us partitions: joining takes a while.
+        let mut last_record: Option<Instant> = None;
         tracing::info!(topic = %self.raw_topic, group = %self.config.group_id, brokers = %self.kafka.brokers, "processor started");
         loop {
             let deadline = batch
@@ -141,7 +142,7 @@ impl Processor {
                     self.discard_revoked(&mut batch);
                     match received {
                         Ok(message) => {
-                            last_record = Instant::now();
+                            last_record = Some(Instant::now());
                             let position = KafkaPosition { partition: message.partition(), offset: message.offset() };
                             let payload = message.payload().unwrap_or_default();
                             let key = message.key().map(<[u8]>::to_vec);
@@ -152,6 +153,9 @@ impl Processor {
                 }
                 () = tokio::time::sleep_until(deadline.into()) => {
                     self.discard_revoked(&mut batch);
+                    if last_record.is_none() && self.consumer.assignment().is_ok_and(|a| a.count() > 0) {
+                        last_record = Some(Instant::now());
+                    }
                 }
             }
             let due = batch.records() >= self.config.max_batch_rows
@@ -167,7 +171,7 @@ impl Processor {
                     break;
                 }
             } else if let StopWhen::IdleFor(idle) = stop {
-                if batch.is_empty() && last_record.elapsed() >= idle {
+                if batch.is_empty() && last_record.is_some_and(|t| t.elapsed() >= idle) {
                     tracing::info!(
                         idle_ms = idle.as_millis() as u64,
                         "no new records; stopping"
