@@ -7,8 +7,12 @@ use chrono::{DateTime, Duration, Utc};
 use earshot_model::{Author, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
 
 /// Brand name as configured in `config/earshot.toml`, and a hashtag that matches it.
-pub const BRANDS: [(&str, &str); 4] =
-    [("Orlen", "#orlen"), ("Żabka", "#zabka"), ("InPost", "#inpost"), ("Allegro", "#allegro")];
+pub const BRANDS: [(&str, &str); 4] = [
+    ("Orlen", "#orlen"),
+    ("Żabka", "#zabka"),
+    ("InPost", "#inpost"),
+    ("Allegro", "#allegro"),
+];
 
 const TEXTS: [&str; 8] = [
     "Dziś rano szybka kawa i hot dog, obsługa bardzo miła {tag}",
@@ -54,7 +58,8 @@ pub fn generate(count: usize, minutes: i64, seed: u64, first_id: u64) -> Vec<Raw
             let text = TEXTS[rng.below(TEXTS.len() as u64) as usize].replace("{tag}", tag);
             let author = rng.below(500);
             let platform_id = (first_id + i as u64).to_string();
-            let created_at = start_time() + Duration::seconds(rng.below(minutes as u64 * 60) as i64);
+            let created_at =
+                start_time() + Duration::seconds(rng.below(minutes as u64 * 60) as i64);
             RawMention {
                 schema_version: SCHEMA_VERSION,
                 id: MentionId::new(Platform::Mastodon, &platform_id),

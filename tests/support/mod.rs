@@ -67,7 +67,10 @@ impl TestEnv {
             partitions: 4,
             ..KafkaConfig::default()
         };
-        kafka.ensure_topics(PIPELINE_TOPICS).await.expect("creating test topics");
+        kafka
+            .ensure_topics(PIPELINE_TOPICS)
+            .await
+            .expect("creating test topics");
         let clickhouse = ClickHouseConfig {
             database: format!("test_{unique}"),
             ..ClickHouseConfig::default()
@@ -117,7 +120,11 @@ impl TestEnv {
             .spawn_processor(settings, &["--exit-when-idle", "3"])
             .wait()
             .expect("waiting for earshot process");
-        assert!(status.success(), "earshot process failed; see target/test-logs/{}-process.log", self.name);
+        assert!(
+            status.success(),
+            "earshot process failed; see target/test-logs/{}-process.log",
+            self.name
+        );
     }
 
     pub fn producer(&self) -> FutureProducer {
@@ -126,8 +133,10 @@ impl TestEnv {
 
     /// Produces mentions to `mentions.raw` keyed by id, as a collector would.
     pub async fn produce_mentions(&self, mentions: &[RawMention]) {
-        let records: Vec<(Vec<u8>, Vec<u8>)> =
-            mentions.iter().map(|m| (m.id.as_str().as_bytes().to_vec(), m.encode())).collect();
+        let records: Vec<(Vec<u8>, Vec<u8>)> = mentions
+            .iter()
+            .map(|m| (m.id.as_str().as_bytes().to_vec(), m.encode()))
+            .collect();
         self.produce_raw(&records).await;
     }
 
@@ -153,7 +162,12 @@ impl TestEnv {
 
     /// Reads a topic of this namespace from the start until `expected` records arrived
     /// or `timeout` passed; returns (headers, payload) of each.
-    pub fn read_topic(&self, topic: &str, expected: usize, timeout: Duration) -> Vec<(BTreeMap<String, String>, Vec<u8>)> {
+    pub fn read_topic(
+        &self,
+        topic: &str,
+        expected: usize,
+        timeout: Duration,
+    ) -> Vec<(BTreeMap<String, String>, Vec<u8>)> {
         let consumer: BaseConsumer = rdkafka::ClientConfig::new()
             .set("bootstrap.servers", &self.kafka.brokers)
             .set("broker.address.family", "v4")
@@ -163,7 +177,9 @@ impl TestEnv {
             .set("session.timeout.ms", "6000")
             .create()
             .expect("test consumer");
-        consumer.subscribe(&[&self.kafka.topic(topic)]).expect("subscribe");
+        consumer
+            .subscribe(&[&self.kafka.topic(topic)])
+            .expect("subscribe");
         let started = Instant::now();
         let mut records = Vec::new();
         while records.len() < expected && started.elapsed() < timeout {
@@ -176,7 +192,8 @@ impl TestEnv {
                             .map(|header| {
                                 (
                                     header.key.to_string(),
-                                    String::from_utf8_lossy(header.value.unwrap_or_default()).into_owned(),
+                                    String::from_utf8_lossy(header.value.unwrap_or_default())
+                                        .into_owned(),
                                 )
                             })
                             .collect()
@@ -190,7 +207,10 @@ impl TestEnv {
 
     /// Runs a query and returns its TSV rows.
     pub async fn query_rows(&self, sql: &str) -> Vec<Vec<String>> {
-        let sql = sql.replace("{db}", &earshot_storage::escape_identifier(&self.clickhouse.database));
+        let sql = sql.replace(
+            "{db}",
+            &earshot_storage::escape_identifier(&self.clickhouse.database),
+        );
         let body = reqwest::Client::new()
             .post(&self.clickhouse.url)
             .body(format!("{sql} FORMAT TSV"))
@@ -202,7 +222,9 @@ impl TestEnv {
             .text()
             .await
             .expect("ClickHouse response");
-        body.lines().map(|l| l.split('\t').map(str::to_owned).collect()).collect()
+        body.lines()
+            .map(|l| l.split('\t').map(str::to_owned).collect())
+            .collect()
     }
 
     pub async fn query_u64(&self, sql: &str) -> u64 {
@@ -225,7 +247,10 @@ where
 {
     let started = Instant::now();
     while !condition().await {
-        assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            started.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -234,4 +259,39 @@ pub fn kill9(child: &mut Child) {
     // SIGKILL: no drain, no commit, exactly like a crash.
     child.kill().expect("SIGKILL");
     let _ = child.wait();
+}
+
+/// The pid of a local-stack server (`tansu` or `clickhouse`) started by `up.sh`.
+pub fn stack_pid(name: &str) -> i32 {
+    let dir = std::env::var("EARSHOT_LOCAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join(".local"));
+    std::fs::read_to_string(dir.join(format!("run/{name}.pid")))
+        .unwrap_or_else(|e| panic!("no pid file for {name}: {e}"))
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
+/// Sends `signal` (e.g. "STOP", "CONT", "TERM") to `pid`.
+pub fn signal(pid: i32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill -{signal} {pid} failed");
+}
+
+/// Restarts whatever part of the local stack is not running.
+pub fn restart_stack() {
+    let output = Command::new("bash")
+        .arg(repo_root().join("deploy/local/up.sh"))
+        .output()
+        .expect("running deploy/local/up.sh");
+    assert!(
+        output.status.success(),
+        "restarting the stack failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

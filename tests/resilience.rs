@@ -1,0 +1,193 @@
+//! The processor under failure, on the real stack: repeated SIGKILLs over 100,000
+//! mentions, a processor dying beside another, ClickHouse stopped mid-stream and the
+//! broker frozen for 30 seconds. After each, the raw table and every rollup must equal
+//! what was produced: nothing lost, nothing doubled.
+//!
+//! These tests stop shared servers, so they run one at a time.
+
+mod support;
+
+use std::time::Duration;
+
+use support::mentions::{self, MINUTE_ROLLUP_SQL, Rng, parse_minute_rollup};
+use support::{TestEnv, eventually, kill9};
+use tokio::sync::Mutex;
+
+static SERIAL: Mutex<()> = Mutex::const_new(());
+
+async fn rows(env: &TestEnv) -> u64 {
+    env.query_u64("SELECT count() FROM {db}.mentions").await
+}
+
+/// Asserts the raw table and all rollup grains equal the truth for `input`.
+async fn assert_matches_truth(env: &TestEnv, input: &[earshot_model::RawMention]) {
+    let truth = mentions::minute_truth(input);
+    let expected: u64 = truth.values().map(|b| b.mentions).sum();
+    assert_eq!(rows(env).await, expected, "mentions rows");
+    assert_eq!(
+        env.query_u64("SELECT uniqExact(mention_id) FROM {db}.mentions")
+            .await,
+        expected
+    );
+    assert_eq!(
+        parse_minute_rollup(env.query_rows(MINUTE_ROLLUP_SQL).await),
+        truth,
+        "minute rollup"
+    );
+    for grain in ["rollup_hour", "rollup_day"] {
+        let sql =
+            format!("SELECT sum(mentions), sum(likes), sum(potential_reach) FROM {{db}}.{grain}");
+        let got = env.query_rows(&sql).await;
+        let likes: u64 = truth.values().map(|b| b.likes).sum();
+        let reach: u64 = truth.values().map(|b| b.potential_reach).sum();
+        assert_eq!(
+            got[0],
+            [expected.to_string(), likes.to_string(), reach.to_string()],
+            "{grain}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repeated_sigkill_over_100k_mentions_loses_and_doubles_nothing() {
+    let _serial = SERIAL.lock().await;
+    let env = TestEnv::new("kill100k").await;
+    let input = mentions::generate(100_000, 120, 11, 5_000_000);
+    env.produce_mentions(&input).await;
+
+    let mut rng = Rng::new(2026);
+    let settings = [("EARSHOT_PROCESSOR__MAX_BATCH_ROWS", "3000")];
+    let mut kills = 0;
+    while kills < 5 {
+        let before = rows(&env).await;
+        let mut child = env.spawn_processor(&settings, &[]);
+        eventually(
+            "progress after a restart",
+            Duration::from_secs(120),
+            || async { rows(&env).await > before },
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(rng.below(1500))).await;
+        kill9(&mut child);
+        kills += 1;
+        if rows(&env).await >= input.len() as u64 {
+            break;
+        }
+    }
+    assert!(
+        kills >= 3,
+        "the stream ended before three kills; make it longer"
+    );
+    env.process_until_idle(&[]);
+    assert_matches_truth(&env, &input).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_processor_takes_over_when_one_is_killed() {
+    let _serial = SERIAL.lock().await;
+    let env = TestEnv::new("twoproc").await;
+    let input = mentions::generate(40_000, 60, 12, 7_000_000);
+    env.produce_mentions(&input).await;
+
+    let settings = [("EARSHOT_PROCESSOR__MAX_BATCH_ROWS", "1000")];
+    let mut doomed = env.spawn_processor(&settings, &[]);
+    let mut survivor = env.spawn_processor(&settings, &[]);
+    eventually(
+        "both processors to start writing",
+        Duration::from_secs(120),
+        || async { rows(&env).await > 5_000 },
+    )
+    .await;
+    kill9(&mut doomed);
+    eventually(
+        "the survivor to finish the stream",
+        Duration::from_secs(240),
+        || async { rows(&env).await >= input.len() as u64 },
+    )
+    .await;
+    // SIGTERM drains and exits cleanly.
+    support::signal(survivor.id() as i32, "TERM");
+    let status = survivor.wait().expect("survivor exit");
+    assert!(
+        status.success(),
+        "the survivor should drain and exit 0 on SIGTERM, got {status}"
+    );
+    assert_matches_truth(&env, &input).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clickhouse_stopped_mid_stream_delays_but_loses_nothing() {
+    let _serial = SERIAL.lock().await;
+    let env = TestEnv::new("chdown").await;
+    let input = mentions::generate(30_000, 60, 13, 9_000_000);
+    env.produce_mentions(&input).await;
+
+    let settings = [
+        ("EARSHOT_PROCESSOR__MAX_BATCH_ROWS", "1000"),
+        ("EARSHOT_PROCESSOR__MAX_RETRY_BACKOFF_MS", "1000"),
+    ];
+    let mut processor = env.spawn_processor(&settings, &[]);
+    eventually(
+        "the processor to start writing",
+        Duration::from_secs(120),
+        || async { rows(&env).await > 0 },
+    )
+    .await;
+    let clickhouse = support::stack_pid("clickhouse");
+    support::signal(clickhouse, "TERM");
+    eventually("ClickHouse to stop", Duration::from_secs(60), || async {
+        !std::path::Path::new(&format!("/proc/{clickhouse}")).exists()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(
+        processor.try_wait().expect("processor status").is_none(),
+        "the processor must survive the outage"
+    );
+    support::restart_stack();
+    eventually(
+        "the processor to catch up",
+        Duration::from_secs(240),
+        || async { rows(&env).await >= input.len() as u64 },
+    )
+    .await;
+    support::signal(processor.id() as i32, "TERM");
+    assert!(processor.wait().expect("exit").success());
+    assert_matches_truth(&env, &input).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_frozen_for_30_seconds_then_resumed_loses_nothing() {
+    let _serial = SERIAL.lock().await;
+    let env = TestEnv::new("frozen").await;
+    let input = mentions::generate(30_000, 60, 14, 11_000_000);
+    env.produce_mentions(&input).await;
+
+    let settings = [("EARSHOT_PROCESSOR__MAX_BATCH_ROWS", "1000")];
+    let mut processor = env.spawn_processor(&settings, &[]);
+    eventually(
+        "the processor to start writing",
+        Duration::from_secs(120),
+        || async { rows(&env).await > 0 },
+    )
+    .await;
+    let tansu = support::stack_pid("tansu");
+    support::signal(tansu, "STOP");
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    support::signal(tansu, "CONT");
+    assert!(
+        processor.try_wait().expect("processor status").is_none(),
+        "the processor must wait out the broker"
+    );
+    eventually(
+        "the processor to catch up",
+        Duration::from_secs(240),
+        || async { rows(&env).await >= input.len() as u64 },
+    )
+    .await;
+    // Give a possibly redelivered tail time to arrive before judging.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    support::signal(processor.id() as i32, "TERM");
+    assert!(processor.wait().expect("exit").success());
+    assert_matches_truth(&env, &input).await;
+}
