@@ -38,6 +38,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the whole pipeline once on the bundled sample data and print what was heard:
+    /// a local Mastodon-shaped server -> collect -> Kafka -> process -> ClickHouse.
+    Demo(commands::demo::DemoArgs),
+    /// Poll the configured platforms for brand mentions into `mentions.raw`.
+    Collect(commands::collect::CollectArgs),
     /// Create or upgrade the ClickHouse schema (numbered, idempotent migrations).
     Migrate,
     /// Consume raw mentions, tag them and write them to ClickHouse (the stream processor).
@@ -46,8 +51,13 @@ enum Command {
     Retention,
     /// Print mentions per language per minute and per-brand totals from ClickHouse.
     Summary,
+    /// Serve recorded platform responses (e.g. the bundled samples) in each platform's API
+    /// shape, for demos and tests with no internet.
+    ReplayServer(commands::replay_server::ReplayServerArgs),
     /// Run the shift detector offline over a `timestamp,value` CSV, as a stream.
     DetectSeries(commands::detect_series::DetectSeriesArgs),
+    /// Detect preference shifts in the rollups and deliver alerts; or replay history.
+    Detect(commands::detect::DetectArgs),
 }
 
 #[tokio::main]
@@ -65,8 +75,10 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     // Offline commands need no configuration.
-    if let Command::DetectSeries(args) = &cli.command {
-        return commands::detect_series::run(args);
+    match &cli.command {
+        Command::DetectSeries(args) => return commands::detect_series::run(args),
+        Command::ReplayServer(args) => return commands::replay_server::run(args).await,
+        _ => {}
     }
     let settings = settings::Settings::load(&cli.config)?;
     match cli.command {
@@ -74,6 +86,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Process(args) => commands::process::run(&args, &settings).await,
         Command::Retention => commands::retention::run(&settings).await,
         Command::Summary => commands::summary::run(&settings).await,
-        Command::DetectSeries(_) => unreachable!("handled above"),
+        Command::Demo(args) => commands::demo::run(&args, &settings).await,
+        Command::Collect(args) => {
+            commands::collect::run(
+                &args,
+                &settings.kafka,
+                &settings.brands,
+                &settings.collectors,
+            )
+            .await
+        }
+        Command::Detect(args) => commands::detect::run(&args, &settings).await,
+        Command::DetectSeries(_) | Command::ReplayServer(_) => unreachable!("handled above"),
     }
 }

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use earshot_collectors::CollectorsConfig;
 use earshot_enrichment::EnrichmentConfig;
 use earshot_kafka::KafkaConfig;
 use earshot_model::Brand;
@@ -20,6 +21,8 @@ pub struct Settings {
     pub processor: ProcessorConfig,
     pub enrichment: EnrichmentConfig,
     pub brands: Vec<Brand>,
+    pub collectors: CollectorsConfig,
+    pub detect: earshot_alerts::DetectConfig,
 }
 
 impl Settings {
@@ -31,7 +34,11 @@ impl Settings {
                 config::Environment::with_prefix("EARSHOT")
                     .prefix_separator("_")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    // Lists from the environment are comma-separated.
+                    .list_separator(",")
+                    .with_list_parse_key("collectors.mastodon.instances")
+                    .with_list_parse_key("collectors.mastodon.extra_hashtags"),
             )
             .build()
             .and_then(|c| c.try_deserialize())
@@ -49,6 +56,8 @@ impl Settings {
         self.kafka.validate()?;
         self.clickhouse.validate()?;
         self.processor.validate()?;
+        self.detect.validate()?;
+        self.collectors.validate()?;
         if self.brands.is_empty() {
             bail!(
                 "brands: no brand configured; add at least one [[brands]] entry with a name and keywords"

@@ -1,5 +1,9 @@
+pub mod collect;
+pub mod demo;
+pub mod detect;
 pub mod detect_series;
 pub mod migrate;
 pub mod process;
+pub mod replay_server;
 pub mod retention;
 pub mod summary;

@@ -1,1 +1,139 @@
-//! earshot-collectors
+//! Earshot's collectors: they poll social platforms for brand mentions and produce them
+//! to the Kafka topic `mentions.raw` as [`earshot_model::RawMention`]s.
+//!
+//! Every platform shares one machinery: [`http::HttpPoller`] (timeouts, retries with
+//! backoff and jitter, 429 and rate-limit headers, a [`ratelimit::RateBudget`] shared per
+//! platform and credential), [`paginate::Paginator`] (a cursor per job, stored in
+//! [`cursor::CursorStore`] on the compacted topic `collector.cursors` only after
+//! [`sink::MentionSink`] has the page's mentions acknowledged), and [`jobs`] scheduling.
+//! Each platform module only knows its endpoint, its cursor and its mapping.
+
+pub mod backfill;
+pub mod config;
+pub mod cursor;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod paginate;
+pub mod platforms;
+pub mod ratelimit;
+pub mod sink;
+pub mod text;
+pub mod topic;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use earshot_kafka::{KafkaConfig, PIPELINE_TOPICS, TopicSpec};
+use earshot_model::{Brand, Origin, Platform, topics};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+pub use config::{CollectorsConfig, HttpConfig, Secret};
+pub use cursor::CursorStore;
+pub use error::Error;
+pub use jobs::{Job, JobContext, JobReport, PollReport, RunMode, RunReport};
+pub use ratelimit::RateBudgets;
+pub use sink::MentionSink;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub mode: RunMode,
+    /// Only these platforms' jobs; empty means all configured ones.
+    pub platforms: Vec<Platform>,
+}
+
+impl From<RunMode> for RunOptions {
+    fn from(mode: RunMode) -> Self {
+        RunOptions {
+            mode,
+            platforms: Vec::new(),
+        }
+    }
+}
+
+/// The topics collectors write to, created if missing.
+pub fn collector_topics() -> Vec<TopicSpec> {
+    PIPELINE_TOPICS
+        .iter()
+        .filter(|t| {
+            [
+                topics::MENTIONS_RAW,
+                topics::COLLECTOR_CURSORS,
+                topics::COLLECTOR_JOBS,
+            ]
+            .contains(&t.name)
+        })
+        .copied()
+        .collect()
+}
+
+/// Collects mentions of `brands` from every configured platform into `mentions.raw`.
+///
+/// [`RunMode::Once`] polls each job until it has nothing newer and returns; poll errors
+/// are in the report (see [`RunReport::failures`]), not the result, so one failing
+/// platform does not hide the others' work. [`RunMode::Forever`] polls every job on its
+/// interval until `shutdown` resolves. Either way, stopping at any point is safe: a
+/// cursor only moves after its page's mentions are in Kafka.
+pub async fn run(
+    config: &CollectorsConfig,
+    brands: &[Brand],
+    kafka: &KafkaConfig,
+    options: &RunOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunReport, Error> {
+    config.validate()?;
+    kafka.validate()?;
+    let budgets = RateBudgets::default();
+    let jobs = platforms::build_jobs(config, brands, &options.platforms, &budgets)?;
+    if jobs.is_empty() {
+        tracing::warn!(
+            "no collector jobs configured: no brand hashtags/keywords or no enabled platform"
+        );
+        return Ok(RunReport::default());
+    }
+    kafka.ensure_topics(&collector_topics()).await?;
+    let ctx = context(kafka, Origin::Live).await?;
+    let report = Arc::new(Mutex::new(RunReport::default()));
+    tracing::info!(jobs = jobs.len(), mode = ?options.mode, "collectors starting");
+
+    let work = async {
+        match options.mode {
+            RunMode::Once => jobs::run_once(jobs, ctx, config.concurrency, report.clone()).await,
+            RunMode::Forever => {
+                let permits = Arc::new(Semaphore::new(config.concurrency));
+                let mut tasks = JoinSet::new();
+                for job in jobs {
+                    tasks.spawn(jobs::run_forever(
+                        job,
+                        ctx.clone(),
+                        config.poll_interval(),
+                        permits.clone(),
+                        report.clone(),
+                        true,
+                    ));
+                }
+                while tasks.join_next().await.is_some() {}
+            }
+        }
+    };
+    tokio::select! {
+        () = work => {}
+        () = shutdown => tracing::info!("collectors shutting down"),
+    }
+    let report = report.lock().unwrap().clone();
+    Ok(report)
+}
+
+/// A producer, sink and cursor store for jobs that stamp `origin` on their mentions.
+pub async fn context(kafka: &KafkaConfig, origin: Origin) -> Result<JobContext, Error> {
+    let producer = kafka.producer()?;
+    let cursors = Arc::new(CursorStore::open(kafka, producer.clone()).await?);
+    Ok(JobContext {
+        sink: MentionSink::new(kafka, producer),
+        cursors,
+        origin,
+        progress: None,
+    })
+}

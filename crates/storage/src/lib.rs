@@ -2,6 +2,7 @@
 //! writes that feed the rollups, and the reads that dashboards, the demo summary and
 //! the detector make. All SQL runs on ClickHouse 18.16 as well as current releases.
 
+mod alerts;
 mod config;
 mod migrations;
 mod queries;
@@ -9,6 +10,10 @@ mod retention;
 mod rows;
 mod store;
 
+pub use alerts::{
+    AlertRow, ExampleMention, ExampleQuery, MentionColumn, OriginFilter, RaisedAlert, RollupCount,
+    RollupGrain,
+};
 pub use config::{ClickHouseConfig, RetentionConfig};
 pub use migrations::{MIGRATIONS, Migration};
 pub use queries::{LanguageMinute, RollupTotals, TotalsSource};

@@ -205,6 +205,37 @@ pub const MIGRATIONS: &[Migration] = &[
         ],
         per_grain: &[finalized_view],
     },
+    Migration {
+        version: 3,
+        name: "alerts raised by earshot detect",
+        statements: &[
+            // Keyed by the deterministic alert id: `earshot detect` checks it before
+            // delivering, and a repeated write merges away.
+            "CREATE TABLE IF NOT EXISTS {db}.alerts (
+                alert_id String,
+                brand String,
+                dimension String,
+                value String,
+                grain String,
+                window_start DateTime,
+                window_end DateTime,
+                direction String,
+                score Float64,
+                z Float64,
+                baseline Float64,
+                observed Float64,
+                mentions UInt64,
+                denominator UInt64,
+                example_ids Array(String),
+                example_urls Array(String),
+                payload String,
+                raised_at DateTime
+            ) ENGINE = ReplacingMergeTree()
+            PARTITION BY toYYYYMM(window_start)
+            ORDER BY alert_id",
+        ],
+        per_grain: &[],
+    },
 ];
 
 #[cfg(test)]

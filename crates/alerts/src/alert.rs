@@ -1,0 +1,324 @@
+//! The alert as every sink receives it: structured JSON with a deterministic id, a
+//! one-line summary for people, and the Slack-compatible webhook payload around it.
+
+use chrono::{DateTime, Utc};
+use earshot_detection::Direction;
+use earshot_storage::{AlertRow, RollupGrain};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::config::Dimension;
+use crate::series::{Finding, SeriesKey};
+
+/// One preference shift: a series that left its baseline in one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Hash of (brand, dimension, value, grain, window start): the same shift found
+    /// again, by a restarted detector or a replay, has the same id.
+    pub alert_id: String,
+    pub brand: String,
+    pub dimension: Dimension,
+    /// The dimension's value (`gen_z`, `press`, `pl`...); empty for volume and share of voice.
+    pub value: String,
+    pub window: Window,
+    /// `up` or `down`.
+    pub direction: Direction,
+    /// Anomaly score in [0, 1]; alerts start at the detector's `enter_score`.
+    pub score: f64,
+    /// Deviation from the baseline in standard deviations.
+    pub z: f64,
+    /// What the baseline expected: a count, or a share in [0, 1].
+    pub baseline: f64,
+    /// What was seen, in the same unit.
+    pub observed: f64,
+    /// Mentions behind `observed`: the count, or the share's numerator.
+    pub mentions: u64,
+    /// The share's denominator; absent for volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denominator: Option<u64>,
+    /// Mentions from the window that show what changed, most engaged first.
+    pub examples: Vec<Example>,
+    pub summary: String,
+    pub raised_at: DateTime<Utc>,
+}
+
+/// The bucket an alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub grain: RollupGrain,
+    pub start: DateTime<Utc>,
+    /// Exclusive.
+    pub end: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Example {
+    pub mention_id: String,
+    pub url: String,
+}
+
+/// The deterministic id: 128 bits of SHA-256 over the fields, separated so that no
+/// two different field lists give the same input.
+pub fn alert_id(key: &SeriesKey, grain: RollupGrain, window_start: i64) -> String {
+    let mut hasher = Sha256::new();
+    for field in [
+        "earshot.alert.v1",
+        &key.brand,
+        key.dimension.as_str(),
+        &key.value,
+        grain.as_str(),
+        &window_start.to_string(),
+    ] {
+        hasher.update((field.len() as u64).to_le_bytes());
+        hasher.update(field.as_bytes());
+    }
+    let digest = hasher.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn utc(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+impl Alert {
+    /// The alert for a finding, without examples yet.
+    pub fn from_finding(finding: &Finding, grain: RollupGrain, raised_at: DateTime<Utc>) -> Self {
+        let step = i64::from(grain.step_secs());
+        let mut alert = Alert {
+            alert_id: alert_id(&finding.key, grain, finding.bucket),
+            brand: finding.key.brand.clone(),
+            dimension: finding.key.dimension,
+            value: finding.key.value.clone(),
+            window: Window {
+                grain,
+                start: utc(finding.bucket),
+                end: utc(finding.bucket + step),
+            },
+            direction: finding.scored.direction,
+            score: finding.scored.score,
+            z: finding.scored.z,
+            baseline: finding.scored.baseline.unwrap_or_default(),
+            observed: finding.scored.observed.unwrap_or_default(),
+            mentions: finding.mentions,
+            denominator: finding.denominator,
+            examples: Vec::new(),
+            summary: String::new(),
+            raised_at,
+        };
+        alert.summary = alert.describe();
+        alert
+    }
+
+    /// The series of this alert, for matching it against earlier ones.
+    pub fn key(&self) -> SeriesKey {
+        SeriesKey {
+            brand: self.brand.clone(),
+            dimension: self.dimension,
+            value: self.value.clone(),
+        }
+    }
+
+    /// One sentence: what moved, which way, how far, when.
+    fn describe(&self) -> String {
+        let what = match self.dimension {
+            Dimension::Volume => "mentions".to_string(),
+            Dimension::ShareOfVoice => "share of voice".to_string(),
+            dimension => format!(
+                "share of {} `{}` in its mentions",
+                dimension.as_str().replace('_', " "),
+                self.value
+            ),
+        };
+        let direction = direction_name(self.direction);
+        let (observed, baseline) = match self.denominator {
+            None => (
+                format!("{:.0}", self.observed),
+                format!("{:.1}", self.baseline),
+            ),
+            Some(of) => (
+                format!("{:.1}% ({} of {of})", self.observed * 100.0, self.mentions),
+                format!("{:.1}%", self.baseline * 100.0),
+            ),
+        };
+        format!(
+            "{}: {what} {direction} to {observed}, baseline {baseline}, in the {} from {} UTC (score {:.2})",
+            self.brand,
+            self.window.grain.as_str(),
+            self.window.start.format("%Y-%m-%d %H:%M"),
+            self.score,
+        )
+    }
+
+    /// The row for the `alerts` table, with the whole alert as JSON in `payload`.
+    pub fn to_row(&self) -> AlertRow {
+        AlertRow {
+            alert_id: self.alert_id.clone(),
+            brand: self.brand.clone(),
+            dimension: self.dimension.as_str().into(),
+            value: self.value.clone(),
+            grain: self.window.grain.as_str().into(),
+            window_start: unix_u32(self.window.start),
+            window_end: unix_u32(self.window.end),
+            direction: direction_name(self.direction).into(),
+            score: self.score,
+            z: self.z,
+            baseline: self.baseline,
+            observed: self.observed,
+            mentions: self.mentions,
+            denominator: self.denominator.unwrap_or(0),
+            example_ids: self.examples.iter().map(|e| e.mention_id.clone()).collect(),
+            example_urls: self.examples.iter().map(|e| e.url.clone()).collect(),
+            payload: serde_json::to_string(self).unwrap_or_default(),
+            raised_at: unix_u32(self.raised_at),
+        }
+    }
+
+    /// A Slack incoming-webhook message (`text` plus Block Kit `blocks`); the
+    /// structured alert rides along under `alert` for non-Slack receivers.
+    pub fn webhook_payload(&self) -> Value {
+        let value = if self.value.is_empty() {
+            self.dimension.as_str().to_string()
+        } else {
+            format!("{} = {}", self.dimension.as_str(), self.value)
+        };
+        let mut blocks = vec![
+            json!({"type": "section", "text": {"type": "mrkdwn",
+                "text": format!("*Preference shift* · {}", slack_escape(&self.summary))}}),
+            json!({"type": "section", "fields": [
+                {"type": "mrkdwn", "text": format!("*Brand*\n{}", slack_escape(&self.brand))},
+                {"type": "mrkdwn", "text": format!("*Dimension*\n{}", slack_escape(&value))},
+                {"type": "mrkdwn", "text": format!("*Observed*\n{}", self.format_value(self.observed))},
+                {"type": "mrkdwn", "text": format!("*Baseline*\n{}", self.format_value(self.baseline))},
+            ]}),
+        ];
+        if !self.examples.is_empty() {
+            let lines: Vec<String> = self
+                .examples
+                .iter()
+                .map(|e| {
+                    if e.url.is_empty() {
+                        format!("• {}", slack_escape(&e.mention_id))
+                    } else {
+                        format!(
+                            "• <{}|{}>",
+                            slack_escape(&e.url).replace('|', "%7C"),
+                            slack_escape(&e.mention_id)
+                        )
+                    }
+                })
+                .collect();
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
+                "text": format!("*Examples*\n{}", lines.join("\n"))}}));
+        }
+        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn",
+            "text": format!("alert `{}` · score {:.2} · z {:.1}", self.alert_id, self.score, self.z)}]}));
+        json!({"text": self.summary, "blocks": blocks, "alert": self})
+    }
+
+    fn format_value(&self, value: f64) -> String {
+        match self.denominator {
+            None => format!("{value:.1}"),
+            Some(_) => format!("{:.1}%", value * 100.0),
+        }
+    }
+}
+
+/// `up`, `down`, or `none` (never on an alert), as in the JSON.
+pub fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "up",
+        Direction::Down => "down",
+        Direction::None => "none",
+    }
+}
+
+fn unix_u32(t: DateTime<Utc>) -> u32 {
+    t.timestamp().clamp(0, i64::from(u32::MAX)) as u32
+}
+
+/// Slack's mrkdwn needs `&`, `<` and `>` escaped, or a brand name could inject a link.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use earshot_detection::{Scored, Status};
+
+    use super::*;
+
+    fn finding(value: &str) -> Finding {
+        Finding {
+            key: SeriesKey {
+                brand: "A&B <x>".into(),
+                dimension: Dimension::Cohort,
+                value: value.into(),
+            },
+            bucket: 1_700_000_040,
+            scored: Scored {
+                score: 0.9,
+                z: 4.2,
+                alert: true,
+                active: true,
+                direction: Direction::Up,
+                baseline: Some(0.5),
+                observed: Some(0.9),
+                status: Status::Scored,
+            },
+            mentions: 27,
+            denominator: Some(30),
+        }
+    }
+
+    #[test]
+    fn ids_are_stable_and_distinguish_fields() {
+        let key = finding("gen_z").key;
+        let id = alert_id(&key, RollupGrain::Minute, 1_700_000_040);
+        assert_eq!(id.len(), 32);
+        assert_eq!(id, alert_id(&key, RollupGrain::Minute, 1_700_000_040));
+        assert_ne!(id, alert_id(&key, RollupGrain::Hour, 1_700_000_040));
+        assert_ne!(id, alert_id(&key, RollupGrain::Minute, 1_700_000_100));
+        // Field boundaries matter: ("ab", "c") is not ("a", "bc").
+        let shifted = SeriesKey {
+            brand: "A&B <x>g".into(),
+            value: "en_z".into(),
+            ..key.clone()
+        };
+        assert_ne!(id, alert_id(&shifted, RollupGrain::Minute, 1_700_000_040));
+    }
+
+    #[test]
+    fn summary_row_and_payload() {
+        let raised = utc(1_700_000_200);
+        let mut alert = Alert::from_finding(&finding("gen_z"), RollupGrain::Minute, raised);
+        alert.examples.push(Example {
+            mention_id: "mastodon:1".into(),
+            url: "https://m.example/1|x".into(),
+        });
+        assert_eq!(
+            alert.summary,
+            "A&B <x>: share of cohort `gen_z` in its mentions up to 90.0% (27 of 30), baseline 50.0%, in the minute from 2023-11-14 22:14 UTC (score 0.90)"
+        );
+        let row = alert.to_row();
+        assert_eq!(
+            (row.window_start, row.window_end, row.direction.as_str()),
+            (1_700_000_040, 1_700_000_100, "up")
+        );
+        assert_eq!(row.example_urls, ["https://m.example/1|x"]);
+        let back: Alert = serde_json::from_str(&row.payload).unwrap();
+        assert_eq!(back, alert);
+
+        let payload = alert.webhook_payload();
+        assert_eq!(payload["text"], alert.summary.as_str());
+        assert_eq!(payload["alert"]["alert_id"], alert.alert_id.as_str());
+        let blocks = payload["blocks"].to_string();
+        assert!(blocks.contains("A&amp;B &lt;x&gt;"), "{blocks}");
+        assert!(
+            blocks.contains("<https://m.example/1%7Cx|mastodon:1>"),
+            "{blocks}"
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! Every metric and log line `earshot detect` emits, as typed events (the processor's
+//! style): one place defines each name, label and message. Webhooks appear only by
+//! label, never by URL.
+
+use std::time::Duration;
+
+use metrics::{counter, gauge, histogram};
+
+use crate::alert::Alert;
+
+pub struct DetectionRunCompleted {
+    pub series: usize,
+    pub points: u64,
+    pub found: usize,
+    pub raised: usize,
+    pub elapsed: Duration,
+}
+
+impl DetectionRunCompleted {
+    pub fn emit(self) {
+        tracing::info!(
+            series = self.series,
+            points = self.points,
+            alerts_found = self.found,
+            alerts_raised = self.raised,
+            elapsed_ms = self.elapsed.as_millis() as u64,
+            "detection run finished"
+        );
+        counter!("earshot_detect_runs_total").increment(1);
+        counter!("earshot_detect_points_scored_total").increment(self.points);
+        gauge!("earshot_detect_series").set(self.series as f64);
+        histogram!("earshot_detect_run_seconds").record(self.elapsed.as_secs_f64());
+    }
+}
+
+pub struct DetectionRunFailed<'a> {
+    pub error: &'a dyn std::error::Error,
+    pub retry_in: Duration,
+}
+
+impl DetectionRunFailed<'_> {
+    pub fn emit(self) {
+        tracing::error!(
+            error = %self.error,
+            retry_in_s = self.retry_in.as_secs(),
+            "detection run failed; trying again at the next interval"
+        );
+        counter!("earshot_detect_run_failures_total").increment(1);
+    }
+}
+
+pub struct AlertRaised<'a> {
+    pub alert: &'a Alert,
+}
+
+impl AlertRaised<'_> {
+    pub fn emit(self) {
+        let alert = self.alert;
+        tracing::info!(
+            alert_id = %alert.alert_id,
+            brand = %alert.brand,
+            dimension = alert.dimension.as_str(),
+            value = %alert.value,
+            window_start = %alert.window.start,
+            score = alert.score,
+            "{}",
+            alert.summary
+        );
+        counter!(
+            "earshot_alerts_raised_total",
+            "dimension" => alert.dimension.as_str(),
+            "direction" => crate::alert::direction_name(alert.direction)
+        )
+        .increment(1);
+    }
+}
+
+/// Why a found alert was not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suppression {
+    /// Its id is in the `alerts` table: delivered by an earlier run.
+    AlreadyRaised,
+    /// Another alert of the same series lies within the detector's cooldown: the same
+    /// event, found one bucket off after the history moved.
+    SameEvent,
+    /// Older than `max_alert_age_secs` (found after downtime or on first start).
+    TooOld,
+}
+
+impl Suppression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suppression::AlreadyRaised => "already_raised",
+            Suppression::SameEvent => "same_event",
+            Suppression::TooOld => "too_old",
+        }
+    }
+}
+
+pub struct AlertSuppressed<'a> {
+    pub alert_id: &'a str,
+    pub reason: Suppression,
+}
+
+impl AlertSuppressed<'_> {
+    pub fn emit(self) {
+        tracing::debug!(
+            alert_id = self.alert_id,
+            reason = self.reason.as_str(),
+            "alert not delivered"
+        );
+        counter!("earshot_alerts_suppressed_total", "reason" => self.reason.as_str()).increment(1);
+    }
+}
+
+pub struct WebhookAttemptFailed<'a> {
+    pub webhook: &'a str,
+    pub alert_id: &'a str,
+    pub attempt: u32,
+    pub error: &'a str,
+    pub retry_in: Duration,
+}
+
+impl WebhookAttemptFailed<'_> {
+    pub fn emit(self) {
+        tracing::warn!(
+            webhook = self.webhook,
+            alert_id = self.alert_id,
+            attempt = self.attempt,
+            error = self.error,
+            retry_in_ms = self.retry_in.as_millis() as u64,
+            "webhook attempt failed; retrying"
+        );
+        counter!("earshot_webhook_attempt_failures_total", "webhook" => self.webhook.to_owned())
+            .increment(1);
+    }
+}
+
+pub struct WebhookDeliveryFailed<'a> {
+    pub webhook: &'a str,
+    pub alert_id: &'a str,
+    pub attempts: u32,
+    pub error: &'a str,
+}
+
+impl WebhookDeliveryFailed<'_> {
+    pub fn emit(self) {
+        tracing::error!(
+            webhook = self.webhook,
+            alert_id = self.alert_id,
+            attempts = self.attempts,
+            error = self.error,
+            "webhook delivery failed; giving up on this alert"
+        );
+        counter!("earshot_webhook_failures_total", "webhook" => self.webhook.to_owned())
+            .increment(1);
+    }
+}
+
+pub struct WebhookDelivered<'a> {
+    pub webhook: &'a str,
+    pub alert_id: &'a str,
+    pub attempts: u32,
+}
+
+impl WebhookDelivered<'_> {
+    pub fn emit(self) {
+        tracing::debug!(
+            webhook = self.webhook,
+            alert_id = self.alert_id,
+            attempts = self.attempts,
+            "alert posted to webhook"
+        );
+        counter!("earshot_webhook_deliveries_total", "webhook" => self.webhook.to_owned())
+            .increment(1);
+    }
+}

@@ -1,0 +1,279 @@
+//! The HTTP client every platform polls through: one place for timeouts, retries with
+//! exponential backoff and jitter, 429 handling and rate-limit bookkeeping.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::Utc;
+use earshot_model::Platform;
+use rand::Rng;
+use reqwest::header::HeaderMap;
+use reqwest::{Client, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::config::HttpConfig;
+use crate::error::Error;
+use crate::ratelimit::{RateBudget, RateLimitHeaders, retry_after, until};
+
+/// A successful response (2xx, or 304 for conditional requests).
+#[derive(Debug)]
+pub struct Fetched<T> {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: T,
+}
+
+/// Retry timing: exponential backoff with "equal jitter" (half fixed, half random), so
+/// retries from many jobs spread out but never collapse to zero delay.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = self
+            .initial
+            .saturating_mul(2u32.saturating_pow(attempt.min(20)))
+            .min(self.max);
+        let half = exp / 2;
+        let jitter = rand::rng().random_range(0..=half.as_millis() as u64);
+        half + Duration::from_millis(jitter)
+    }
+}
+
+/// Polls one platform: knows its header style and draws on its rate budget.
+#[derive(Clone)]
+pub struct HttpPoller {
+    client: Client,
+    platform: Platform,
+    headers: RateLimitHeaders,
+    budget: Arc<RateBudget>,
+    backoff: Backoff,
+    max_retries: u32,
+    max_rate_limited_retries: u32,
+}
+
+/// Why one attempt failed, and whether another may succeed.
+enum Attempt {
+    Retry(String),
+    RateLimited(Duration),
+    Fatal(Error),
+}
+
+impl HttpPoller {
+    pub fn new(
+        config: &HttpConfig,
+        platform: Platform,
+        headers: RateLimitHeaders,
+        budget: Arc<RateBudget>,
+    ) -> Result<Self, Error> {
+        let client = Client::builder()
+            .timeout(config.timeout())
+            .connect_timeout(config.connect_timeout())
+            .user_agent(config.user_agent.clone())
+            .build()
+            .map_err(|e| Error::config("collectors.http", e.without_url().to_string()))?;
+        Ok(HttpPoller {
+            client,
+            platform,
+            headers,
+            budget,
+            backoff: Backoff {
+                initial: Duration::from_millis(config.backoff_initial_ms),
+                max: Duration::from_millis(config.backoff_max_ms),
+            },
+            max_retries: config.max_retries,
+            max_rate_limited_retries: config.max_rate_limited_retries,
+        })
+    }
+
+    pub fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn budget(&self) -> &Arc<RateBudget> {
+        &self.budget
+    }
+
+    /// Sends the request `build` makes (called again for each retry) and parses the
+    /// body as JSON. An unreadable body is retried like a 5xx: it is usually a cut-off
+    /// response, and a page we cannot read must not advance the cursor.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Fetched<T>, Error> {
+        let mut malformed = 0;
+        loop {
+            let fetched = self.send(&build).await?;
+            match serde_json::from_slice::<T>(&fetched.body) {
+                Ok(body) => {
+                    return Ok(Fetched {
+                        status: fetched.status,
+                        headers: fetched.headers,
+                        body,
+                    });
+                }
+                Err(error) => {
+                    self.count("malformed");
+                    if malformed >= self.max_retries {
+                        return Err(Error::Malformed {
+                            platform: self.platform,
+                            reason: error.to_string(),
+                        });
+                    }
+                    let delay = self.backoff.delay(malformed);
+                    tracing::warn!(platform = %self.platform, %error, delay_ms = delay.as_millis() as u64, "unreadable response; retrying");
+                    malformed += 1;
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Sends the request, retrying transient failures; returns 2xx and 304 responses.
+    pub async fn send(
+        &self,
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Fetched<Bytes>, Error> {
+        let mut failures = 0u32;
+        let mut rate_limited = 0u32;
+        loop {
+            let permit = self.budget.acquire().await;
+            match self.attempt(build(&self.client), permit).await {
+                Ok(fetched) => return Ok(fetched),
+                Err(Attempt::Fatal(error)) => return Err(error),
+                Err(Attempt::RateLimited(wait)) => {
+                    rate_limited += 1;
+                    if rate_limited > self.max_rate_limited_retries {
+                        return Err(Error::Exhausted {
+                            platform: self.platform,
+                            attempts: failures + rate_limited,
+                            reason: "still rate limited (429)".into(),
+                        });
+                    }
+                    tracing::warn!(platform = %self.platform, wait_ms = wait.as_millis() as u64, "429 Too Many Requests; backing off");
+                    self.budget.block_for(wait);
+                }
+                Err(Attempt::Retry(reason)) => {
+                    if failures >= self.max_retries {
+                        return Err(Error::Exhausted {
+                            platform: self.platform,
+                            attempts: failures + rate_limited + 1,
+                            reason,
+                        });
+                    }
+                    let delay = self.backoff.delay(failures);
+                    tracing::warn!(platform = %self.platform, %reason, attempt = failures + 1, delay_ms = delay.as_millis() as u64, "request failed; retrying");
+                    failures += 1;
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        request: RequestBuilder,
+        permit: crate::ratelimit::Permit<'_>,
+    ) -> Result<Fetched<Bytes>, Attempt> {
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                let label = if error.is_timeout() {
+                    "timeout"
+                } else {
+                    "transport"
+                };
+                self.count(label);
+                let error = error.without_url();
+                if error.is_builder() {
+                    return Err(Attempt::Fatal(Error::Refused {
+                        platform: self.platform,
+                        status: 0,
+                        body: error.to_string(),
+                    }));
+                }
+                return Err(Attempt::Retry(format!("{label}: {error}")));
+            }
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let now = Utc::now();
+        let quota = self.headers.parse(&headers, now);
+        match quota {
+            Some(quota) => permit.observe(quota),
+            None => drop(permit),
+        }
+        self.count(status.as_str());
+
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            // Prefer Retry-After; else the platform's reset; else our own backoff.
+            let wait = retry_after(&headers, now)
+                .or_else(|| quota.map(|q| until(q.reset_at, now)))
+                .unwrap_or_else(|| self.backoff.delay(2));
+            return Err(Attempt::RateLimited(wait.max(Duration::from_millis(100))));
+        }
+        if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+            return Err(Attempt::Retry(format!("HTTP {}", status.as_u16())));
+        }
+        if !(status.is_success() || status == StatusCode::NOT_MODIFIED) {
+            let body = response.text().await.unwrap_or_default();
+            return Err(Attempt::Fatal(Error::Refused {
+                platform: self.platform,
+                status: status.as_u16(),
+                body: body.chars().take(300).collect(),
+            }));
+        }
+        match response.bytes().await {
+            Ok(body) => Ok(Fetched {
+                status,
+                headers,
+                body,
+            }),
+            Err(error) => {
+                self.count("timeout");
+                Err(Attempt::Retry(format!(
+                    "reading body: {}",
+                    error.without_url()
+                )))
+            }
+        }
+    }
+
+    fn count(&self, status: &str) {
+        metrics::counter!(
+            "earshot_collector_requests_total",
+            "platform" => self.platform.as_str(),
+            "status" => status.to_string()
+        )
+        .increment(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_stays_capped() {
+        let backoff = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_millis(1000),
+        };
+        for _ in 0..50 {
+            let first = backoff.delay(0);
+            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            let third = backoff.delay(2);
+            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
+            let late = backoff.delay(30);
+            assert!(late >= Duration::from_millis(500) && late <= Duration::from_millis(1000));
+        }
+    }
+}

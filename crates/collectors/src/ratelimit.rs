@@ -1,0 +1,364 @@
+//! Rate-limit state: what each platform's headers say, and a budget shared by every
+//! request that spends the same quota.
+//!
+//! Budgets are keyed by platform and credential, so live polling and a backfill in the
+//! same process draw from one budget and cannot together overspend it. Two *processes*
+//! using one credential each keep their own budget; they only learn of each other
+//! through the `remaining` the platform reports, which is why the budget always trusts
+//! the latest headers over its own count.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use earshot_model::Platform;
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
+
+/// How a platform spells its rate-limit headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitHeaders {
+    /// `X-RateLimit-Limit/Remaining/Reset`; reset is an ISO 8601 timestamp.
+    Mastodon,
+    /// `X-Ratelimit-Used/Remaining/Reset`; remaining may be fractional, reset is
+    /// seconds from now.
+    Reddit,
+    /// `x-rate-limit-limit/remaining/reset`; reset is unix epoch seconds.
+    X,
+    /// The IETF draft `RateLimit-Limit/Remaining/Reset` Bluesky's servers send;
+    /// reset is unix epoch seconds there.
+    IetfEpoch,
+    /// The platform sends none (Hacker News, RSS feeds, YouTube's daily quota).
+    None,
+}
+
+/// What the last response said about the quota.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimitStatus {
+    pub limit: Option<u64>,
+    pub remaining: u64,
+    pub reset_at: DateTime<Utc>,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name)?.to_str().ok().map(str::trim)
+}
+
+fn number(headers: &HeaderMap, name: &str) -> Option<f64> {
+    header(headers, name)?
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0)
+}
+
+fn epoch(seconds: f64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(seconds as i64, 0)
+}
+
+impl RateLimitHeaders {
+    /// Reads the quota from a response's headers; `None` when they are absent or garbled.
+    pub fn parse(self, headers: &HeaderMap, now: DateTime<Utc>) -> Option<RateLimitStatus> {
+        let (limit, remaining, reset_at) = match self {
+            RateLimitHeaders::Mastodon => (
+                number(headers, "x-ratelimit-limit"),
+                number(headers, "x-ratelimit-remaining")?,
+                DateTime::parse_from_rfc3339(header(headers, "x-ratelimit-reset")?)
+                    .ok()?
+                    .with_timezone(&Utc),
+            ),
+            RateLimitHeaders::Reddit => {
+                let used = number(headers, "x-ratelimit-used");
+                let remaining = number(headers, "x-ratelimit-remaining")?;
+                let reset_in = number(headers, "x-ratelimit-reset")?;
+                (
+                    used.map(|u| u + remaining),
+                    remaining,
+                    now + chrono::Duration::milliseconds((reset_in * 1000.0) as i64),
+                )
+            }
+            RateLimitHeaders::X => (
+                number(headers, "x-rate-limit-limit"),
+                number(headers, "x-rate-limit-remaining")?,
+                epoch(number(headers, "x-rate-limit-reset")?)?,
+            ),
+            RateLimitHeaders::IetfEpoch => (
+                number(headers, "ratelimit-limit"),
+                number(headers, "ratelimit-remaining")?,
+                epoch(number(headers, "ratelimit-reset")?)?,
+            ),
+            RateLimitHeaders::None => return None,
+        };
+        Some(RateLimitStatus {
+            limit: limit.map(|l| l as u64),
+            // Reddit reports a fractional remainder; 0.4 requests left is none left.
+            remaining: remaining.floor() as u64,
+            reset_at,
+        })
+    }
+}
+
+/// Parses `Retry-After`: delay seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let value = header(headers, "retry-after")?;
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
+    Some((at - now).to_std().unwrap_or_default())
+}
+
+/// How long from `now` until `at`, zero if it has passed.
+pub(crate) fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    (at - now).to_std().unwrap_or_default()
+}
+
+/// Resets closer than this are one window (Reddit reports seconds-from-now, so its
+/// reset instants wobble by the response latency).
+const SAME_WINDOW_MS: i64 = 1500;
+
+#[derive(Debug, Default)]
+struct BudgetState {
+    /// Requests we may still send before `reset_at`; `None` while unknown.
+    remaining: Option<u64>,
+    reset_at: Option<Instant>,
+    /// The reset the platform reported, to tell answers of one window from the next.
+    window_reset: Option<DateTime<Utc>>,
+    /// Set by a 429: nobody sends before this.
+    blocked_until: Option<Instant>,
+    /// Requests sent whose answer has not arrived: a response's `remaining` does not
+    /// count them yet, so they are subtracted from it.
+    in_flight: u64,
+}
+
+/// The quota one credential has on one platform, shared by every job using it.
+#[derive(Debug)]
+pub struct RateBudget {
+    platform: Platform,
+    state: Mutex<BudgetState>,
+}
+
+impl RateBudget {
+    pub fn new(platform: Platform) -> Self {
+        RateBudget {
+            platform,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Waits until a request may be sent and counts it against the budget. When the
+    /// quota is spent, this sleeps until its reset instead of letting callers spin.
+    /// Report the response's quota through the returned permit.
+    pub async fn acquire(&self) -> Permit<'_> {
+        loop {
+            let wait = {
+                let mut state = self.state.lock().unwrap();
+                let now = Instant::now();
+                if let Some(blocked) = state.blocked_until.filter(|b| *b > now) {
+                    Some(blocked - now)
+                } else {
+                    state.blocked_until = None;
+                    if state.reset_at.is_some_and(|reset| reset <= now) {
+                        // The window rolled over; the next response tells us the new count.
+                        state.remaining = None;
+                        state.reset_at = None;
+                    }
+                    match (state.remaining, state.reset_at) {
+                        (Some(0), Some(reset)) => Some(reset - now),
+                        (Some(n), _) => {
+                            state.remaining = Some(n - 1);
+                            None
+                        }
+                        (None, _) => None,
+                    }
+                }
+            };
+            match wait {
+                None => {
+                    self.state.lock().unwrap().in_flight += 1;
+                    return Permit { budget: self };
+                }
+                Some(wait) => {
+                    tracing::info!(
+                        platform = %self.platform,
+                        wait_ms = wait.as_millis() as u64,
+                        "rate limit exhausted; waiting for its reset"
+                    );
+                    metrics::counter!("earshot_collector_rate_limit_waits_total", "platform" => self.platform.as_str())
+                        .increment(1);
+                    // A little slack so we do not arrive a hair before the server resets.
+                    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+
+    /// Records what a response's headers said (the permit of that request is released
+    /// separately, so the count here excludes it).
+    fn observe(&self, status: RateLimitStatus) {
+        let reset_in = until(status.reset_at, Utc::now());
+        let mut state = self.state.lock().unwrap();
+        let others_in_flight = state.in_flight.saturating_sub(1);
+        let reported = status.remaining.saturating_sub(others_in_flight);
+        // Answers to concurrent requests arrive in any order: within one window the
+        // count only goes down, so an older, higher `remaining` must not raise it.
+        let same_window = state.window_reset.is_some_and(|known| {
+            (known - status.reset_at).num_milliseconds().abs() < SAME_WINDOW_MS
+        });
+        state.remaining = Some(match state.remaining {
+            Some(local) if same_window => local.min(reported),
+            _ => reported,
+        });
+        state.window_reset = Some(status.reset_at);
+        state.reset_at = Some(Instant::now() + reset_in);
+        metrics::gauge!("earshot_collector_rate_limit_remaining", "platform" => self.platform.as_str())
+            .set(status.remaining as f64);
+    }
+
+    /// Stops every user of this budget from sending for `wait` (after a 429).
+    pub fn block_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut state = self.state.lock().unwrap();
+        if state.blocked_until.is_none_or(|b| b < until) {
+            state.blocked_until = Some(until);
+        }
+    }
+
+    /// The remaining count the budget believes in, for tests and metrics.
+    pub fn remaining(&self) -> Option<u64> {
+        self.state.lock().unwrap().remaining
+    }
+}
+
+/// One request's claim on a budget, from [`RateBudget::acquire`] until its answer.
+pub struct Permit<'a> {
+    budget: &'a RateBudget,
+}
+
+impl Permit<'_> {
+    /// Records the quota the answer reported.
+    pub fn observe(self, status: RateLimitStatus) {
+        self.budget.observe(status);
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut state = self.budget.state.lock().unwrap();
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+}
+
+/// Budgets by platform and credential, shared within the process.
+#[derive(Debug, Default, Clone)]
+pub struct RateBudgets {
+    budgets: Arc<Mutex<HashMap<String, Arc<RateBudget>>>>,
+}
+
+impl RateBudgets {
+    /// The budget for `platform` under the credential tagged `credential` (a
+    /// [`crate::config::Secret::fingerprint`], or the instance host for anonymous APIs
+    /// whose limits are per IP and per server).
+    pub fn get(&self, platform: Platform, credential: &str) -> Arc<RateBudget> {
+        let key = format!("{platform}/{credential}");
+        self.budgets
+            .lock()
+            .unwrap()
+            .entry(key)
+            .or_insert_with(|| Arc::new(RateBudget::new(platform)))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn parses_each_platforms_headers() {
+        let now: DateTime<Utc> = "2026-03-12T08:00:00Z".parse().unwrap();
+        let mastodon = RateLimitHeaders::Mastodon.parse(
+            &headers(&[
+                ("x-ratelimit-limit", "300"),
+                ("x-ratelimit-remaining", "12"),
+                ("x-ratelimit-reset", "2026-03-12T08:05:00.123Z"),
+            ]),
+            now,
+        );
+        assert_eq!(
+            mastodon,
+            Some(RateLimitStatus {
+                limit: Some(300),
+                remaining: 12,
+                reset_at: "2026-03-12T08:05:00.123Z".parse().unwrap()
+            })
+        );
+        let reddit = RateLimitHeaders::Reddit
+            .parse(
+                &headers(&[
+                    ("x-ratelimit-used", "98"),
+                    ("x-ratelimit-remaining", "0.4"),
+                    ("x-ratelimit-reset", "42"),
+                ]),
+                now,
+            )
+            .unwrap();
+        assert_eq!((reddit.limit, reddit.remaining), (Some(98), 0));
+        assert_eq!(reddit.reset_at, now + chrono::Duration::seconds(42));
+        let x = RateLimitHeaders::X
+            .parse(
+                &headers(&[
+                    ("x-rate-limit-limit", "450"),
+                    ("x-rate-limit-remaining", "449"),
+                    ("x-rate-limit-reset", "1773302700"),
+                ]),
+                now,
+            )
+            .unwrap();
+        assert_eq!(x.reset_at.timestamp(), 1_773_302_700);
+        assert_eq!(
+            RateLimitHeaders::Mastodon.parse(&headers(&[("x-ratelimit-remaining", "x")]), now),
+            None
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "7")]), now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after", "Thu, 12 Mar 2026 08:00:30 GMT")]),
+                now
+            ),
+            Some(Duration::from_secs(30))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_exhausted_budget_waits_for_its_reset() {
+        let budget = RateBudget::new(Platform::Mastodon);
+        budget.acquire().await.observe(RateLimitStatus {
+            limit: Some(2),
+            remaining: 1,
+            reset_at: Utc::now() + chrono::Duration::milliseconds(400),
+        });
+        let started = std::time::Instant::now();
+        budget.acquire().await; // the one remaining request
+        assert!(started.elapsed() < Duration::from_millis(100));
+        budget.acquire().await; // must wait for the reset
+        assert!(
+            started.elapsed() >= Duration::from_millis(350),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}

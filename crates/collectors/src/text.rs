@@ -1,0 +1,104 @@
+//! Turning the HTML some platforms send (Mastodon content and bios, YouTube comments,
+//! RSS descriptions) into the plain text enrichment reads.
+
+/// Strips tags, turns paragraph and line breaks into newlines and decodes entities.
+/// Not a full HTML parser: posts are small, simple fragments, and a dependency-free
+/// pass is enough to get readable text out of them.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            // A stray `<` that opens no tag is text.
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let tag = rest[start + 1..start + end].trim().to_ascii_lowercase();
+        let name = tag
+            .trim_start_matches('/')
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or_default();
+        match name {
+            "br" => out.push('\n'),
+            "p" | "div" | "li" | "blockquote" if tag.starts_with('/') => out.push('\n'),
+            "p" | "div" | "li" | "blockquote" if !out.is_empty() && !out.ends_with('\n') => {
+                out.push('\n')
+            }
+            _ => {}
+        }
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    let decoded = decode_entities(&out);
+    // Collapse the blank lines tag removal leaves behind.
+    let lines: Vec<&str> = decoded
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("\n")
+}
+
+/// Decodes the named entities posts use and every numeric entity.
+pub fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let decoded = after.find(';').filter(|&end| end <= 10).and_then(|end| {
+            let entity = &after[..end];
+            let ch = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => entity.strip_prefix('#').and_then(|num| {
+                    let code = match num.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => num.parse().ok(),
+                    };
+                    code.and_then(char::from_u32)
+                }),
+            }?;
+            Some((ch, end))
+        });
+        match decoded {
+            Some((ch, end)) => {
+                out.push(ch);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mastodon_content_becomes_text() {
+        let html = r#"<p>Znowu podwyżka na stacji Orlen &amp; kolejka.<br />6,89 za litr?</p><p><a href="https://pol.social/tags/orlen" class="mention hashtag" rel="tag">#<span>orlen</span></a> &#8220;serio&#x201D;</p>"#;
+        assert_eq!(
+            html_to_text(html),
+            "Znowu podwyżka na stacji Orlen & kolejka.\n6,89 za litr?\n#orlen \u{201c}serio\u{201d}"
+        );
+    }
+
+    #[test]
+    fn stray_ampersands_and_brackets_survive() {
+        assert_eq!(html_to_text("a & b < c"), "a & b < c");
+        assert_eq!(decode_entities("&unknown; &#xZZ;"), "&unknown; &#xZZ;");
+    }
+}

@@ -1,0 +1,80 @@
+//! `earshot backfill`: page through a brand's history on one platform into
+//! `mentions.raw` with `origin = backfill`. Interrupt it at will: running the same
+//! command again resumes where it stopped, and a finished range does nothing.
+
+use anyhow::Context;
+use earshot_collectors::backfill::{self, BackfillRequest};
+use earshot_collectors::{CollectorsConfig, RateBudgets};
+use earshot_kafka::KafkaConfig;
+use earshot_model::{Brand, Platform};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackfillArgs {
+    /// Brand name as configured under [[brands]] (case-insensitive).
+    #[arg(long)]
+    pub brand: String,
+    /// Platform to page through (currently: hacker_news).
+    #[arg(long)]
+    pub platform: Platform,
+    /// Start: a date (2026-03-01, from its midnight UTC) or an RFC 3339 timestamp.
+    #[arg(long, value_parser = |s: &str| backfill::parse_bound(s, false))]
+    pub from: chrono::DateTime<chrono::Utc>,
+    /// End: a date (that whole day is included) or an RFC 3339 timestamp (exclusive).
+    #[arg(long, value_parser = |s: &str| backfill::parse_bound(s, true))]
+    pub to: chrono::DateTime<chrono::Utc>,
+    /// Never draw the progress bar (it is hidden anyway when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+pub async fn run(
+    args: &BackfillArgs,
+    kafka: &KafkaConfig,
+    brands: &[Brand],
+    collectors: &CollectorsConfig,
+) -> anyhow::Result<()> {
+    let brand = brands
+        .iter()
+        .find(|b| b.name.to_lowercase() == args.brand.to_lowercase())
+        .with_context(|| {
+            let known: Vec<&str> = brands.iter().map(|b| b.name.as_str()).collect();
+            format!(
+                "no brand named `{}`; configured: {}",
+                args.brand,
+                known.join(", ")
+            )
+        })?;
+    let request = BackfillRequest {
+        brand: brand.clone(),
+        platform: args.platform,
+        from: args.from,
+        to: args.to,
+    };
+    let report = backfill::run(
+        collectors,
+        kafka,
+        &request,
+        &RateBudgets::default(),
+        !args.no_progress,
+        super::collect::shutdown_signal(),
+    )
+    .await
+    .context("backfill failed to start")?;
+    println!(
+        "backfilled {} mentions in {} pages for {} on {} ({} .. {})",
+        report.mentions(),
+        report.pages(),
+        brand.name,
+        args.platform,
+        args.from.to_rfc3339(),
+        args.to.to_rfc3339()
+    );
+    let failures = report.failures();
+    if !failures.is_empty() {
+        for (job, error) in &failures {
+            eprintln!("{job}: {error}");
+        }
+        anyhow::bail!("backfill incomplete; run the same command again to resume");
+    }
+    Ok(())
+}

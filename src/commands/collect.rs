@@ -1,0 +1,94 @@
+//! `earshot collect`: poll the configured platforms for brand mentions into `mentions.raw`.
+
+use anyhow::Context;
+use earshot_collectors::{CollectorsConfig, RunMode, RunOptions};
+use earshot_kafka::KafkaConfig;
+use earshot_model::{Brand, Platform};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CollectArgs {
+    /// Poll every job until it has nothing newer, then exit (default: poll forever).
+    #[arg(long)]
+    pub once: bool,
+    /// Only collect from these platforms (repeat the flag or separate with commas):
+    /// mastodon, bluesky, reddit, hacker_news, rss, youtube, x.
+    #[arg(long = "platform", value_delimiter = ',')]
+    pub platforms: Vec<Platform>,
+}
+
+pub async fn run(
+    args: &CollectArgs,
+    kafka: &KafkaConfig,
+    brands: &[Brand],
+    collectors: &CollectorsConfig,
+) -> anyhow::Result<()> {
+    let options = RunOptions {
+        mode: if args.once {
+            RunMode::Once
+        } else {
+            RunMode::Forever
+        },
+        platforms: args.platforms.clone(),
+    };
+    let report = earshot_collectors::run(collectors, brands, kafka, &options, shutdown_signal())
+        .await
+        .context("collectors failed to start")?;
+    for (job, totals) in &report.jobs {
+        tracing::info!(
+            job = %job,
+            polls = totals.polls,
+            pages = totals.pages,
+            mentions = totals.mentions,
+            errors = totals.errors.len(),
+            "job summary"
+        );
+    }
+    println!(
+        "collected {} mentions in {} pages from {} jobs",
+        report.mentions(),
+        report.pages(),
+        report.jobs.len()
+    );
+    let failures = report.failures();
+    if args.once && !failures.is_empty() {
+        for (job, error) in &failures {
+            eprintln!("{job}: {error}");
+        }
+        anyhow::bail!(
+            "{} of {} jobs failed their last poll",
+            failures.len(),
+            report.jobs.len()
+        );
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM. Stopping at any point is safe: cursors only move after
+/// their page's mentions are acknowledged by Kafka.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,123 @@
+//! The walking skeleton end to end on the real stack: a local server in Mastodon's API
+//! shape -> `earshot collect` -> Kafka -> `earshot process` -> ClickHouse, checked
+//! against row counts and per-minute rollups computed independently from the input.
+
+mod support;
+
+use std::process::Stdio;
+
+use serde_json::json;
+use support::TestEnv;
+use support::mentions::{self, MINUTE_ROLLUP_SQL, parse_minute_rollup};
+
+/// A generated mention as a Mastodon `Status` entity, as the API documents it.
+fn as_mastodon_status(m: &earshot_model::RawMention) -> serde_json::Value {
+    let tag = mentions::BRANDS
+        .iter()
+        .find(|(name, _)| *name == mentions::brand_of(m))
+        .unwrap()
+        .1;
+    let tag = tag.trim_start_matches('#');
+    let body = m.text.replace(&format!("#{tag}"), "");
+    json!({
+        "id": m.platform_id,
+        "created_at": m.created_at.to_rfc3339(),
+        "visibility": "public",
+        "language": "pl",
+        "uri": format!("https://mastodon.example/users/u{}/statuses/{}", m.author.id, m.platform_id),
+        "url": m.url,
+        "replies_count": m.engagement.replies,
+        "reblogs_count": m.engagement.reposts,
+        "favourites_count": m.engagement.likes,
+        "content": format!("<p>{body}<a href=\"https://mastodon.example/tags/{tag}\" class=\"mention hashtag\" rel=\"tag\">#<span>{tag}</span></a></p>"),
+        "account": {
+            "id": m.author.id,
+            "username": format!("u{}", m.author.id),
+            "acct": m.author.handle,
+            "display_name": m.author.name,
+            "note": "",
+            "followers_count": m.author.followers,
+            "created_at": "2019-03-01T00:00:00.000Z",
+            "bot": false,
+        },
+        "tags": [{"name": tag, "url": format!("https://mastodon.example/tags/{tag}")}],
+        "mentions": [],
+        "emojis": [],
+        "media_attachments": [],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mastodon_to_clickhouse_with_exact_rows_and_minute_rollups() {
+    let env = TestEnv::new("e2e").await;
+    let input = mentions::generate(300, 20, 99, 100);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("mastodon")).unwrap();
+    let data = dir.path().join("mastodon/statuses.json");
+    let statuses: Vec<_> = input.iter().map(as_mastodon_status).collect();
+    std::fs::write(&data, serde_json::to_vec(&statuses).unwrap()).unwrap();
+    let server = earshot_replay::start(earshot_replay::Dataset::from_files([&data]).unwrap())
+        .await
+        .unwrap();
+
+    let collect = || {
+        let output = env
+            .earshot()
+            .args(["collect", "--once", "--platform", "mastodon"])
+            .env("EARSHOT_COLLECTORS__MASTODON__INSTANCES", server.base_url())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("running earshot collect");
+        assert!(
+            output.status.success(),
+            "collect failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let first = collect();
+    assert!(
+        first.contains("collected 300 mentions"),
+        "first collection: {first}"
+    );
+    env.process_until_idle(&[]);
+
+    let truth = mentions::minute_truth(&input);
+    assert_eq!(
+        env.query_u64("SELECT count() FROM {db}.mentions").await,
+        300
+    );
+    assert_eq!(
+        env.query_u64("SELECT uniqExact(mention_id) FROM {db}.mentions")
+            .await,
+        300
+    );
+    assert_eq!(
+        parse_minute_rollup(env.query_rows(MINUTE_ROLLUP_SQL).await),
+        truth
+    );
+    let languages = env
+        .query_rows("SELECT DISTINCT language FROM {db}.mentions ORDER BY language")
+        .await;
+    assert!(
+        !languages.is_empty() && languages.iter().all(|l| l[0].len() >= 2),
+        "languages tagged: {languages:?}"
+    );
+
+    // The cursor survived the first process: a second collection finds nothing new.
+    let second = collect();
+    assert!(
+        second.contains("collected 0 mentions"),
+        "second collection: {second}"
+    );
+    env.process_until_idle(&[]);
+    assert_eq!(
+        env.query_u64("SELECT count() FROM {db}.mentions").await,
+        300
+    );
+    assert_eq!(
+        parse_minute_rollup(env.query_rows(MINUTE_ROLLUP_SQL).await),
+        truth
+    );
+}
