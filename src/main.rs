@@ -43,6 +43,9 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Poll the configured platforms for brand mentions into `mentions.raw`.
     Collect(commands::collect::CollectArgs),
+    /// Page through a brand's history on one platform into `mentions.raw`, marked as
+    /// backfill so it never triggers live alerts. Resumes after interruption.
+    Backfill(commands::backfill::BackfillArgs),
     /// Create or upgrade the ClickHouse schema (numbered, idempotent migrations).
     Migrate,
     /// Consume raw mentions, tag them and write them to ClickHouse (the stream processor).
@@ -89,6 +92,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => commands::demo::run(&args, &settings).await,
         Command::Collect(args) => {
             commands::collect::run(
+                &args,
+                &settings.kafka,
+                &settings.brands,
+                &settings.collectors,
+            )
+            .await
+        }
+        Command::Backfill(args) => {
+            commands::backfill::run(
                 &args,
                 &settings.kafka,
                 &settings.brands,

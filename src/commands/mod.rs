@@ -1,3 +1,4 @@
+pub mod backfill;
 pub mod collect;
 pub mod demo;
 pub mod detect;

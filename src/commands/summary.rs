@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use earshot_storage::{Store, TotalsSource};
+use earshot_storage::{Dimension, Store, TotalsSource};
 
 use crate::settings::Settings;
 
@@ -27,25 +27,37 @@ pub async fn render(store: &Store, database: &str) -> anyhow::Result<String> {
         by_volume.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         by_volume.into_iter().map(|(l, _)| l.to_string()).collect()
     };
-    let mut minutes: BTreeMap<u32, BTreeMap<&str, u64>> = BTreeMap::new();
+    // Wide time ranges are shown in coarser steps so the table stays readable.
+    let span = rows.last().map_or(0, |r| r.minute) - rows.first().map_or(0, |r| r.minute);
+    let step = [1u32, 5, 10, 15, 30, 60, 240, 1440]
+        .into_iter()
+        .find(|m| span / (m * 60) < 30)
+        .unwrap_or(1440);
+    let mut buckets: BTreeMap<u32, BTreeMap<&str, u64>> = BTreeMap::new();
     for r in &rows {
-        *minutes
-            .entry(r.minute)
+        let bucket = r.minute / (step * 60) * (step * 60);
+        *buckets
+            .entry(bucket)
             .or_default()
             .entry(&r.language)
             .or_default() += r.mentions;
     }
+    let unit = if step == 1 {
+        "minute".to_string()
+    } else {
+        format!("{step} minutes")
+    };
     writeln!(
         out,
-        "\nMentions per minute by language (ClickHouse `{database}.mentions_per_minute`)\n"
+        "\nMentions per {unit} by language (from ClickHouse `{database}.rollup_minute`)\n"
     )?;
-    write!(out, "{:<17}", "minute (UTC)")?;
+    write!(out, "{:<17}", "from (UTC)")?;
     for l in &languages {
         write!(out, "{l:>6}")?;
     }
     writeln!(out, "{:>7}", "total")?;
-    for (minute, counts) in &minutes {
-        let at = DateTime::<Utc>::from_timestamp(i64::from(*minute), 0).unwrap_or_default();
+    for (start, counts) in &buckets {
+        let at = DateTime::<Utc>::from_timestamp(i64::from(*start), 0).unwrap_or_default();
         write!(out, "{:<17}", at.format("%Y-%m-%d %H:%M"))?;
         for l in &languages {
             write!(out, "{:>6}", counts.get(l.as_str()).copied().unwrap_or(0))?;
@@ -67,6 +79,28 @@ pub async fn render(store: &Store, database: &str) -> anyhow::Result<String> {
             "{:<12}{:>9}{:>9}{:>9}{:>9}{:>12}",
             t.brand, t.mentions, t.likes, t.reposts, t.replies, t.potential_reach
         )?;
+    }
+    for (title, dimension) in [
+        ("Who is talking (source type)", Dimension::SourceType),
+        ("Generation cohorts", Dimension::Cohort),
+    ] {
+        writeln!(out, "\n{title}, share of each brand's mentions\n")?;
+        let mix = store.brand_mix(dimension).await?;
+        let mut by_brand: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
+        for m in &mix {
+            by_brand
+                .entry(&m.brand)
+                .or_default()
+                .push((&m.value, m.mentions));
+        }
+        for (brand, values) in by_brand {
+            let total: u64 = values.iter().map(|(_, n)| n).sum::<u64>().max(1);
+            let parts: Vec<String> = values
+                .iter()
+                .map(|(value, n)| format!("{value} {:.0}%", 100.0 * *n as f64 / total as f64))
+                .collect();
+            writeln!(out, "{brand:<12}{}", parts.join(", "))?;
+        }
     }
     Ok(out)
 }

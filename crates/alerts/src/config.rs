@@ -216,16 +216,16 @@ impl DetectConfig {
         if self.interval_secs == 0 {
             return fail("interval_secs", "must be at least 1");
         }
-        if let Some(configured) = self.detector.step_secs {
-            if u64::from(configured) != step {
-                return fail(
-                    "detector.step_secs",
-                    format!(
-                        "is {configured} but detect.grain `{}` has {step}-second buckets; leave it out",
-                        self.grain.as_str()
-                    ),
-                );
-            }
+        if let Some(configured) = self.detector.step_secs
+            && u64::from(configured) != step
+        {
+            return fail(
+                "detector.step_secs",
+                format!(
+                    "is {configured} but detect.grain `{}` has {step}-second buckets; leave it out",
+                    self.grain.as_str()
+                ),
+            );
         }
         let detector = self.detector_config();
         if let Err(earshot_detection::ConfigError::OutOfRange {

@@ -39,8 +39,9 @@ pub enum Error {
     KafkaDelivery {
         alert_id: String,
         topic: String,
+        /// Boxed: the error is large and rare.
         #[source]
-        source: rdkafka::error::KafkaError,
+        source: Box<rdkafka::error::KafkaError>,
     },
     #[error("could not encode an alert as JSON: {0}")]
     Encode(#[source] serde_json::Error),

@@ -16,7 +16,7 @@ pub use alerts::{
 };
 pub use config::{ClickHouseConfig, RetentionConfig};
 pub use migrations::{MIGRATIONS, Migration};
-pub use queries::{LanguageMinute, RollupTotals, TotalsSource};
+pub use queries::{BrandMix, Dimension, LanguageMinute, RollupTotals, TotalsSource};
 pub use retention::RetentionReport;
 pub use rows::{MentionRow, Origin8};
 pub use store::{Store, escape_identifier};

@@ -84,6 +84,46 @@ impl Store {
     }
 }
 
+/// Mentions of one brand with one value of a tag dimension.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Deserialize)]
+pub struct BrandMix {
+    pub brand: String,
+    pub value: String,
+    pub mentions: u64,
+}
+
+/// A tag dimension of the rollups, named by an enum so no caller text reaches SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Cohort,
+    SourceType,
+    Language,
+    Platform,
+}
+
+impl Dimension {
+    pub fn column(self) -> &'static str {
+        match self {
+            Dimension::Cohort => "cohort",
+            Dimension::SourceType => "source_type",
+            Dimension::Language => "language",
+            Dimension::Platform => "platform",
+        }
+    }
+}
+
+impl Store {
+    /// Per brand, how its mentions split over the values of `dimension` (all time).
+    pub async fn brand_mix(&self, dimension: Dimension) -> Result<Vec<BrandMix>, Error> {
+        let column = dimension.column();
+        self.fetch_all(&format!(
+            "SELECT brand, {column} AS value, sum(mentions) AS mentions
+             FROM {{db}}.rollup_day GROUP BY brand, value ORDER BY brand, mentions DESC, value"
+        ))
+        .await
+    }
+}
+
 /// Where [`Store::brand_totals`] reads from.
 #[derive(Debug, Clone, Copy)]
 pub enum TotalsSource {

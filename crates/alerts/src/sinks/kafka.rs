@@ -43,7 +43,7 @@ impl KafkaSink {
             .map_err(|(source, _)| Error::KafkaDelivery {
                 alert_id: alert.alert_id.clone(),
                 topic: self.topic.clone(),
-                source,
+                source: Box::new(source),
             })
     }
 }

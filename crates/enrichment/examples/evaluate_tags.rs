@@ -2,7 +2,7 @@
 //! precision, recall and coverage per class and a confusion matrix for each tag, and
 //! for language the same accuracy for raw whatlang on the same texts.
 //!
-//!     cargo run -p earshot-enrichment --release --example evaluate
+//!     cargo run -p earshot-enrichment --release --example evaluate_tags
 //!
 //! Coverage is the share of a class's mentions that got a definite answer (not
 //! `unknown`/`und`): it shows how much a tag abstains, which precision hides.

@@ -1,7 +1,7 @@
 //! Scores the labelled set under `data/` with the default configuration and prints
 //! precision, recall and detection delay per category, per seasonality and overall.
 //!
-//! `cargo run -p earshot-detection --example evaluate --release`
+//! `cargo run -p earshot-detection --example evaluate_detector --release`
 //!
 //! An alert is a true positive when it starts within `WINDOW` points after a labelled
 //! change (at the change itself included); only the first alert in a window counts,
