@@ -56,7 +56,7 @@ pub async fn run(
         &request,
         &RateBudgets::default(),
         !args.no_progress,
-        super::collect::shutdown_signal(),
+        crate::telemetry::shutdown_signal(),
     )
     .await
     .context("backfill failed to start")?;

@@ -14,6 +14,10 @@ pub struct CollectArgs {
     /// mastodon, bluesky, reddit, hacker_news, rss, youtube, x.
     #[arg(long = "platform", value_delimiter = ',')]
     pub platforms: Vec<Platform>,
+    /// Serve Prometheus metrics (requests, rate-limit state, mentions) on this address;
+    /// empty to disable.
+    #[arg(long, default_value = "127.0.0.1:9466")]
+    pub metrics_listen: String,
 }
 
 pub async fn run(
@@ -22,6 +26,9 @@ pub async fn run(
     brands: &[Brand],
     collectors: &CollectorsConfig,
 ) -> anyhow::Result<()> {
+    if !args.once {
+        crate::telemetry::serve_metrics(&args.metrics_listen)?;
+    }
     let options = RunOptions {
         mode: if args.once {
             RunMode::Once
@@ -30,9 +37,15 @@ pub async fn run(
         },
         platforms: args.platforms.clone(),
     };
-    let report = earshot_collectors::run(collectors, brands, kafka, &options, shutdown_signal())
-        .await
-        .context("collectors failed to start")?;
+    let report = earshot_collectors::run(
+        collectors,
+        brands,
+        kafka,
+        &options,
+        crate::telemetry::shutdown_signal(),
+    )
+    .await
+    .context("collectors failed to start")?;
     for (job, totals) in &report.jobs {
         tracing::info!(
             job = %job,
@@ -61,34 +74,4 @@ pub async fn run(
         );
     }
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM. Stopping at any point is safe: cursors only move after
-/// their page's mentions are acknowledged by Kafka.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutdown requested");
 }

@@ -28,7 +28,7 @@ pub async fn run(args: &ReplayServerArgs) -> anyhow::Result<()> {
         args.data.len()
     );
     println!("point a collector at it, e.g. [collectors.mastodon] instances = [\"http://{addr}\"]");
-    earshot_replay::serve(listener, dataset, super::collect::shutdown_signal())
+    earshot_replay::serve(listener, dataset, crate::telemetry::shutdown_signal())
         .await
         .context("replay server failed")?;
     Ok(())
