@@ -1,7 +1,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use earshot_enrichment::Enricher;
 use earshot_kafka::PIPELINE_TOPICS;
 use earshot_processor::{Processor, StopWhen};
@@ -20,13 +19,14 @@ pub struct ProcessArgs {
 
 pub async fn run(args: &ProcessArgs, settings: &Settings) -> anyhow::Result<()> {
     telemetry::serve_metrics(&settings.processor.metrics_listen)?;
-    let store = Store::new(&settings.clickhouse)?;
-    store
-        .migrate()
-        .await
-        .context("preparing the ClickHouse schema")?;
-    settings.kafka.ensure_topics(PIPELINE_TOPICS).await?;
     let enricher = Arc::new(Enricher::new(&settings.brands, &settings.enrichment)?);
+    let store = Store::new(&settings.clickhouse)?;
+    // A processor started before its dependencies waits for them instead of failing.
+    retry_until_ready("ClickHouse schema", || store.migrate()).await;
+    retry_until_ready("Kafka topics", || {
+        settings.kafka.ensure_topics(PIPELINE_TOPICS)
+    })
+    .await;
     let processor = Processor::new(
         settings.processor.clone(),
         settings.kafka.clone(),
@@ -51,4 +51,24 @@ pub async fn run(args: &ProcessArgs, settings: &Settings) -> anyhow::Result<()> 
         report.records, report.rows_written, report.duplicates_skipped, report.dead_lettered
     );
     Ok(())
+}
+
+/// Retries `attempt` with capped backoff until it succeeds, logging each failure.
+async fn retry_until_ready<T, E, F, Fut>(what: &str, mut attempt: F) -> T
+where
+    E: std::fmt::Display,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut wait = Duration::from_millis(250);
+    loop {
+        match attempt().await {
+            Ok(value) => return value,
+            Err(error) => {
+                tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "{what} not ready; waiting");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
 }
