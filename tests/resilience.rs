@@ -115,11 +115,16 @@ async fn a_second_processor_takes_over_when_one_is_killed() {
     assert_matches_truth(&env, &input).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn clickhouse_stopped_mid_stream_delays_but_loses_nothing() {
-    let _serial = SERIAL.lock().await;
-    let env = TestEnv::new("chdown").await;
-    let input = mentions::generate(30_000, 60, 13, 9_000_000);
+/// Runs one processor over `count` mentions, applies `disrupt` once it is writing,
+/// waits for it to catch up, stops it with SIGTERM (which must drain and exit 0) and
+/// checks the result against the truth.
+async fn survive<F, Fut>(test: &str, count: usize, seed: u64, disrupt: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let env = TestEnv::new(test).await;
+    let input = mentions::generate(count, 60, seed, seed * 1_000_000);
     env.produce_mentions(&input).await;
 
     let settings = [
@@ -133,51 +138,10 @@ async fn clickhouse_stopped_mid_stream_delays_but_loses_nothing() {
         || async { rows(&env).await > 0 },
     )
     .await;
-    let clickhouse = support::stack_pid("clickhouse");
-    support::signal(clickhouse, "TERM");
-    eventually("ClickHouse to stop", Duration::from_secs(60), || async {
-        !std::path::Path::new(&format!("/proc/{clickhouse}")).exists()
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    disrupt().await;
     assert!(
         processor.try_wait().expect("processor status").is_none(),
         "the processor must survive the outage"
-    );
-    support::restart_stack();
-    eventually(
-        "the processor to catch up",
-        Duration::from_secs(240),
-        || async { rows(&env).await >= input.len() as u64 },
-    )
-    .await;
-    support::signal(processor.id() as i32, "TERM");
-    assert!(processor.wait().expect("exit").success());
-    assert_matches_truth(&env, &input).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn broker_frozen_for_30_seconds_then_resumed_loses_nothing() {
-    let _serial = SERIAL.lock().await;
-    let env = TestEnv::new("frozen").await;
-    let input = mentions::generate(30_000, 60, 14, 11_000_000);
-    env.produce_mentions(&input).await;
-
-    let settings = [("EARSHOT_PROCESSOR__MAX_BATCH_ROWS", "1000")];
-    let mut processor = env.spawn_processor(&settings, &[]);
-    eventually(
-        "the processor to start writing",
-        Duration::from_secs(120),
-        || async { rows(&env).await > 0 },
-    )
-    .await;
-    let tansu = support::stack_pid("tansu");
-    support::signal(tansu, "STOP");
-    tokio::time::sleep(Duration::from_secs(30)).await;
-    support::signal(tansu, "CONT");
-    assert!(
-        processor.try_wait().expect("processor status").is_none(),
-        "the processor must wait out the broker"
     );
     eventually(
         "the processor to catch up",
@@ -188,6 +152,37 @@ async fn broker_frozen_for_30_seconds_then_resumed_loses_nothing() {
     // Give a possibly redelivered tail time to arrive before judging.
     tokio::time::sleep(Duration::from_secs(3)).await;
     support::signal(processor.id() as i32, "TERM");
-    assert!(processor.wait().expect("exit").success());
+    assert!(
+        processor.wait().expect("exit").success(),
+        "SIGTERM drains and exits 0"
+    );
     assert_matches_truth(&env, &input).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clickhouse_stopped_mid_stream_delays_but_loses_nothing() {
+    let _serial = SERIAL.lock().await;
+    survive("chdown", 30_000, 13, || async {
+        let clickhouse = support::stack_pid("clickhouse");
+        support::signal(clickhouse, "TERM");
+        eventually("ClickHouse to stop", Duration::from_secs(60), || async {
+            !std::path::Path::new(&format!("/proc/{clickhouse}")).exists()
+        })
+        .await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        support::restart_stack();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_frozen_for_30_seconds_then_resumed_loses_nothing() {
+    let _serial = SERIAL.lock().await;
+    survive("frozen", 30_000, 14, || async {
+        let tansu = support::stack_pid("tansu");
+        support::signal(tansu, "STOP");
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        support::signal(tansu, "CONT");
+    })
+    .await;
 }

@@ -28,18 +28,21 @@ pub fn repo_root() -> PathBuf {
 /// it cannot be started; it never skips.
 pub fn start_stack() {
     static STACK: Once = Once::new();
-    STACK.call_once(|| {
-        let output = Command::new("bash")
-            .arg(repo_root().join("deploy/local/up.sh"))
-            .output()
-            .expect("running deploy/local/up.sh");
-        assert!(
-            output.status.success(),
-            "the local stack did not start:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    });
+    STACK.call_once(restart_stack);
+}
+
+/// Runs `deploy/local/up.sh`, which starts whatever part of the stack is not running.
+pub fn restart_stack() {
+    let output = Command::new("bash")
+        .arg(repo_root().join("deploy/local/up.sh"))
+        .output()
+        .expect("running deploy/local/up.sh");
+    assert!(
+        output.status.success(),
+        "the local stack did not start:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// One test's private corner of the shared stack.
@@ -281,17 +284,4 @@ pub fn signal(pid: i32, signal: &str) {
         .status()
         .expect("kill");
     assert!(status.success(), "kill -{signal} {pid} failed");
-}
-
-/// Restarts whatever part of the local stack is not running.
-pub fn restart_stack() {
-    let output = Command::new("bash")
-        .arg(repo_root().join("deploy/local/up.sh"))
-        .output()
-        .expect("running deploy/local/up.sh");
-    assert!(
-        output.status.success(),
-        "restarting the stack failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
