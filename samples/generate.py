@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates Earshot's bundled sample data, deterministically.
 
-    python3 samples/generate.py   # rewrites samples/mastodon/statuses.json and samples/hacker_news/items.json
+    python3 samples/generate.py   # rewrites samples/{mastodon,hacker_news,reddit,x,youtube}/*.json
 
 The statuses follow Mastodon's Status entity (https://docs.joinmastodon.org/entities/Status/)
 with its real field names, so the replay server can serve them as a hashtag timeline
@@ -262,6 +262,197 @@ def generate_hacker_news():
     return hits
 
 
+REDDIT_COUNT = 320
+REDDIT_START = datetime(2026, 3, 12, 6, 0, 0, tzinfo=timezone.utc)
+REDDIT_SPAN_SECONDS = 6 * 60 * 60
+REDDIT_SUBS = ["poland", "Polska", "europe", "logistics", "cars", "programming"]
+REDDIT_USERS = ["kasia_waw", "piotr_krk", "throwaway_pl_88", "logistyk", "benzyniarz", "devops_gda",
+                "expat_in_poznan", "mod_mama"]
+REDDIT_TITLES = [
+    "{b} raised prices again?",
+    "Anyone else waiting forever for an {b} delivery?",
+    "Czy {b} jest jeszcze warty uwagi?",
+    "Worked at {b} for 3 years, AMA",
+    "{b} app down for anyone else?",
+    "Why is {b} so popular in Poland?",
+]
+REDDIT_BODIES = [
+    "",
+    "Title says it all. Second time this month.",
+    "Mam 34 lata i pierwszy raz widzę taką kolejkę na stacji.",
+    "Genuinely curious, not trolling. Compared to Amazon it seems fine?",
+    "Edit: fixed now, thanks & sorry for the noise.",
+]
+
+
+def to_base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out or "0"
+
+
+def generate_reddit():
+    """Reddit links (t3) as /search returns them in a Listing's children: six hours of
+    one day, mentioning the sample brands by name in the title or the self text."""
+    rng = random.Random(SEED + 2)
+    offsets = sorted(rng.uniform(0, REDDIT_SPAN_SECONDS) for _ in range(REDDIT_COUNT))
+    posts = []
+    for seq, offset in enumerate(offsets):
+        created = REDDIT_START + timedelta(seconds=int(offset))
+        post_id = to_base36(0x1b00000 + seq * 5 + rng.randint(0, 4))
+        brand = rng.choices(["Orlen", "InPost", "Allegro", "Zabka"], weights=[30, 30, 30, 10])[0]
+        sub = rng.choice(REDDIT_SUBS)
+        author = rng.choice(REDDIT_USERS)
+        selftext = rng.choice(REDDIT_BODIES)
+        is_self = rng.random() < 0.7
+        permalink = f"/r/{sub}/comments/{post_id}/{brand.lower()}_post/"
+        posts.append({
+            "id": post_id,
+            "name": f"t3_{post_id}",
+            "title": rng.choice(REDDIT_TITLES).format(b=brand),
+            "selftext": selftext if is_self else "",
+            "author": author,
+            "author_fullname": f"t2_{to_base36(1000000 + REDDIT_USERS.index(author) * 7919)}",
+            "created_utc": float(int(created.timestamp())),
+            "permalink": permalink,
+            "url": f"https://www.reddit.com{permalink}" if is_self else f"https://example.com/{brand.lower()}/{post_id}",
+            "score": max(0, int(rng.paretovariate(1.2) * 4) - 2),
+            "num_comments": rng.randint(0, 80),
+            "subreddit": sub,
+            "subreddit_name_prefixed": f"r/{sub}",
+            "is_self": is_self,
+            "over_18": False,
+            "upvote_ratio": round(rng.uniform(0.5, 1.0), 2),
+        })
+    posts.sort(key=lambda p: (p["created_utc"], p["name"]), reverse=True)
+    return posts
+
+
+X_COUNT = 360
+X_START = datetime(2026, 3, 12, 7, 0, 0, tzinfo=timezone.utc)
+X_SPAN_SECONDS = 4 * 60 * 60
+X_USERS = [
+    ("1500000000000000001", "marta_wawa", "Marta", "Rocznik 1991. Warszawa. Kawa > wszystko.", 1820, False),
+    ("1500000000000000002", "tomek_dev", "Tomek", "Backend dev @ Allegro. Opinions my own.", 410, False),
+    ("1500000000000000003", "newsroom_pl", "Newsroom PL", "Redakcja. Breaking news z Polski.", 254000, True),
+    ("1500000000000000004", "ola_k", "Ola K.", "Mam 27 lat, biegam i narzekam na kurierów.", 96, False),
+    ("1500000000000000005", "jan_from_krk", "Jan", "Kraków. Cars, fuel prices, football.", 3300, False),
+    ("1500000000000000006", "eu_logistics", "EU Logistics Watch", "Parcel lockers, last mile, supply chains.", 12800, True),
+]
+X_TEXTS = [
+    ("pl", "Znowu drożej na {b}. Ile jeszcze?"),
+    ("pl", "Paczka z {b} w 12 godzin, szacun."),
+    ("en", "{b} app is down again, anyone else?"),
+    ("en", "Honestly {b} customer service was great today"),
+    ("de", "{b} expandiert nach Deutschland, interessant."),
+    ("und", "{b} 🤔🤔"),
+]
+
+
+def generate_x():
+    """X API v2 posts (tweets) as /2/tweets/search/recent returns them, each carrying its
+    author's user object under `author` (the replay server moves it to
+    `includes.users`): four hours of one day, mentioning the sample brands by name."""
+    rng = random.Random(SEED + 3)
+    offsets = sorted(rng.uniform(0, X_SPAN_SECONDS) for _ in range(X_COUNT))
+    tweets = []
+    for seq, offset in enumerate(offsets):
+        created = X_START + timedelta(seconds=offset)
+        created = created.replace(microsecond=(created.microsecond // 1000) * 1000)
+        # Snowflake-like ids: milliseconds since the epoch shifted, plus a sequence.
+        tweet_id = str((int(created.timestamp() * 1000) - 1288834974657) << 22 | seq)
+        brand = rng.choices(["Orlen", "InPost", "Allegro", "Żabka"], weights=[30, 30, 30, 10])[0]
+        lang, text = rng.choice(X_TEXTS)
+        uid, username, name, bio, followers, verified = rng.choice(X_USERS)
+        tweets.append({
+            "id": tweet_id,
+            "text": text.format(b=brand),
+            "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created.microsecond // 1000:03d}Z",
+            "lang": lang,
+            "author_id": uid,
+            "edit_history_tweet_ids": [tweet_id],
+            "public_metrics": {"retweet_count": rng.randint(0, 20), "reply_count": rng.randint(0, 10),
+                               "like_count": max(0, int(rng.paretovariate(1.1) * 3) - 2),
+                               "quote_count": rng.randint(0, 3), "bookmark_count": 0,
+                               "impression_count": rng.randint(10, 5000)},
+            "author": {"id": uid, "username": username, "name": name, "description": bio,
+                       "verified": verified, "created_at": "2015-06-01T10:00:00.000Z",
+                       "public_metrics": {"followers_count": followers, "following_count": 200,
+                                          "tweet_count": 5000, "listed_count": 10}},
+        })
+    tweets.sort(key=lambda t: int(t["id"]), reverse=True)
+    return tweets
+
+
+YT_COUNT = 300
+YT_START = datetime(2026, 3, 11, 18, 0, 0, tzinfo=timezone.utc)
+YT_SPAN_SECONDS = 20 * 60 * 60
+YT_VIDEOS = [("dQw4Orlen01", "UCorlenOfficial000000001"), ("InPostTest2", "UCinpostOfficial00000002"),
+             ("AllegroAd03", "UCallegroOfficial0000003"), ("OrlenNews04", "UCorlenOfficial000000001")]
+YT_AUTHORS = ["@kasiagotuje", "@motoPiotr", "@PaczkaDnia", "@tech_ola", "@kierowca_tir", "@GdanskVlog"]
+YT_TEXTS = [
+    "Ceny na Orlenie to jakiś żart 😂",
+    "Paczkomat pod blokiem = najlepszy wynalazek",
+    "Who else is here after the Allegro ad?",
+    "Mam 41 lat i pierwszy raz zamawiam z InPost, polecam",
+    "Pozdrawiam z Żabki na nocnej zmianie!",
+    "This aged well",
+]
+
+
+def generate_youtube():
+    """YouTube Data API v3 commentThread resources (part=snippet) on four videos of
+    three brand channels, over twenty hours."""
+    rng = random.Random(SEED + 4)
+    offsets = sorted(rng.uniform(0, YT_SPAN_SECONDS) for _ in range(YT_COUNT))
+    threads = []
+    for seq, offset in enumerate(offsets):
+        created = YT_START + timedelta(seconds=int(offset))
+        video, channel = rng.choice(YT_VIDEOS)
+        comment_id = "Ugz" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+                                     for _ in range(20)) + f"4AaABAg{seq:03d}"
+        author = rng.choice(YT_AUTHORS)
+        published = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = rng.choice(YT_TEXTS)
+        threads.append({
+            "kind": "youtube#commentThread",
+            "etag": f"etag{seq:04d}",
+            "id": comment_id,
+            "snippet": {
+                "channelId": channel,
+                "videoId": video,
+                "topLevelComment": {
+                    "kind": "youtube#comment",
+                    "etag": f"cetag{seq:04d}",
+                    "id": comment_id,
+                    "snippet": {
+                        "channelId": channel,
+                        "videoId": video,
+                        "textDisplay": text.replace("&", "&amp;"),
+                        "textOriginal": text,
+                        "authorDisplayName": author,
+                        "authorProfileImageUrl": "https://yt3.ggpht.com/example",
+                        "authorChannelUrl": f"http://www.youtube.com/{author}",
+                        "authorChannelId": {"value": f"UCauthor{YT_AUTHORS.index(author):016d}"},
+                        "canRate": True,
+                        "viewerRating": "none",
+                        "likeCount": max(0, int(rng.paretovariate(1.1) * 2) - 1),
+                        "publishedAt": published,
+                        "updatedAt": published,
+                    },
+                },
+                "canReply": True,
+                "totalReplyCount": rng.randint(0, 12),
+                "isPublic": True,
+            },
+        })
+    threads.sort(key=lambda t: (t["snippet"]["topLevelComment"]["snippet"]["publishedAt"], t["id"]), reverse=True)
+    return threads
+
+
 def write(relative, items):
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), relative)
     os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -273,6 +464,9 @@ def write(relative, items):
 
 def main():
     write("hacker_news/items.json", generate_hacker_news())
+    write("reddit/posts.json", generate_reddit())
+    write("x/tweets.json", generate_x())
+    write("youtube/comment_threads.json", generate_youtube())
     rng = random.Random(SEED)
     accounts = make_accounts(rng)
     offsets = sorted(rng.uniform(0, SPAN_SECONDS) for _ in range(COUNT))

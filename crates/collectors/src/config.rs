@@ -14,6 +14,9 @@ use crate::error::Error;
 
 pub use crate::platforms::hacker_news::HackerNewsConfig;
 pub use crate::platforms::mastodon::MastodonConfig;
+pub use crate::platforms::reddit::RedditConfig;
+pub use crate::platforms::x::XConfig;
+pub use crate::platforms::youtube::YoutubeConfig;
 
 /// A credential. It has no `Display`, and its `Debug` is redacted; read it with
 /// [`Secret::expose`] only where it goes onto the wire.
@@ -152,6 +155,9 @@ pub struct CollectorsConfig {
     pub http: HttpConfig,
     pub mastodon: MastodonConfig,
     pub hacker_news: HackerNewsConfig,
+    pub reddit: RedditConfig,
+    pub x: XConfig,
+    pub youtube: YoutubeConfig,
 }
 
 impl Default for CollectorsConfig {
@@ -162,6 +168,9 @@ impl Default for CollectorsConfig {
             http: HttpConfig::default(),
             mastodon: MastodonConfig::default(),
             hacker_news: HackerNewsConfig::default(),
+            reddit: RedditConfig::default(),
+            x: XConfig::default(),
+            youtube: YoutubeConfig::default(),
         }
     }
 }
@@ -189,6 +198,9 @@ impl CollectorsConfig {
         self.http.validate()?;
         self.mastodon.validate()?;
         self.hacker_news.validate()?;
+        self.reddit.validate()?;
+        self.x.validate()?;
+        self.youtube.validate()?;
         Ok(())
     }
 }

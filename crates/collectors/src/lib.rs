@@ -18,6 +18,7 @@ pub mod paginate;
 pub mod platforms;
 pub mod ratelimit;
 pub mod sink;
+pub mod sweep;
 pub mod text;
 pub mod topic;
 

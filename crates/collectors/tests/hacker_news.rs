@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use common::*;
 use earshot_collectors::backfill::{self, BackfillRequest};
 use earshot_collectors::{CollectorsConfig, RateBudgets, RunMode, RunOptions};
-use earshot_model::{Brand, Origin, Platform};
+use earshot_model::{Origin, Platform};
 use earshot_replay::{Fault, ReplayServer};
 
 async fn server() -> ReplayServer {
@@ -35,14 +35,6 @@ fn expected(server: &ReplayServer, word: &str, from: i64, to: i64) -> BTreeSet<S
         })
         .map(|h| format!("hacker_news:{}", h["objectID"].as_str().unwrap()))
         .collect()
-}
-
-fn keyword_brand(word: &str) -> Brand {
-    Brand {
-        name: word.into(),
-        keywords: vec![word.into()],
-        ..Brand::default()
-    }
 }
 
 fn config_for(server: &ReplayServer, per_page: u32) -> CollectorsConfig {

@@ -37,6 +37,13 @@ pub struct Dataset {
     pub mastodon: Vec<Value>,
     /// Algolia Hacker News hits (stories and comments).
     pub hacker_news: Vec<Value>,
+    /// Reddit links (the `data` of `t3` Listing children); served newest first.
+    pub reddit: Vec<Value>,
+    /// X API v2 posts, each with its author's user object under `author` (moved to
+    /// `includes.users` when served).
+    pub x: Vec<Value>,
+    /// YouTube commentThread resources (`part=snippet`).
+    pub youtube: Vec<Value>,
 }
 
 impl Dataset {
@@ -70,6 +77,9 @@ impl Dataset {
         match platform.as_str() {
             "mastodon" => self.mastodon.extend(items),
             "hacker_news" => self.hacker_news.extend(items),
+            "reddit" => self.reddit.extend(items),
+            "x" => self.x.extend(items),
+            "youtube" => self.youtube.extend(items),
             _ => {
                 return Err(DatasetError::UnknownPlatform {
                     path: path.to_path_buf(),

@@ -88,6 +88,10 @@ impl WindowState {
 pub(crate) enum HeaderStyle {
     /// `X-RateLimit-Limit/Remaining/Reset`, reset as an ISO 8601 timestamp.
     Mastodon,
+    /// `X-Ratelimit-Used/Remaining/Reset`, reset in seconds from now.
+    Reddit,
+    /// `x-rate-limit-limit/remaining/reset`, reset in unix epoch seconds.
+    X,
     /// No rate-limit headers (Algolia's HN API, RSS feeds).
     None,
 }
@@ -101,6 +105,30 @@ impl HeaderStyle {
                 (
                     "x-ratelimit-reset".into(),
                     reset_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                ),
+            ],
+            HeaderStyle::Reddit => vec![
+                (
+                    "x-ratelimit-used".into(),
+                    limit.saturating_sub(remaining).to_string(),
+                ),
+                ("x-ratelimit-remaining".into(), remaining.to_string()),
+                (
+                    "x-ratelimit-reset".into(),
+                    // Whole seconds, rounded up so a client never arrives early.
+                    ((reset_at - Utc::now()).num_milliseconds().max(0) as u64)
+                        .div_ceil(1000)
+                        .to_string(),
+                ),
+            ],
+            HeaderStyle::X => vec![
+                ("x-rate-limit-limit".into(), limit.to_string()),
+                ("x-rate-limit-remaining".into(), remaining.to_string()),
+                (
+                    "x-rate-limit-reset".into(),
+                    // Rounded up to the next second, so a client never arrives early.
+                    (reset_at.timestamp() + i64::from(reset_at.timestamp_subsec_millis() > 0))
+                        .to_string(),
                 ),
             ],
             HeaderStyle::None => Vec::new(),

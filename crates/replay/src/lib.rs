@@ -19,6 +19,9 @@ mod dataset;
 mod faults;
 mod hacker_news;
 mod mastodon;
+mod reddit;
+mod x;
+mod youtube;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -32,6 +35,7 @@ use tokio::task::JoinHandle;
 
 pub use dataset::{Dataset, DatasetError};
 pub use faults::{Fault, RateLimitWindow};
+pub use youtube::QUOTA_EXCEEDED_KEY as YOUTUBE_QUOTA_EXCEEDED_KEY;
 
 /// One request the server answered, for tests that assert on traffic.
 #[derive(Debug, Clone)]
@@ -56,6 +60,9 @@ pub(crate) struct State {
     visible_until: Mutex<Option<DateTime<Utc>>>,
     /// Requests that arrived while the advertised budget was already spent.
     over_budget: Mutex<u64>,
+    /// OAuth tokens issued (Reddit's `access_token` endpoint), newest last, and
+    /// whether each is still valid.
+    pub(crate) tokens: Mutex<Vec<(String, bool)>>,
 }
 
 impl State {
@@ -67,6 +74,7 @@ impl State {
             requests: Mutex::default(),
             visible_until: Mutex::default(),
             over_budget: Mutex::default(),
+            tokens: Mutex::default(),
         }
     }
 
@@ -155,6 +163,19 @@ impl ReplayServer {
         *self.state.over_budget.lock().unwrap()
     }
 
+    /// How many OAuth tokens the server has issued (a client caching its token asks once).
+    pub fn tokens_issued(&self) -> usize {
+        self.state.tokens.lock().unwrap().len()
+    }
+
+    /// Revokes every issued token: the next API call with one gets 401, as after a
+    /// token expired early or was revoked.
+    pub fn revoke_tokens(&self) {
+        for token in self.state.tokens.lock().unwrap().iter_mut() {
+            token.1 = false;
+        }
+    }
+
     pub fn dataset(&self) -> &Dataset {
         &self.state.dataset
     }
@@ -171,6 +192,9 @@ fn router(state: Arc<State>) -> Router {
     Router::new()
         .merge(mastodon::routes())
         .merge(hacker_news::routes())
+        .merge(reddit::routes())
+        .merge(x::routes())
+        .merge(youtube::routes())
         .with_state(state)
 }
 

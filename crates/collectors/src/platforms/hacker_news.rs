@@ -28,6 +28,7 @@ use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
+use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
 
@@ -91,18 +92,6 @@ impl HackerNewsConfig {
     }
 }
 
-/// The brands' keywords, lower-cased, each once: Algolia matches all words of a query.
-pub(crate) fn queries(brands: &[Brand]) -> Vec<String> {
-    let mut queries: Vec<String> = Vec::new();
-    for keyword in brands.iter().flat_map(|b| b.keywords.iter()) {
-        let keyword = keyword.trim().to_lowercase();
-        if !keyword.is_empty() && !queries.contains(&keyword) {
-            queries.push(keyword);
-        }
-    }
-    queries
-}
-
 fn poller(http: &HttpConfig, budgets: &RateBudgets) -> Result<HttpPoller, Error> {
     // Limits are per IP: every job shares one budget.
     HttpPoller::new(
@@ -122,7 +111,7 @@ pub(crate) fn jobs(
 ) -> Result<Vec<Arc<dyn Job>>, Error> {
     let poller = poller(http, budgets)?;
     let base = parse_base_url("collectors.hacker_news.base_url", &config.base_url)?;
-    Ok(queries(brands)
+    Ok(brand_keywords(brands)
         .into_iter()
         .map(|query| {
             let search = AlgoliaSearch::new(
@@ -155,7 +144,7 @@ pub(crate) fn backfill_jobs(
     let poller = poller(http, budgets)?;
     let base = parse_base_url("collectors.hacker_news.base_url", &config.base_url)?;
     let (from, to) = (from.timestamp(), to.timestamp());
-    Ok(queries(std::slice::from_ref(brand))
+    Ok(brand_keywords(std::slice::from_ref(brand))
         .into_iter()
         .map(|query| {
             let search = AlgoliaSearch::new(

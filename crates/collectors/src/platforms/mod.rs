@@ -2,6 +2,9 @@
 
 pub mod hacker_news;
 pub mod mastodon;
+pub mod reddit;
+pub mod x;
+pub mod youtube;
 
 use std::sync::Arc;
 
@@ -38,6 +41,16 @@ pub fn build_jobs(
             budgets,
         )?);
     }
+    if wanted(Platform::Reddit) && config.reddit.is_enabled() {
+        jobs.extend(reddit::jobs(&config.reddit, &config.http, brands, budgets)?);
+    }
+    if wanted(Platform::X) && config.x.is_enabled() {
+        jobs.extend(x::jobs(&config.x, &config.http, brands, budgets)?);
+    }
+    // Comment threads on configured videos and channels, whatever the brands.
+    if wanted(Platform::Youtube) && config.youtube.is_enabled() {
+        jobs.extend(youtube::jobs(&config.youtube, &config.http, budgets)?);
+    }
     Ok(jobs)
 }
 
@@ -71,6 +84,19 @@ pub(crate) fn brand_hashtags(brands: &[Brand], extra: &[String]) -> Vec<String> 
         }
     }
     tags
+}
+
+/// The brands' keywords, lower-cased, each once: the search queries of platforms that
+/// match all words of a query (Algolia, Reddit).
+pub(crate) fn brand_keywords(brands: &[Brand]) -> Vec<String> {
+    let mut queries: Vec<String> = Vec::new();
+    for keyword in brands.iter().flat_map(|b| b.keywords.iter()) {
+        let keyword = keyword.trim().to_lowercase();
+        if !keyword.is_empty() && !queries.contains(&keyword) {
+            queries.push(keyword);
+        }
+    }
+    queries
 }
 
 /// RFC 8288 `Link` headers, as Mastodon uses them for paging.

@@ -124,6 +124,15 @@ pub fn brand(hashtags: &[&str]) -> Brand {
     }
 }
 
+/// A brand searched for by one keyword (Hacker News, Reddit).
+pub fn keyword_brand(word: &str) -> Brand {
+    Brand {
+        name: word.into(),
+        keywords: vec![word.into()],
+        ..Brand::default()
+    }
+}
+
 /// Short timeouts and backoffs, so fault tests take a second, not minutes.
 pub fn fast_config() -> CollectorsConfig {
     let mut config = CollectorsConfig {
