@@ -116,7 +116,7 @@ impl Default for DetectConfig {
 pub struct WebhookConfig {
     /// Name for logs and metrics; defaults to the URL's host.
     pub name: String,
-    /// Set secret URLs through the environment rather than in the file.
+    /// Usually embeds a token: keep the config file private. Never logged whole.
     pub url: String,
     /// Timeout of one attempt.
     pub timeout_ms: u64,

@@ -9,6 +9,11 @@
 //! * cohort, source type, language, platform: mentions with that value over the
 //!   brand's mentions, for every value the brand has anywhere in the range (a value
 //!   absent from a bucket is a share of 0, which is how a sudden newcomer shows).
+//!   A dimension with a single value for the brand over the whole range has no mix
+//!   and gets no series: its share is always 1, and the detector's variance-stabilised
+//!   share of a constant 1 still moves with the denominator, so a mere change in
+//!   volume would read as a shift of every single-valued dimension. Share of voice
+//!   likewise needs two brands with mentions.
 //!
 //! A share whose denominator is 0 is a missing point: time passes, nothing is learned.
 
@@ -104,6 +109,25 @@ pub fn score(
             .or_insert(brand);
         }
     }
+    // Drop the mix series of dimensions with one value for the brand (see module docs).
+    let mut values_per_dimension: HashMap<(usize, Dimension), usize> = HashMap::new();
+    for (key, &brand) in &keys {
+        if key.dimension.has_values() {
+            *values_per_dimension
+                .entry((brand, key.dimension))
+                .or_default() += 1;
+        }
+    }
+    // Likewise share of voice needs at least two brands with mentions.
+    let brands_with_mentions = keys
+        .keys()
+        .filter(|k| k.dimension == Dimension::ShareOfVoice)
+        .count();
+    keys.retain(|key, brand| match key.dimension {
+        Dimension::Volume => true,
+        Dimension::ShareOfVoice => brands_with_mentions > 1,
+        dimension => values_per_dimension[&(*brand, dimension)] > 1,
+    });
     let slots: Vec<Slot> = keys
         .into_iter()
         .map(|(key, brand)| Slot { key, brand })
@@ -257,8 +281,9 @@ mod tests {
             range,
         )
         .unwrap();
-        // Per brand: volume, share of voice, 2 cohorts, 1 each of the rest.
-        assert_eq!(scoring.series, 2 * 7);
+        // Per brand: volume, share of voice, 2 cohorts; the other dimensions have
+        // one value each, hence no mix.
+        assert_eq!(scoring.series, 2 * 4);
         let found: Vec<(&str, &str, Direction)> = scoring
             .findings
             .iter()
@@ -330,5 +355,37 @@ mod tests {
         assert_eq!(scoring.series, 4);
         assert_eq!(scoring.findings, []);
         assert_eq!(scoring.points, 4 * 40);
+    }
+
+    #[test]
+    fn a_volume_change_is_no_shift_of_a_single_valued_mix() {
+        // One brand, always the same cohort, language, platform and source type; its
+        // volume jumps from 10 to 60 a minute. Only volume may alert.
+        let start = 1_700_000_040;
+        let rows: Vec<RollupCount> = (0..60)
+            .map(|minute| {
+                row(
+                    start + minute * STEP,
+                    "Acme",
+                    "gen_z",
+                    if minute < 45 { 10 } else { 60 },
+                )
+            })
+            .collect();
+        let range = ScoringRange {
+            start,
+            end: start + 60 * STEP,
+            step: STEP,
+            report_from: start,
+        };
+        let brands = vec!["Acme".to_string()];
+        let scoring = score(&rows, &brands, &Dimension::ALL, &detector(), range).unwrap();
+        assert_eq!(scoring.series, 1, "volume only: no mix, no competitor");
+        let found: Vec<(Dimension, i64)> = scoring
+            .findings
+            .iter()
+            .map(|f| (f.key.dimension, (f.bucket - start) / STEP))
+            .collect();
+        assert_eq!(found, [(Dimension::Volume, 45)]);
     }
 }

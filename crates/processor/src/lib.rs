@@ -245,6 +245,8 @@ impl Processor {
 
     /// Makes the batch durable, then commits it. Retries until it succeeds, polling the
     /// paused consumer meanwhile so the group sees us alive and rebalances reach us.
+    /// Partitions are paused only once a retry is needed: pausing drops librdkafka's
+    /// prefetched records, and re-fetching them after every batch would halve throughput.
     /// Returns false if shutdown came first (nothing committed; all will be redelivered).
     async fn flush(
         &mut self,
@@ -255,8 +257,6 @@ impl Processor {
             return true;
         }
         let started = Instant::now();
-        let assignment = self.consumer.assignment().unwrap_or_default();
-        let _ = self.consumer.pause(&assignment);
         let mut backoff = Backoff::new(self.config.max_retry_backoff());
         let mut duplicates = 0;
         // 1. Dead letters.
@@ -319,9 +319,11 @@ impl Processor {
                 .emit();
             }
         }
-        let _ = self
-            .consumer
-            .resume(&self.consumer.assignment().unwrap_or_default());
+        if backoff.retried() {
+            let _ = self
+                .consumer
+                .resume(&self.consumer.assignment().unwrap_or_default());
+        }
         BatchWritten {
             rows: batch.rows.len(),
             duplicates,
@@ -393,6 +395,9 @@ impl Processor {
         duration: Duration,
         shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
     ) -> bool {
+        let _ = self
+            .consumer
+            .pause(&self.consumer.assignment().unwrap_or_default());
         let until = tokio::time::Instant::now() + duration;
         loop {
             tokio::select! {
@@ -412,9 +417,6 @@ impl Processor {
             }
         }
         self.discard_revoked(batch);
-        let _ = self
-            .consumer
-            .pause(&self.consumer.assignment().unwrap_or_default());
         true
     }
 }
@@ -435,6 +437,10 @@ impl Backoff {
             next: Duration::from_millis(100),
             max,
         }
+    }
+
+    fn retried(&self) -> bool {
+        self.next > Duration::from_millis(100)
     }
 
     fn next(&mut self) -> Duration {

@@ -157,3 +157,98 @@ fn describe(error: reqwest::Error) -> String {
 fn jitter(backoff: Duration) -> Duration {
     backoff.mul_f64(0.5 + rand::random::<f64>() * 0.5)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::Router;
+    use axum::http::StatusCode;
+    use chrono::Utc;
+    use earshot_detection::{Direction, Scored, Status};
+    use earshot_storage::RollupGrain;
+
+    use super::*;
+    use crate::config::Dimension;
+    use crate::series::{Finding, SeriesKey};
+
+    /// A receiver answering every request with `status`; returns its URL and a counter.
+    async fn receiver(status: StatusCode) -> (String, Arc<AtomicUsize>) {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        let app = Router::new().fallback(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async move { status }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook/secret", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, hits)
+    }
+
+    fn alert() -> Alert {
+        let finding = Finding {
+            key: SeriesKey {
+                brand: "Acme".into(),
+                dimension: Dimension::Volume,
+                value: String::new(),
+            },
+            bucket: 1_700_000_040,
+            scored: Scored {
+                score: 0.9,
+                z: 6.0,
+                alert: true,
+                active: true,
+                direction: Direction::Up,
+                baseline: Some(100.0),
+                observed: Some(180.0),
+                status: Status::Scored,
+            },
+            mentions: 180,
+            denominator: None,
+        };
+        Alert::from_finding(&finding, RollupGrain::Hour, Utc::now())
+    }
+
+    fn hook(url: &str) -> WebhookConfig {
+        WebhookConfig {
+            url: url.into(),
+            max_attempts: 3,
+            initial_backoff_ms: 1,
+            ..WebhookConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_retried_and_refusals_are_not() {
+        let (ok_url, ok_hits) = receiver(StatusCode::OK).await;
+        let (busy_url, busy_hits) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
+        let (refusing_url, refusing_hits) = receiver(StatusCode::BAD_REQUEST).await;
+        let sink =
+            WebhookSink::new(&[hook(&ok_url), hook(&busy_url), hook(&refusing_url)]).unwrap();
+        let failures = sink.deliver(&alert()).await;
+        assert_eq!(failures, 2);
+        assert_eq!(ok_hits.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            busy_hits.load(Ordering::SeqCst),
+            3,
+            "503 is retried up to max_attempts"
+        );
+        assert_eq!(refusing_hits.load(Ordering::SeqCst), 1, "400 is final");
+    }
+
+    #[tokio::test]
+    async fn network_errors_are_described_without_the_url() {
+        let sink = WebhookSink::new(&[]).unwrap();
+        let error = sink
+            .client
+            .post("http://127.0.0.1:1/hook/secret-token")
+            .send()
+            .await
+            .unwrap_err();
+        let text = describe(error);
+        assert!(!text.contains("secret-token"), "{text}");
+        assert!(text.contains("error sending request"), "{text}");
+    }
+}
