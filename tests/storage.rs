@@ -134,3 +134,21 @@ async fn retention_drops_only_partitions_past_their_age() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dedup_lookup_answers_a_whole_batch_of_ids_in_one_query() {
+    let env = TestEnv::new("lookup").await;
+    let stored = support::mentions::generate(30, 5, 8, 1);
+    env.produce_mentions(&stored).await;
+    env.process_until_idle(&[]);
+    // 25,000 ids (~600 KB of SQL, past the server's default query size), 30 stored.
+    let mut ids: Vec<String> = (0..25_000)
+        .map(|i| format!("mastodon:absent-{i}"))
+        .collect();
+    ids.extend(stored.iter().map(|m| m.id.to_string()));
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let found = env.store.stored_mention_ids(&refs).await.expect("lookup");
+    let expected: std::collections::HashSet<String> =
+        stored.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(found, expected);
+}

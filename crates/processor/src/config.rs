@@ -26,7 +26,7 @@ impl Default for ProcessorConfig {
             group_id: "earshot-process".into(),
             max_batch_rows: 20_000,
             max_batch_bytes: 32 * 1024 * 1024,
-            max_batch_wait_ms: 500,
+            max_batch_wait_ms: 250,
             max_retry_backoff_ms: 5_000,
             metrics_listen: "127.0.0.1:9464".into(),
         }

@@ -6,9 +6,10 @@ use clickhouse::sql::Identifier;
 use crate::migrations::MIGRATIONS;
 use crate::{ClickHouseConfig, Context, Error, MentionRow};
 
-/// Lookups of already-stored ids go in chunks that keep each query under ClickHouse's
-/// default 256 KiB `max_query_size`.
-const ID_LOOKUP_CHUNK: usize = 2000;
+/// Ids per lookup query: one round trip for a whole default batch. The query text then
+/// exceeds ClickHouse's default 256 KiB `max_query_size`, so the lookup raises it.
+const ID_LOOKUP_CHUNK: usize = 20_000;
+const ID_LOOKUP_MAX_QUERY_BYTES: &str = "16777216";
 
 /// A handle on Earshot's ClickHouse database. Cheap to clone.
 #[derive(Clone)]
@@ -138,6 +139,7 @@ impl Store {
                 .client
                 .query(&sql)
                 .bind(chunk)
+                .with_option("max_query_size", ID_LOOKUP_MAX_QUERY_BYTES)
                 .fetch_all::<String>()
                 .await
                 .context(|| format!("looking up {} mention ids", chunk.len()))?;
