@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates Earshot's bundled sample data, deterministically.
 
-    python3 samples/generate.py   # rewrites samples/{mastodon,hacker_news,reddit,x,youtube}/*.json
+    python3 samples/generate.py   # rewrites samples/{mastodon,hacker_news,reddit,x,youtube,rss,bluesky}/*.json
 
 The statuses follow Mastodon's Status entity (https://docs.joinmastodon.org/entities/Status/)
 with its real field names, so the replay server can serve them as a hashtag timeline
@@ -453,6 +453,86 @@ def generate_youtube():
     return threads
 
 
+RSS_FEEDS = [("biznes", "Gazeta Biznes"), ("tech", "Tech Press PL")]
+RSS_TITLES = [
+    "{b} podnosi ceny paliw od poniedziałku",
+    "{b} otwiera nowe centrum logistyczne",
+    "Wyniki kwartalne {b}: przychody w górę",
+    "{b} testuje nową usługę dla klientów",
+    "Prezes {b} o planach na 2026 rok",
+    "UOKiK bierze pod lupę {b}",
+]
+
+
+def generate_rss():
+    """Press items of two feeds over six hours; every fifth has no guid (dedup by link)."""
+    rng = random.Random(SEED + 5)
+    start = datetime(2026, 3, 12, 6, 0, 0, tzinfo=timezone.utc)
+    items = []
+    for seq in range(60):
+        feed, _ = RSS_FEEDS[seq % len(RSS_FEEDS)]
+        _, brand = BRANDS[rng.randrange(len(BRANDS))]
+        created = start + timedelta(seconds=seq * 360 + rng.randrange(300))
+        slug = f"{feed}-{seq:03d}"
+        link = f"https://press.example/{feed}/{slug}.html"
+        item = {
+            "feed": feed,
+            "title": RSS_TITLES[rng.randrange(len(RSS_TITLES))].format(b=brand),
+            "link": link,
+            "description": f"<p>{brand}: komentarz redakcji &amp; szczegóły.</p><p>Nr {seq}.</p>",
+            "published": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if seq % 5 != 4:
+            item["guid"] = f"urn:press:{slug}"
+        if seq % 3 == 0:
+            item["author"] = rng.choice(["Anna Nowak", "Piotr Zieliński"])
+        items.append(item)
+    return items
+
+
+BSKY_TEXTS = [
+    ("pl", "Znowu kolejka na {b}, ile można czekać"),
+    ("pl", "Paczka z {b} doszła w jeden dzień, super"),
+    ("en", "Is the {b} app down for anyone else?"),
+    ("pl", "Dzień dobry, kawa i do pracy"),
+    ("en", "Lovely weather in Warsaw today"),
+    ("de", "Heute wieder Stau auf der A2"),
+]
+
+
+def generate_bluesky():
+    """Jetstream events over one hour: post creates (some naming a brand), likes, deletes."""
+    rng = random.Random(SEED + 6)
+    start_us = int(datetime(2026, 3, 12, 8, 0, 0, tzinfo=timezone.utc).timestamp()) * 1_000_000
+    events = []
+    time_us = start_us
+    for seq in range(400):
+        time_us += rng.randrange(2_000_000, 16_000_000)
+        did = f"did:plc:sample{rng.randrange(40):04d}"
+        rkey = f"3m{seq:06d}bsky"
+        kind = rng.random()
+        if kind < 0.15:
+            events.append({"did": did, "time_us": time_us, "kind": "commit", "commit": {
+                "rev": f"r{seq}", "operation": "create", "collection": "app.bsky.feed.like",
+                "rkey": rkey, "record": {"$type": "app.bsky.feed.like",
+                                         "createdAt": datetime.fromtimestamp(time_us / 1e6, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}}})
+            continue
+        if kind < 0.2:
+            events.append({"did": did, "time_us": time_us, "kind": "commit", "commit": {
+                "rev": f"r{seq}", "operation": "delete", "collection": "app.bsky.feed.post", "rkey": rkey}})
+            continue
+        lang, text = BSKY_TEXTS[rng.randrange(len(BSKY_TEXTS))]
+        _, brand = BRANDS[rng.randrange(len(BRANDS))]
+        created = datetime.fromtimestamp(time_us / 1e6, timezone.utc) - timedelta(milliseconds=rng.randrange(900))
+        events.append({"did": did, "time_us": time_us, "kind": "commit", "commit": {
+            "rev": f"r{seq}", "operation": "create", "collection": "app.bsky.feed.post", "rkey": rkey,
+            "cid": f"bafyrei{seq:08d}",
+            "record": {"$type": "app.bsky.feed.post", "text": text.format(b=brand),
+                       "createdAt": created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created.microsecond // 1000:03d}Z",
+                       "langs": [lang]}}})
+    return events
+
+
 def write(relative, items):
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), relative)
     os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -467,6 +547,8 @@ def main():
     write("reddit/posts.json", generate_reddit())
     write("x/tweets.json", generate_x())
     write("youtube/comment_threads.json", generate_youtube())
+    write("rss/items.json", generate_rss())
+    write("bluesky/events.json", generate_bluesky())
     rng = random.Random(SEED)
     accounts = make_accounts(rng)
     offsets = sorted(rng.uniform(0, SPAN_SECONDS) for _ in range(COUNT))

@@ -12,9 +12,11 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
+pub use crate::platforms::bluesky::BlueskyConfig;
 pub use crate::platforms::hacker_news::HackerNewsConfig;
 pub use crate::platforms::mastodon::MastodonConfig;
 pub use crate::platforms::reddit::RedditConfig;
+pub use crate::platforms::rss::RssConfig;
 pub use crate::platforms::x::XConfig;
 pub use crate::platforms::youtube::YoutubeConfig;
 
@@ -158,6 +160,8 @@ pub struct CollectorsConfig {
     pub reddit: RedditConfig,
     pub x: XConfig,
     pub youtube: YoutubeConfig,
+    pub rss: RssConfig,
+    pub bluesky: BlueskyConfig,
 }
 
 impl Default for CollectorsConfig {
@@ -171,6 +175,8 @@ impl Default for CollectorsConfig {
             reddit: RedditConfig::default(),
             x: XConfig::default(),
             youtube: YoutubeConfig::default(),
+            rss: RssConfig::default(),
+            bluesky: BlueskyConfig::default(),
         }
     }
 }
@@ -201,6 +207,8 @@ impl CollectorsConfig {
         self.reddit.validate()?;
         self.x.validate()?;
         self.youtube.validate()?;
+        self.rss.validate()?;
+        self.bluesky.validate()?;
         Ok(())
     }
 }

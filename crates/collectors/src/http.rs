@@ -109,10 +109,24 @@ impl HttpPoller {
         &self,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Fetched<T>, Error> {
+        self.get_parsed(build, |fetched| {
+            serde_json::from_slice::<T>(&fetched.body).map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// Like [`HttpPoller::get_json`] with the platform's own `parse` (XML feeds…), which
+    /// sees the status too (a 304 has no body to parse). A body `parse` rejects is
+    /// retried with backoff, then fails the poll as [`Error::Malformed`].
+    pub async fn get_parsed<T>(
+        &self,
+        build: impl Fn(&Client) -> RequestBuilder,
+        parse: impl Fn(&Fetched<Bytes>) -> Result<T, String>,
+    ) -> Result<Fetched<T>, Error> {
         let mut malformed = 0;
         loop {
             let fetched = self.send(&build).await?;
-            match serde_json::from_slice::<T>(&fetched.body) {
+            match parse(&fetched) {
                 Ok(body) => {
                     return Ok(Fetched {
                         status: fetched.status,
@@ -125,7 +139,7 @@ impl HttpPoller {
                     if malformed >= self.max_retries {
                         return Err(Error::Malformed {
                             platform: self.platform,
-                            reason: error.to_string(),
+                            reason: error,
                         });
                     }
                     let delay = self.backoff.delay(malformed);

@@ -44,6 +44,12 @@ pub struct Dataset {
     pub x: Vec<Value>,
     /// YouTube commentThread resources (`part=snippet`).
     pub youtube: Vec<Value>,
+    /// Press items (`feed`, `guid`?, `title`, `link`, `description`, `published`,
+    /// `author`?), served per feed as RSS 2.0 or Atom.
+    pub rss: Vec<Value>,
+    /// Bluesky Jetstream events (`did`, `time_us`, `kind`, `commit`), any order; served
+    /// in `time_us` order over a WebSocket.
+    pub bluesky: Vec<Value>,
 }
 
 impl Dataset {
@@ -80,6 +86,8 @@ impl Dataset {
             "reddit" => self.reddit.extend(items),
             "x" => self.x.extend(items),
             "youtube" => self.youtube.extend(items),
+            "rss" => self.rss.extend(items),
+            "bluesky" => self.bluesky.extend(items),
             _ => {
                 return Err(DatasetError::UnknownPlatform {
                     path: path.to_path_buf(),

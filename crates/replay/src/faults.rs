@@ -24,13 +24,16 @@ pub enum Fault {
     /// Wait this long before answering normally (longer than the client's timeout
     /// makes it a timeout).
     Delay(Duration),
-    /// Answer 200 with a body that is cut off mid-JSON.
+    /// Answer 200 with a body that is cut off mid-JSON (mid-XML for feeds).
     MalformedJson,
     /// Answer 200 with an empty page.
     EmptyPage,
     /// Answer the page normally, but make its paging cursor point back at the cursor
     /// the request came with, as a buggy server or a cache might.
     RepeatCursor,
+    /// WebSocket streams (Bluesky Jetstream): drop the connection after sending this
+    /// many events, as a network blip or a server restart does.
+    CloseAfter(usize),
 }
 
 /// A request budget the server advertises in the platform's header style and enforces
@@ -211,18 +214,40 @@ pub(crate) fn epilogue(
     platform: &'static str,
     path_and_query: &str,
     fault: Option<&Fault>,
-    mut headers: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
     body: String,
 ) -> Response {
+    epilogue_typed(
+        state,
+        platform,
+        path_and_query,
+        fault,
+        headers,
+        body,
+        "application/json; charset=utf-8",
+    )
+}
+
+/// [`epilogue`] for a body of another `content_type` (feeds' XML).
+pub(crate) fn epilogue_typed(
+    state: &State,
+    platform: &'static str,
+    path_and_query: &str,
+    fault: Option<&Fault>,
+    mut headers: Vec<(String, String)>,
+    body: String,
+    content_type: &str,
+) -> Response {
     let body = if fault == Some(&Fault::MalformedJson) {
-        body[..body.len() / 2].to_string()
+        let mut cut = body.len() / 2;
+        while !body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        body[..cut].to_string()
     } else {
         body
     };
-    headers.push((
-        "content-type".into(),
-        "application/json; charset=utf-8".into(),
-    ));
+    headers.push(("content-type".into(), content_type.into()));
     state.record(platform, path_and_query.to_string(), 200);
     respond(StatusCode::OK, &headers, body)
 }

@@ -4,7 +4,7 @@
 //! are reachable they cannot be made to fail on cue. This server replays a dataset of
 //! posts in each platform's documented response shape, honours the platform's paging
 //! parameters and rate-limit headers, and lets a test queue faults (429 with or without
-//! reset headers, 500, a slow answer, malformed JSON, an empty page, a page whose cursor
+//! reset headers, 500, a slow answer, malformed JSON or XML, an empty page, a page whose cursor
 //! points back at itself) for the next requests to a platform.
 //!
 //! ```no_run
@@ -15,11 +15,13 @@
 //! # Ok(()) }
 //! ```
 
+mod bluesky;
 mod dataset;
 mod faults;
 mod hacker_news;
 mod mastodon;
 mod reddit;
+mod rss;
 mod x;
 mod youtube;
 
@@ -195,6 +197,8 @@ fn router(state: Arc<State>) -> Router {
         .merge(reddit::routes())
         .merge(x::routes())
         .merge(youtube::routes())
+        .merge(rss::routes())
+        .merge(bluesky::routes())
         .with_state(state)
 }
 

@@ -139,7 +139,7 @@ impl Store {
                 .client
                 .query(&sql)
                 .bind(chunk)
-                .with_option("max_query_size", ID_LOOKUP_MAX_QUERY_BYTES)
+                .with_setting("max_query_size", ID_LOOKUP_MAX_QUERY_BYTES)
                 .fetch_all::<String>()
                 .await
                 .context(|| format!("looking up {} mention ids", chunk.len()))?;

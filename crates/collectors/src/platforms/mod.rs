@@ -1,8 +1,10 @@
 //! One module per platform: its config section, client and mapping to [`earshot_model::RawMention`].
 
+pub mod bluesky;
 pub mod hacker_news;
 pub mod mastodon;
 pub mod reddit;
+pub mod rss;
 pub mod x;
 pub mod youtube;
 
@@ -50,6 +52,14 @@ pub fn build_jobs(
     // Comment threads on configured videos and channels, whatever the brands.
     if wanted(Platform::Youtube) && config.youtube.is_enabled() {
         jobs.extend(youtube::jobs(&config.youtube, &config.http, budgets)?);
+    }
+    // Every item of the configured press feeds, whatever the brands.
+    if wanted(Platform::Rss) && config.rss.is_enabled() {
+        jobs.extend(rss::jobs(&config.rss, &config.http, budgets)?);
+    }
+    // The whole network's new posts, matched against the brands' keywords locally.
+    if wanted(Platform::Bluesky) && config.bluesky.enabled {
+        jobs.extend(bluesky::jobs(&config.bluesky, &config.http, brands)?);
     }
     Ok(jobs)
 }

@@ -1,0 +1,462 @@
+//! Bluesky through Jetstream: one WebSocket job that reads every new post of the network
+//! and produces those naming a brand keyword.
+//!
+//! `{endpoint}/subscribe?wantedCollections=app.bsky.feed.post&cursor={time_us}` streams
+//! JSON events (`{did, time_us, kind: "commit", commit: {operation, collection, rkey,
+//! record}}`) in `time_us` order from the cursor on. Keywords are matched locally. Events
+//! are handled in batches: a batch's matches are produced, and only once Kafka has
+//! acknowledged them is the cursor (the last `time_us` handled) stored. A connection
+//! starts `rewind_secs` before the cursor, as Jetstream advises, and the ids produced
+//! within that window are kept in the cursor, so the overlap is skipped: a reconnect or a
+//! restart leaves no gap and repeats nothing. Mention ids are `at://{did}/app.bsky.feed.post/{rkey}`.
+//!
+//! A poll reads until the stream is idle for `idle_ms` (caught up) or `max_poll_secs`
+//! have passed; a dropped connection is reconnected within the poll (with backoff, up to
+//! `collectors.http.max_retries` times in a row).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use earshot_model::{
+    Author, Brand, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION,
+};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+use url::Url;
+
+use crate::config::{HttpConfig, validate_interval};
+use crate::error::Error;
+use crate::http::Backoff;
+use crate::jobs::{Job, JobContext, PollReport};
+use crate::platforms::brand_keywords;
+
+const POST: &str = "app.bsky.feed.post";
+
+/// `[collectors.bluesky]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlueskyConfig {
+    pub enabled: bool,
+    /// A Jetstream instance (`wss://…`).
+    pub endpoint: String,
+    /// How far before the stored cursor a connection starts.
+    pub rewind_secs: u64,
+    /// A poll ends after this long without an event (caught up).
+    pub idle_ms: u64,
+    /// A poll ends after this long whatever happens, so the cursor is stored and the
+    /// scheduler keeps its rhythm.
+    pub max_poll_secs: u64,
+    /// Events handled per produce + cursor store.
+    pub batch_size: usize,
+    pub poll_interval_ms: Option<u64>,
+}
+
+impl Default for BlueskyConfig {
+    fn default() -> Self {
+        BlueskyConfig {
+            enabled: false,
+            endpoint: "wss://jetstream2.us-east.bsky.network".into(),
+            rewind_secs: 5,
+            idle_ms: 5_000,
+            max_poll_secs: 300,
+            batch_size: 500,
+            poll_interval_ms: Some(1_000),
+        }
+    }
+}
+
+impl BlueskyConfig {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        let url = Url::parse(&self.endpoint).map_err(|e| {
+            Error::config(
+                "collectors.bluesky.endpoint",
+                format!("not a URL ({e}): `{}`", self.endpoint),
+            )
+        })?;
+        if !matches!(url.scheme(), "ws" | "wss" | "http" | "https") || url.host_str().is_none() {
+            return Err(Error::config(
+                "collectors.bluesky.endpoint",
+                format!("not a ws(s) URL: `{}`", self.endpoint),
+            ));
+        }
+        for (key, value) in [
+            ("idle_ms", self.idle_ms),
+            ("max_poll_secs", self.max_poll_secs),
+            ("batch_size", self.batch_size as u64),
+        ] {
+            if value == 0 {
+                return Err(Error::config(
+                    format!("collectors.bluesky.{key}"),
+                    "must be above 0",
+                ));
+            }
+        }
+        validate_interval("collectors.bluesky.poll_interval_ms", self.poll_interval_ms)
+    }
+}
+
+/// The Jetstream job, when there are keywords to match.
+pub(crate) fn jobs(
+    config: &BlueskyConfig,
+    http: &HttpConfig,
+    brands: &[Brand],
+) -> Result<Vec<Arc<dyn Job>>, Error> {
+    let keywords = brand_keywords(brands);
+    if keywords.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut endpoint = Url::parse(&config.endpoint)
+        .map_err(|e| Error::config("collectors.bluesky.endpoint", e.to_string()))?;
+    let scheme = match endpoint.scheme() {
+        "http" => "ws",
+        "https" => "wss",
+        other => other,
+    }
+    .to_string();
+    let _ = endpoint.set_scheme(&scheme);
+    Ok(vec![Arc::new(Jetstream {
+        id: "bluesky:jetstream".into(),
+        endpoint,
+        keywords,
+        config: config.clone(),
+        connect_timeout: http.connect_timeout(),
+        max_retries: http.max_retries,
+        backoff: Backoff {
+            initial: Duration::from_millis(http.backoff_initial_ms),
+            max: Duration::from_millis(http.backoff_max_ms),
+        },
+    })])
+}
+
+/// Where the Jetstream job stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JetstreamCursor {
+    /// The `time_us` of the last event handled (its matches acknowledged).
+    pub time_us: Option<i64>,
+    /// `(time_us, mention id)` of matches produced within the rewind window before
+    /// `time_us`: the events a reconnect sees again.
+    pub recent: Vec<(i64, String)>,
+}
+
+struct Jetstream {
+    id: String,
+    endpoint: Url,
+    keywords: Vec<String>,
+    config: BlueskyConfig,
+    connect_timeout: Duration,
+    max_retries: u32,
+    backoff: Backoff,
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl Jetstream {
+    fn rewind_us(&self) -> i64 {
+        self.config.rewind_secs as i64 * 1_000_000
+    }
+
+    fn url(&self, cursor: &JetstreamCursor) -> Url {
+        let mut url = self.endpoint.clone();
+        url.path_segments_mut()
+            .expect("validated URL")
+            .pop_if_empty()
+            .push("subscribe");
+        url.query_pairs_mut().append_pair("wantedCollections", POST);
+        if let Some(time_us) = cursor.time_us {
+            url.query_pairs_mut()
+                .append_pair("cursor", &(time_us - self.rewind_us()).max(0).to_string());
+        }
+        url
+    }
+
+    fn count(status: &str) {
+        metrics::counter!("earshot_collector_requests_total", "platform" => "bluesky", "status" => status.to_string())
+            .increment(1);
+    }
+
+    /// Connects from the cursor, retrying with backoff.
+    async fn connect(&self, cursor: &JetstreamCursor) -> Result<Socket, Error> {
+        let url = self.url(cursor);
+        let mut failures = 0;
+        loop {
+            let attempt = tokio::time::timeout(
+                self.connect_timeout,
+                tokio_tungstenite::connect_async(url.as_str()),
+            )
+            .await;
+            let reason = match attempt {
+                Ok(Ok((socket, _))) => {
+                    Self::count("101");
+                    return Ok(socket);
+                }
+                Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
+                    let status = response.status();
+                    Self::count(status.as_str());
+                    if status.is_client_error() && status.as_u16() != 429 && status.as_u16() != 408
+                    {
+                        return Err(Error::Refused {
+                            platform: Platform::Bluesky,
+                            status: status.as_u16(),
+                            body: String::new(),
+                        });
+                    }
+                    format!("HTTP {}", status.as_u16())
+                }
+                Ok(Err(error)) => {
+                    Self::count("transport");
+                    format!("transport: {error}")
+                }
+                Err(_) => {
+                    Self::count("timeout");
+                    "timeout".to_string()
+                }
+            };
+            if failures >= self.max_retries {
+                return Err(Error::Exhausted {
+                    platform: Platform::Bluesky,
+                    attempts: failures + 1,
+                    reason,
+                });
+            }
+            let delay = self.backoff.delay(failures);
+            tracing::warn!(job = %self.id, %reason, delay_ms = delay.as_millis() as u64, "Jetstream connect failed; retrying");
+            failures += 1;
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Produces the batch's matches, then stores the cursor at `last_time_us`.
+    async fn flush(
+        &self,
+        ctx: &JobContext,
+        cursor: &mut JetstreamCursor,
+        pending: &mut Vec<RawMention>,
+        last_time_us: Option<i64>,
+    ) -> Result<u64, Error> {
+        let Some(last) = last_time_us else {
+            return Ok(0);
+        };
+        if cursor.time_us == Some(last) && pending.is_empty() {
+            return Ok(0);
+        }
+        let mentions: Vec<RawMention> = pending
+            .drain(..)
+            .map(|mut m| {
+                m.origin = ctx.origin;
+                m.source = self.id.clone();
+                m
+            })
+            .collect();
+        ctx.sink.send(&mentions).await?;
+        let newest = last.max(cursor.time_us.unwrap_or(i64::MIN));
+        let floor = newest - self.rewind_us();
+        let mut next = JetstreamCursor {
+            time_us: Some(newest),
+            recent: cursor.recent.clone(),
+        };
+        next.recent.extend(mentions.iter().map(|m| {
+            (
+                m.raw["time_us"].as_i64().unwrap_or(last),
+                m.id.as_str().to_string(),
+            )
+        }));
+        next.recent.retain(|(t, _)| *t >= floor);
+        ctx.cursors.put(&self.id, &next).await?;
+        *cursor = next;
+        Ok(mentions.len() as u64)
+    }
+}
+
+#[async_trait]
+impl Job for Jetstream {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn platform(&self) -> Platform {
+        Platform::Bluesky
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        self.config.poll_interval_ms.map(Duration::from_millis)
+    }
+
+    async fn poll(&self, ctx: &JobContext) -> Result<PollReport, Error> {
+        let mut cursor: JetstreamCursor = ctx.cursors.get(&self.id)?.unwrap_or_default();
+        let mut report = PollReport::default();
+        let started = Instant::now();
+        let idle = Duration::from_millis(self.config.idle_ms);
+        let deadline = Duration::from_secs(self.config.max_poll_secs);
+        let mut drops = 0u32;
+        'connection: loop {
+            let mut socket = self.connect(&cursor).await?;
+            report.pages += 1;
+            let mut seen: HashSet<String> =
+                cursor.recent.iter().map(|(_, id)| id.clone()).collect();
+            let mut pending: Vec<RawMention> = Vec::new();
+            let mut last_time_us: Option<i64> = None;
+            let mut in_batch = 0usize;
+            loop {
+                let remaining = deadline.saturating_sub(started.elapsed());
+                let next = tokio::time::timeout(idle.min(remaining), socket.next()).await;
+                let message = match next {
+                    // Idle (caught up) or out of time: store what we have and end the poll.
+                    Err(_) => {
+                        report.mentions += self
+                            .flush(ctx, &mut cursor, &mut pending, last_time_us)
+                            .await?;
+                        let _ = socket.close(None).await;
+                        break 'connection;
+                    }
+                    Ok(Some(Ok(message))) => message,
+                    Ok(other) => {
+                        // Dropped: keep what was read, then reconnect from the cursor.
+                        report.mentions += self
+                            .flush(ctx, &mut cursor, &mut pending, last_time_us)
+                            .await?;
+                        let reason = match other {
+                            Some(Err(error)) => error.to_string(),
+                            _ => "closed".to_string(),
+                        };
+                        if drops >= self.max_retries {
+                            return Err(Error::Exhausted {
+                                platform: Platform::Bluesky,
+                                attempts: drops + 1,
+                                reason: format!("stream dropped: {reason}"),
+                            });
+                        }
+                        let delay = self.backoff.delay(drops);
+                        tracing::warn!(job = %self.id, %reason, delay_ms = delay.as_millis() as u64, "Jetstream connection dropped; reconnecting");
+                        drops += 1;
+                        tokio::time::sleep(delay).await;
+                        continue 'connection;
+                    }
+                };
+                let Message::Text(text) = message else {
+                    continue;
+                };
+                let event: Value = match serde_json::from_str(text.as_str()) {
+                    Ok(event) => event,
+                    Err(error) => {
+                        Self::count("malformed");
+                        tracing::warn!(job = %self.id, %error, "skipping an unreadable Jetstream event");
+                        continue;
+                    }
+                };
+                let Some(time_us) = event["time_us"].as_i64() else {
+                    continue;
+                };
+                drops = 0;
+                last_time_us = Some(last_time_us.map_or(time_us, |t: i64| t.max(time_us)));
+                in_batch += 1;
+                if let Some(mention) = to_mention(&event, &self.keywords)
+                    && seen.insert(mention.id.as_str().to_string())
+                {
+                    pending.push(mention);
+                }
+                if in_batch >= self.config.batch_size {
+                    report.mentions += self
+                        .flush(ctx, &mut cursor, &mut pending, last_time_us)
+                        .await?;
+                    in_batch = 0;
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Whether `text` (lower-cased) holds `keyword` as whole words.
+fn contains_word(text: &str, keyword: &str) -> bool {
+    text.match_indices(keyword).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + keyword.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// Maps a post-create event naming one of `keywords`; `None` for anything else.
+pub(crate) fn to_mention(event: &Value, keywords: &[String]) -> Option<RawMention> {
+    let commit = &event["commit"];
+    if event["kind"] != "commit" || commit["operation"] != "create" || commit["collection"] != POST
+    {
+        return None;
+    }
+    let did = event["did"].as_str()?;
+    let rkey = commit["rkey"].as_str()?;
+    let record = &commit["record"];
+    let text = record["text"].as_str()?;
+    let lower = text.to_lowercase();
+    if !keywords.iter().any(|k| contains_word(&lower, k)) {
+        return None;
+    }
+    let time_us = event["time_us"].as_i64()?;
+    let created_at = record["createdAt"]
+        .as_str()
+        .and_then(|c| c.parse::<DateTime<Utc>>().ok())
+        .or_else(|| DateTime::from_timestamp_micros(time_us))?;
+    let platform_id = format!("at://{did}/{POST}/{rkey}");
+    Some(RawMention {
+        schema_version: SCHEMA_VERSION,
+        id: MentionId::new(Platform::Bluesky, &platform_id),
+        platform: Platform::Bluesky,
+        platform_id,
+        url: format!("https://bsky.app/profile/{did}/post/{rkey}"),
+        text: text.to_string(),
+        created_at,
+        collected_at: Utc::now(),
+        author: Author {
+            id: did.to_string(),
+            handle: did.to_string(),
+            name: String::new(),
+            bio: String::new(),
+            followers: 0,
+            verified: false,
+            created_at: None,
+        },
+        engagement: Engagement::default(),
+        language_hint: record["langs"][0]
+            .as_str()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string),
+        origin: Origin::Live,
+        source: String::new(),
+        raw: event.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_matching_post_creates_only() {
+        let event = serde_json::json!({"did": "did:plc:abc", "time_us": 1773302400000000i64,
+            "kind": "commit", "commit": {"operation": "create", "collection": POST,
+            "rkey": "3k1", "record": {"text": "Kolejka w Orlen znowu", "createdAt": "2026-03-12T08:00:00.000Z", "langs": ["pl"]}}});
+        let keywords = vec!["orlen".to_string()];
+        let m = to_mention(&event, &keywords).unwrap();
+        assert_eq!(
+            m.id.as_str(),
+            "bluesky:at://did:plc:abc/app.bsky.feed.post/3k1"
+        );
+        assert_eq!(m.url, "https://bsky.app/profile/did:plc:abc/post/3k1");
+        assert_eq!(m.language_hint.as_deref(), Some("pl"));
+        assert!(
+            to_mention(&event, &["orle".to_string()]).is_none(),
+            "whole words"
+        );
+        let mut like = event.clone();
+        like["commit"]["collection"] = "app.bsky.feed.like".into();
+        assert!(to_mention(&like, &keywords).is_none());
+        let mut delete = event;
+        delete["commit"]["operation"] = "delete".into();
+        assert!(to_mention(&delete, &keywords).is_none());
+    }
+}
