@@ -54,7 +54,7 @@ fn mention(n: &mut u64, brand: &str, born: i32, at: DateTime<Utc>, origin: Origi
         language_hint: Some("en".into()),
         origin,
         source: "test".into(),
-        raw: Value::Null,
+        raw: Default::default(),
     }
 }
 

@@ -455,7 +455,7 @@ impl Generator {
             language_hint: hint.then(|| language.to_string()),
             origin: Origin::Live,
             source: format!("{}:{host}#bench", platform.as_str()),
-            raw,
+            raw: raw.into(),
         };
         (partition, mention)
     }

@@ -86,7 +86,7 @@ pub fn generate(count: usize, minutes: i64, seed: u64, first_id: u64) -> Vec<Raw
                 language_hint: None,
                 origin: Origin::Live,
                 source: "test".into(),
-                raw: serde_json::Value::Null,
+                raw: Default::default(),
             }
         })
         .collect()

@@ -66,7 +66,7 @@ fn mention(case: &Value) -> RawMention {
         language_hint: case.get("hint").and_then(Value::as_str).map(str::to_owned),
         origin: Default::default(),
         source: String::new(),
-        raw: Value::Null,
+        raw: Default::default(),
     }
 }
 

@@ -57,7 +57,7 @@ fn mention(text: &str, handle: &str, bio: &str) -> RawMention {
         language_hint: None,
         origin: Default::default(),
         source: String::new(),
-        raw: serde_json::Value::Null,
+        raw: Default::default(),
     }
 }
 

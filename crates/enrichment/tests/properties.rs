@@ -42,7 +42,7 @@ fn mention(text: String, bio: String, hint: Option<String>, handle: String) -> R
         language_hint: hint,
         origin: Default::default(),
         source: String::new(),
-        raw: serde_json::Value::Null,
+        raw: Default::default(),
     }
 }
 

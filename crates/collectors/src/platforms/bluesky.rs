@@ -262,7 +262,7 @@ impl Jetstream {
         };
         next.recent.extend(mentions.iter().map(|m| {
             (
-                m.raw["time_us"].as_i64().unwrap_or(last),
+                m.raw.to_value()["time_us"].as_i64().unwrap_or(last),
                 m.id.as_str().to_string(),
             )
         }));
@@ -427,7 +427,7 @@ pub(crate) fn to_mention(event: &Value, keywords: &[String]) -> Option<RawMentio
             .map(str::to_string),
         origin: Origin::Live,
         source: String::new(),
-        raw: event.clone(),
+        raw: event.clone().into(),
     })
 }
 

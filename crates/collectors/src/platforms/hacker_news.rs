@@ -438,7 +438,7 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
         language_hint: None,
         origin: Origin::Live,
         source: String::new(),
-        raw: value.clone(),
+        raw: value.clone().into(),
     })
 }
 

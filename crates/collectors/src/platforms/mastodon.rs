@@ -402,7 +402,7 @@ pub(crate) fn to_mention(value: &Value, host: &str) -> Option<RawMention> {
         language_hint: status.language.filter(|l| !l.is_empty()),
         origin: Origin::Live,
         source: String::new(),
-        raw: value.clone(),
+        raw: value.clone().into(),
     })
 }
 
@@ -450,7 +450,7 @@ mod tests {
             }
         );
         assert_eq!(m.language_hint.as_deref(), Some("pl"));
-        assert_eq!(m.raw, status);
+        assert_eq!(m.raw.to_value(), status);
         assert!(to_mention(&serde_json::json!({"id": "1"}), "pol.social").is_none());
     }
 }

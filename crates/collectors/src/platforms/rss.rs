@@ -304,7 +304,8 @@ pub(crate) fn to_mention(feed: &Feed, entry: &Entry, id: &str, feed_url: &Url) -
             "summary": summary,
             "published": entry.published,
             "updated": entry.updated,
-        }),
+        })
+        .into(),
     }
 }
 

@@ -439,7 +439,7 @@ pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<Ra
             .filter(|l| !l.is_empty() && l != "und" && l != "zxx"),
         origin: Origin::Live,
         source: String::new(),
-        raw: json!({ "post": value, "user": user_value }),
+        raw: json!({ "post": value, "user": user_value }).into(),
     })
 }
 
