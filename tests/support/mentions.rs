@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use super::rng::Rng;
 use chrono::{DateTime, Duration, Utc};
 use earshot_model::{Author, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
 
@@ -24,26 +25,6 @@ const TEXTS: [&str; 8] = [
     "Nowa promocja w aplikacji, warto sprawdzić przed weekendem {tag}",
     "Customer support answered within minutes, impressed {tag}",
 ];
-
-/// A small, fast, seeded PRNG (xorshift64*), so tests are repeatable without a crate.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 pub fn start_time() -> DateTime<Utc> {
     "2026-11-20T10:00:00Z".parse().unwrap()

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod mentions;
+pub mod rng;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

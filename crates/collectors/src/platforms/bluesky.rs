@@ -236,7 +236,7 @@ impl Jetstream {
         &self,
         ctx: &JobContext,
         cursor: &mut JetstreamCursor,
-        pending: &mut Vec<RawMention>,
+        pending: &mut Vec<(i64, RawMention)>,
         last_time_us: Option<i64>,
     ) -> Result<u64, Error> {
         let Some(last) = last_time_us else {
@@ -245,9 +245,10 @@ impl Jetstream {
         if cursor.time_us == Some(last) && pending.is_empty() {
             return Ok(0);
         }
+        let times: Vec<i64> = pending.iter().map(|(t, _)| *t).collect();
         let mentions: Vec<RawMention> = pending
             .drain(..)
-            .map(|mut m| {
+            .map(|(_, mut m)| {
                 m.origin = ctx.origin;
                 m.source = self.id.clone();
                 m
@@ -260,12 +261,12 @@ impl Jetstream {
             time_us: Some(newest),
             recent: cursor.recent.clone(),
         };
-        next.recent.extend(mentions.iter().map(|m| {
-            (
-                m.raw.to_value()["time_us"].as_i64().unwrap_or(last),
-                m.id.as_str().to_string(),
-            )
-        }));
+        next.recent.extend(
+            times
+                .into_iter()
+                .zip(&mentions)
+                .map(|(t, m)| (t, m.id.as_str().to_string())),
+        );
         next.recent.retain(|(t, _)| *t >= floor);
         ctx.cursors.put(&self.id, &next).await?;
         *cursor = next;
@@ -299,7 +300,7 @@ impl Job for Jetstream {
             report.pages += 1;
             let mut seen: HashSet<String> =
                 cursor.recent.iter().map(|(_, id)| id.clone()).collect();
-            let mut pending: Vec<RawMention> = Vec::new();
+            let mut pending: Vec<(i64, RawMention)> = Vec::new();
             let mut last_time_us: Option<i64> = None;
             let mut in_batch = 0usize;
             loop {
@@ -358,7 +359,7 @@ impl Job for Jetstream {
                 if let Some(mention) = to_mention(&event, &self.keywords)
                     && seen.insert(mention.id.as_str().to_string())
                 {
-                    pending.push(mention);
+                    pending.push((time_us, mention));
                 }
                 if in_batch >= self.config.batch_size {
                     report.mentions += self
