@@ -13,7 +13,8 @@ pub struct BackfillArgs {
     /// Brand name as configured under [[brands]] (case-insensitive).
     #[arg(long)]
     pub brand: String,
-    /// Platform to page through (currently: hacker_news).
+    /// Platform to page through: hacker_news, mastodon, bluesky, reddit, x or youtube
+    /// (RSS feeds only list their latest items).
     #[arg(long)]
     pub platform: Platform,
     /// Start: a date (2026-03-01, from its midnight UTC) or an RFC 3339 timestamp.

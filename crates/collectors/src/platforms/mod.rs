@@ -73,15 +73,32 @@ pub fn backfill_jobs(
     to: DateTime<Utc>,
     budgets: &RateBudgets,
 ) -> Result<Vec<Arc<dyn Job>>, Error> {
+    let http = &config.http;
     match platform {
         Platform::HackerNews => {
-            hacker_news::backfill_jobs(&config.hacker_news, &config.http, brand, from, to, budgets)
+            hacker_news::backfill_jobs(&config.hacker_news, http, brand, from, to, budgets)
         }
-        other => Err(Error::config(
-            "backfill --platform",
-            format!("backfill is not implemented for {other} yet; it is for: hacker_news"),
-        )),
+        Platform::Mastodon => {
+            mastodon::backfill_jobs(&config.mastodon, http, brand, from, to, budgets)
+        }
+        Platform::Bluesky => {
+            bluesky::backfill_jobs(&config.bluesky, http, brand, from, to, budgets)
+        }
+        Platform::Reddit => reddit::backfill_jobs(&config.reddit, http, brand, from, to, budgets),
+        Platform::X => x::backfill_jobs(&config.x, http, brand, from, to, budgets),
+        Platform::Youtube => {
+            youtube::backfill_jobs(&config.youtube, http, brand, from, to, budgets)
+        }
+        Platform::Rss => rss::backfill_jobs(&config.rss, http, brand, from, to, budgets),
     }
+}
+
+/// The error of a platform that cannot page through history (yet).
+pub(crate) fn no_backfill(platform: Platform, why: &str) -> Error {
+    Error::config(
+        "backfill --platform",
+        format!("{platform} has no backfill: {why}"),
+    )
 }
 
 /// The brands' hashtags plus `extra`, lower-cased, without `#`, each once, in order.

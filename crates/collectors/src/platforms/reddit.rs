@@ -561,6 +561,18 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
     })
 }
 
+/// Jobs that page through `brand`'s history over `[from, to)`.
+pub(crate) fn backfill_jobs(
+    _config: &RedditConfig,
+    _http: &HttpConfig,
+    _brand: &earshot_model::Brand,
+    _from: chrono::DateTime<chrono::Utc>,
+    _to: chrono::DateTime<chrono::Utc>,
+    _budgets: &crate::ratelimit::RateBudgets,
+) -> Result<Vec<Arc<dyn Job>>, Error> {
+    Err(super::no_backfill(Platform::Reddit, "not implemented yet"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

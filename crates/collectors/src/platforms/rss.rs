@@ -309,6 +309,21 @@ pub(crate) fn to_mention(feed: &Feed, entry: &Entry, id: &str, feed_url: &Url) -
     }
 }
 
+/// Jobs that page through `brand`'s history over `[from, to)`.
+pub(crate) fn backfill_jobs(
+    _config: &RssConfig,
+    _http: &HttpConfig,
+    _brand: &earshot_model::Brand,
+    _from: chrono::DateTime<chrono::Utc>,
+    _to: chrono::DateTime<chrono::Utc>,
+    _budgets: &crate::ratelimit::RateBudgets,
+) -> Result<Vec<Arc<dyn Job>>, Error> {
+    Err(super::no_backfill(
+        Platform::Rss,
+        "a feed only lists its latest items, so there is no history to page through",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

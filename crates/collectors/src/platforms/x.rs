@@ -443,6 +443,18 @@ pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<Ra
     })
 }
 
+/// Jobs that page through `brand`'s history over `[from, to)`.
+pub(crate) fn backfill_jobs(
+    _config: &XConfig,
+    _http: &HttpConfig,
+    _brand: &earshot_model::Brand,
+    _from: chrono::DateTime<chrono::Utc>,
+    _to: chrono::DateTime<chrono::Utc>,
+    _budgets: &crate::ratelimit::RateBudgets,
+) -> Result<Vec<Arc<dyn Job>>, Error> {
+    Err(super::no_backfill(Platform::X, "not implemented yet"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
