@@ -154,6 +154,9 @@ pub struct CollectorsConfig {
     pub poll_interval_ms: u64,
     /// How many jobs may poll at the same time in one process.
     pub concurrency: usize,
+    /// The Kafka consumer group through which `earshot collect` processes split the
+    /// jobs; processes started with `--platform` use `{group_id}.{platforms}`.
+    pub group_id: String,
     pub http: HttpConfig,
     pub mastodon: MastodonConfig,
     pub hacker_news: HackerNewsConfig,
@@ -169,6 +172,7 @@ impl Default for CollectorsConfig {
         CollectorsConfig {
             poll_interval_ms: 60_000,
             concurrency: 8,
+            group_id: "earshot-collectors".into(),
             http: HttpConfig::default(),
             mastodon: MastodonConfig::default(),
             hacker_news: HackerNewsConfig::default(),
@@ -199,6 +203,12 @@ impl CollectorsConfig {
             return Err(Error::config(
                 "collectors.concurrency",
                 "must be at least 1",
+            ));
+        }
+        if self.group_id.trim().is_empty() {
+            return Err(Error::config(
+                "collectors.group_id",
+                "is empty; name the consumer group collectors share, e.g. earshot-collectors",
             ));
         }
         self.http.validate()?;

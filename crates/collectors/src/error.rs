@@ -43,6 +43,10 @@ pub enum Error {
     #[error("timed out reading `{topic}` to its end")]
     ReadTimeout { topic: String },
 
+    /// A topic the collectors need is missing (`ensure_topics` could not create it).
+    #[error("topic `{topic}` does not exist")]
+    MissingTopic { topic: String },
+
     #[error("shutting down")]
     Shutdown,
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use earshot_model::{Origin, Platform};
 use rand::Rng;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::cursor::CursorStore;
@@ -158,29 +158,167 @@ pub(crate) async fn run_once(
     while tasks.join_next().await.is_some() {}
 }
 
-/// Polls `job` on its interval forever (until the task is aborted). The first poll is
-/// spread over the interval so a restart does not fire every job at once.
+/// When a job polls in live mode: in fixed slots of its interval, each offset by a hash
+/// of the job id so jobs spread over the interval. Every process computes the same
+/// slots, which is what lets a job handed from one process to another keep "once per
+/// interval" (see [`crate::scale_out`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    interval_ms: i64,
+    offset_ms: i64,
+}
+
+impl Schedule {
+    pub fn new(job_id: &str, interval: Duration) -> Self {
+        let interval_ms = (interval.as_millis() as i64).max(1);
+        Schedule {
+            interval_ms,
+            offset_ms: (fnv1a(job_id.as_bytes()) % interval_ms as u64) as i64,
+        }
+    }
+
+    pub fn interval_ms(&self) -> i64 {
+        self.interval_ms
+    }
+
+    /// The slot that `unix_ms` falls in.
+    pub fn slot_at(&self, unix_ms: i64) -> i64 {
+        (unix_ms - self.offset_ms).div_euclid(self.interval_ms)
+    }
+
+    /// When `slot` starts, in unix milliseconds.
+    pub fn slot_start(&self, slot: i64) -> i64 {
+        slot * self.interval_ms + self.offset_ms
+    }
+
+    /// The next poll given the last slot polled (by any process): now, if this slot has
+    /// not been polled, else the start of the next one.
+    pub fn next_poll(&self, last_polled: Option<i64>, now_ms: i64) -> (i64, i64) {
+        let current = self.slot_at(now_ms);
+        match last_polled {
+            Some(last) if last >= current => (last + 1, self.slot_start(last + 1)),
+            _ => (current, now_ms),
+        }
+    }
+}
+
+/// A stable hash (FNV-1a, 64 bit): the same job lands in the same slot and partition in
+/// every process and every build, which `std`'s `DefaultHasher` does not promise.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The last slot a job was polled in, stored beside its cursor under [`slot_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct PolledSlot {
+    interval_ms: i64,
+    slot: i64,
+}
+
+/// The cursor-store key of a job's [`PolledSlot`].
+pub fn slot_key(job_id: &str) -> String {
+    format!("polled-slot:{job_id}")
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Polls `job` once per slot of its [`Schedule`] until `stop` turns true. Before each
+/// poll the slot is recorded in the cursor store, so a process that takes the job over
+/// in the middle of an interval skips a slot already polled (or started) elsewhere.
+///
+/// A stop lets a poll in progress finish, for up to `grace`: cutting it off between its
+/// slot record and its requests would leave that slot unpolled, and the new owner waits
+/// for the next slot anyway.
 pub(crate) async fn run_forever(
     job: Arc<dyn Job>,
     ctx: JobContext,
     interval: Duration,
     permits: Arc<Semaphore>,
     report: Arc<Mutex<RunReport>>,
-    stagger: bool,
+    mut stop: watch::Receiver<bool>,
 ) {
-    let interval = job.poll_interval().unwrap_or(interval);
-    if stagger {
-        tokio::time::sleep(jittered(interval) / 10).await;
-    }
-    loop {
-        let _ = poll_once(job.as_ref(), &ctx, &permits, &report).await;
-        tokio::time::sleep(jittered(interval)).await;
+    let schedule = Schedule::new(job.id(), job.poll_interval().unwrap_or(interval));
+    let grace = Duration::from_millis(schedule.interval_ms() as u64 / 2).min(MAX_STOP_GRACE);
+    let key = slot_key(job.id());
+    while !*stop.borrow() {
+        let last = match ctx.cursors.get::<PolledSlot>(&key) {
+            Ok(slot) => slot
+                .filter(|s| s.interval_ms == schedule.interval_ms())
+                .map(|s| s.slot),
+            Err(error) => {
+                tracing::warn!(job = job.id(), %error, "unreadable polled slot; polling now");
+                None
+            }
+        };
+        let now = now_ms();
+        let (slot, mut at) = schedule.next_poll(last, now);
+        if at == now {
+            // Catching up (a start or a takeover): spread such polls over the first
+            // tenth of what is left of the slot, so a restart does not fire every job at once.
+            let left = schedule.slot_start(slot + 1) - now;
+            at += rand::rng().random_range(0..=(left / 10).max(0));
+        }
+        let wait = Duration::from_millis((at - now_ms()).max(0) as u64);
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        let taken = PolledSlot {
+            interval_ms: schedule.interval_ms(),
+            slot,
+        };
+        if let Err(error) = ctx.cursors.put(&key, &taken).await {
+            tracing::warn!(job = job.id(), %error, "could not record the poll slot; retrying next slot");
+            tokio::time::sleep(Duration::from_millis(schedule.interval_ms() as u64)).await;
+            continue;
+        }
+        let poll = poll_once(job.as_ref(), &ctx, &permits, &report);
+        let cut_off = async {
+            let _ = stop.wait_for(|stop| *stop).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            _ = poll => {}
+            () = cut_off => {
+                tracing::warn!(job = job.id(), grace_ms = grace.as_millis() as u64,
+                    "stopped a poll still running after the job was handed over");
+                return;
+            }
+        }
     }
 }
 
-/// `interval` ± 10 %, so jobs started together drift apart.
-fn jittered(interval: Duration) -> Duration {
-    let ms = interval.as_millis() as u64;
-    let spread = ms / 10;
-    Duration::from_millis(ms - spread + rand::rng().random_range(0..=2 * spread))
+/// The longest a handed-over job's poll may run on.
+const MAX_STOP_GRACE: Duration = Duration::from_secs(30);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_stable_and_spread() {
+        let interval = Duration::from_secs(60);
+        let a = Schedule::new("mastodon:mastodon.social#orlen", interval);
+        assert_eq!(a, Schedule::new("mastodon:mastodon.social#orlen", interval));
+        assert_ne!(a, Schedule::new("mastodon:mastodon.social#zabka", interval));
+        let t = 1_773_300_000_000;
+        let slot = a.slot_at(t);
+        assert!(a.slot_start(slot) <= t && t < a.slot_start(slot + 1));
+        assert_eq!(a.slot_start(slot + 1) - a.slot_start(slot), 60_000);
+    }
+
+    #[test]
+    fn a_slot_is_polled_once() {
+        let s = Schedule::new("job", Duration::from_secs(10));
+        let now = s.slot_start(100) + 3_000;
+        // Never polled, or polled in an earlier slot: poll now, in this slot.
+        assert_eq!(s.next_poll(None, now), (100, now));
+        assert_eq!(s.next_poll(Some(98), now), (100, now));
+        // This slot already polled (by this or another process): wait for the next.
+        assert_eq!(s.next_poll(Some(100), now), (101, s.slot_start(101)));
+    }
 }

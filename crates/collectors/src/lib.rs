@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod paginate;
 pub mod platforms;
 pub mod ratelimit;
+pub mod scale_out;
 pub mod sink;
 pub mod sweep;
 pub mod text;
@@ -27,8 +28,6 @@ use std::sync::{Arc, Mutex};
 
 use earshot_kafka::{KafkaConfig, PIPELINE_TOPICS, TopicSpec};
 use earshot_model::{Brand, Origin, Platform, topics};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 pub use config::{CollectorsConfig, HttpConfig, Secret};
 pub use cursor::CursorStore;
@@ -74,8 +73,9 @@ pub fn collector_topics() -> Vec<TopicSpec> {
 ///
 /// [`RunMode::Once`] polls each job until it has nothing newer and returns; poll errors
 /// are in the report (see [`RunReport::failures`]), not the result, so one failing
-/// platform does not hide the others' work. [`RunMode::Forever`] polls every job on its
-/// interval until `shutdown` resolves. Either way, stopping at any point is safe: a
+/// platform does not hide the others' work. [`RunMode::Forever`] joins the collector
+/// group ([`scale_out`]) and polls the jobs it is given once per interval until
+/// `shutdown` resolves. Either way, stopping at any point is safe: a
 /// cursor only moves after its page's mentions are in Kafka.
 pub async fn run(
     config: &CollectorsConfig,
@@ -99,30 +99,25 @@ pub async fn run(
     let report = Arc::new(Mutex::new(RunReport::default()));
     tracing::info!(jobs = jobs.len(), mode = ?options.mode, "collectors starting");
 
-    let work = async {
-        match options.mode {
-            RunMode::Once => jobs::run_once(jobs, ctx, config.concurrency, report.clone()).await,
-            RunMode::Forever => {
-                let permits = Arc::new(Semaphore::new(config.concurrency));
-                let mut tasks = JoinSet::new();
-                for job in jobs {
-                    tasks.spawn(jobs::run_forever(
-                        job,
-                        ctx.clone(),
-                        config.poll_interval(),
-                        permits.clone(),
-                        report.clone(),
-                        true,
-                    ));
-                }
-                while tasks.join_next().await.is_some() {}
+    match options.mode {
+        RunMode::Once => {
+            tokio::select! {
+                () = jobs::run_once(jobs, ctx, config.concurrency, report.clone()) => {}
+                () = shutdown => tracing::info!("collectors shutting down"),
             }
         }
-    };
-    tokio::select! {
-        () = work => {}
-        () = shutdown => tracing::info!("collectors shutting down"),
+        RunMode::Forever => {
+            let member = scale_out::Member {
+                kafka,
+                group: scale_out::group_id(&kafka.topic(&config.group_id), &options.platforms),
+                interval: config.poll_interval(),
+                concurrency: config.concurrency,
+                report: report.clone(),
+            };
+            scale_out::run(member, jobs, ctx, shutdown).await?;
+        }
     }
+    tracing::info!("collectors stopped");
     let report = report.lock().unwrap().clone();
     Ok(report)
 }

@@ -64,7 +64,7 @@ pub struct TopicSpec {
     pub name: &'static str,
     /// Keep only the latest record per key (cursors); otherwise delete by age.
     pub compacted: bool,
-    /// Single-partition topics keep a global order (cursors, jobs are small).
+    /// `None` uses `kafka.partitions`; single-partition topics keep a global order.
     pub partitions: Option<i32>,
 }
 
@@ -88,7 +88,9 @@ pub const PIPELINE_TOPICS: &[TopicSpec] = &[
     TopicSpec {
         name: topics::COLLECTOR_JOBS,
         compacted: true,
-        partitions: None,
+        // The unit of job ownership among `earshot collect` processes: enough to spread
+        // jobs over a dozen processes.
+        partitions: Some(12),
     },
     TopicSpec {
         name: topics::ALERTS,
