@@ -888,10 +888,10 @@ async fn visible_per_partition(ns: &Namespace, partitions: i32) -> AnyResult<Vec
         .await?;
     let mut counts = vec![0u64; partitions as usize];
     for line in body.lines() {
-        if let Some((platform, n)) = line.split_once('\t') {
-            if let Some(p) = Generator::partition_of(partitions, platform) {
-                counts[p as usize] += n.parse::<u64>().unwrap_or(0);
-            }
+        if let Some((platform, n)) = line.split_once('\t')
+            && let Some(p) = Generator::partition_of(partitions, platform)
+        {
+            counts[p as usize] += n.parse::<u64>().unwrap_or(0);
         }
     }
     Ok(counts)
@@ -935,7 +935,8 @@ async fn latency(ns: &Namespace, args: &Args) -> AnyResult<Latency> {
     ));
 
     // The visibility sampler: (time the answer arrived, visible count per partition).
-    let samples: Arc<Mutex<Vec<(Instant, Vec<u64>)>>> = Arc::default();
+    type Samples = Vec<(Instant, Vec<u64>)>;
+    let samples: Arc<Mutex<Samples>> = Arc::default();
     let stop_sampling = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = {
         let samples = samples.clone();
@@ -962,7 +963,9 @@ async fn latency(ns: &Namespace, args: &Args) -> AnyResult<Latency> {
     // Produce at the target rate; keep each record's send time by (partition, offset).
     let cpu = CpuWindow::start(Some(processor.pid));
     let total = (args.rate * args.duration) as usize;
-    let send_times: Arc<Mutex<Vec<Vec<(i64, Instant)>>>> =
+    // Per partition: (offset, send time).
+    type SendTimes = Vec<Vec<(i64, Instant)>>;
+    let send_times: Arc<Mutex<SendTimes>> =
         Arc::new(Mutex::new(vec![Vec::new(); args.partitions as usize]));
     let mut in_flight = FuturesUnordered::new();
     let begin = Instant::now();

@@ -170,14 +170,15 @@ impl Processor {
                     );
                     break;
                 }
-            } else if let StopWhen::IdleFor(idle) = stop {
-                if batch.is_empty() && last_record.is_some_and(|t| t.elapsed() >= idle) {
-                    tracing::info!(
-                        idle_ms = idle.as_millis() as u64,
-                        "no new records; stopping"
-                    );
-                    break;
-                }
+            } else if let StopWhen::IdleFor(idle) = stop
+                && batch.is_empty()
+                && last_record.is_some_and(|t| t.elapsed() >= idle)
+            {
+                tracing::info!(
+                    idle_ms = idle.as_millis() as u64,
+                    "no new records; stopping"
+                );
+                break;
             }
         }
         Ok(self.report)
@@ -309,15 +310,15 @@ impl Processor {
         for (partition, next) in batch.commit_offsets() {
             let _ = offsets.add_partition_offset(&self.raw_topic, partition, Offset::Offset(next));
         }
-        if offsets.count() > 0 {
-            if let Err(error) = self.consumer.commit(&offsets, CommitMode::Sync) {
-                KafkaUnavailable {
-                    action: "commit",
-                    error: &error,
-                    retry_in: Duration::ZERO,
-                }
-                .emit();
+        if offsets.count() > 0
+            && let Err(error) = self.consumer.commit(&offsets, CommitMode::Sync)
+        {
+            KafkaUnavailable {
+                action: "commit",
+                error: &error,
+                retry_in: Duration::ZERO,
             }
+            .emit();
         }
         if backoff.retried() {
             let _ = self
