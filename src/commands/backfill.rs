@@ -55,7 +55,9 @@ pub async fn run(
         collectors,
         kafka,
         &request,
-        &RateBudgets::default(),
+        // Leaves part of every rate-limit window to `earshot collect`, which draws on the
+        // same credentials from its own process.
+        &RateBudgets::with_reserve(collectors.backfill_reserve),
         !args.no_progress,
         crate::telemetry::shutdown_signal(),
     )

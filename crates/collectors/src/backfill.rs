@@ -7,10 +7,12 @@
 //! when run again with the same arguments, and a finished one does nothing. Mentions
 //! keep their platform ids, so re-running a range adds nothing twice downstream.
 //!
-//! Rate limits: a backfill draws on the [`RateBudgets`] passed in. Inside one process
-//! that is the budget live collection uses too; a backfill in its own process only
-//! learns of the live collector's spending through the `remaining` the platform reports
-//! (platforms that send no headers, such as Hacker News, give no such signal).
+//! Rate limits: a backfill draws on the [`RateBudgets`] passed in. `earshot backfill`
+//! runs in its own process and passes [`RateBudgets::with_reserve`]: it learns of the
+//! live collector's spending through the `remaining` the platform reports and stops
+//! while less than `collectors.backfill_reserve` of a window is left, so live polling
+//! keeps its share. Platforms that send no headers (Hacker News) give no such signal;
+//! YouTube's daily quota is planned per day on both sides.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};

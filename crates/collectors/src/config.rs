@@ -157,6 +157,9 @@ pub struct CollectorsConfig {
     /// The Kafka consumer group through which `earshot collect` processes split the
     /// jobs; processes started with `--platform` use `{group_id}.{platforms}`.
     pub group_id: String,
+    /// The share (0 to below 1) of every rate-limit window an `earshot backfill` leaves
+    /// unspent, so live collection on the same credential keeps polling meanwhile.
+    pub backfill_reserve: f64,
     pub http: HttpConfig,
     pub mastodon: MastodonConfig,
     pub hacker_news: HackerNewsConfig,
@@ -173,6 +176,7 @@ impl Default for CollectorsConfig {
             poll_interval_ms: 60_000,
             concurrency: 8,
             group_id: "earshot-collectors".into(),
+            backfill_reserve: 0.5,
             http: HttpConfig::default(),
             mastodon: MastodonConfig::default(),
             hacker_news: HackerNewsConfig::default(),
@@ -209,6 +213,15 @@ impl CollectorsConfig {
             return Err(Error::config(
                 "collectors.group_id",
                 "is empty; name the consumer group collectors share, e.g. earshot-collectors",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.backfill_reserve) {
+            return Err(Error::config(
+                "collectors.backfill_reserve",
+                format!(
+                    "is {}; use a share from 0 (backfills may spend whole windows) to below 1",
+                    self.backfill_reserve
+                ),
             ));
         }
         self.http.validate()?;

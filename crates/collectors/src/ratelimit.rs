@@ -1,11 +1,14 @@
 //! Rate-limit state: what each platform's headers say, and a budget shared by every
 //! request that spends the same quota.
 //!
-//! Budgets are keyed by platform and credential, so live polling and a backfill in the
-//! same process draw from one budget and cannot together overspend it. Two *processes*
-//! using one credential each keep their own budget; they only learn of each other
-//! through the `remaining` the platform reports, which is why the budget always trusts
-//! the latest headers over its own count.
+//! Budgets are keyed by platform and credential, so every job in a process that spends
+//! one quota draws from one budget and the jobs cannot together overspend it. Two
+//! *processes* using one credential (`earshot collect` and `earshot backfill`) each keep
+//! their own budget; they learn of each other through the `remaining` the platform
+//! reports, which is why the budget always trusts the latest headers over its own
+//! count. A backfill's budgets also keep a reserve ([`RateBudgets::with_reserve`]): they
+//! stop spending while less than that share of the window is left, so live collection
+//! running beside a backfill always has requests to poll with.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -131,21 +134,38 @@ struct BudgetState {
     /// Requests sent whose answer has not arrived: a response's `remaining` does not
     /// count them yet, so they are subtracted from it.
     in_flight: u64,
+    /// The window's size, when the platform says.
+    limit: Option<u64>,
 }
 
 /// The quota one credential has on one platform, shared by every job using it.
 #[derive(Debug)]
 pub struct RateBudget {
     platform: Platform,
+    /// The share of each window (0..1) this budget leaves unspent for others.
+    reserve: f64,
     state: Mutex<BudgetState>,
 }
 
 impl RateBudget {
     pub fn new(platform: Platform) -> Self {
+        Self::with_reserve(platform, 0.0)
+    }
+
+    /// A budget that stops spending while less than `reserve` of a window is left.
+    pub fn with_reserve(platform: Platform, reserve: f64) -> Self {
         RateBudget {
             platform,
+            reserve: reserve.clamp(0.0, 1.0),
             state: Mutex::default(),
         }
+    }
+
+    /// Requests of the window this budget must leave unspent.
+    fn reserved(&self, state: &BudgetState) -> u64 {
+        state
+            .limit
+            .map_or(0, |limit| (limit as f64 * self.reserve).ceil() as u64)
     }
 
     /// Waits until a request may be sent and counts it against the budget. When the
@@ -165,8 +185,9 @@ impl RateBudget {
                         state.remaining = None;
                         state.reset_at = None;
                     }
+                    let reserved = self.reserved(&state);
                     match (state.remaining, state.reset_at) {
-                        (Some(0), Some(reset)) => Some(reset - now),
+                        (Some(n), Some(reset)) if n <= reserved => Some(reset - now),
                         (Some(n), _) => {
                             state.remaining = Some(n - 1);
                             None
@@ -184,7 +205,8 @@ impl RateBudget {
                     tracing::info!(
                         platform = %self.platform,
                         wait_ms = wait.as_millis() as u64,
-                        "rate limit exhausted; waiting for its reset"
+                        reserve = self.reserve,
+                        "rate limit exhausted (or down to the reserve); waiting for its reset"
                     );
                     metrics::counter!("earshot_collector_rate_limit_waits_total", "platform" => self.platform.as_str())
                         .increment(1);
@@ -212,6 +234,9 @@ impl RateBudget {
             _ => reported,
         });
         state.window_reset = Some(status.reset_at);
+        if status.limit.is_some() {
+            state.limit = status.limit;
+        }
         state.reset_at = Some(Instant::now() + reset_in);
         metrics::gauge!("earshot_collector_rate_limit_remaining", "platform" => self.platform.as_str())
             .set(status.remaining as f64);
@@ -255,9 +280,19 @@ impl Drop for Permit<'_> {
 #[derive(Debug, Default, Clone)]
 pub struct RateBudgets {
     budgets: Arc<Mutex<HashMap<String, Arc<RateBudget>>>>,
+    reserve: f64,
 }
 
 impl RateBudgets {
+    /// Budgets that leave `reserve` (0..1) of every window to other processes sharing
+    /// the credential: what a backfill uses so it never starves live collection.
+    pub fn with_reserve(reserve: f64) -> Self {
+        RateBudgets {
+            budgets: Arc::default(),
+            reserve,
+        }
+    }
+
     /// The budget for `platform` under the credential tagged `credential` (a
     /// [`crate::config::Secret::fingerprint`], or the instance host for anonymous APIs
     /// whose limits are per IP and per server).
@@ -267,7 +302,7 @@ impl RateBudgets {
             .lock()
             .unwrap()
             .entry(key)
-            .or_insert_with(|| Arc::new(RateBudget::new(platform)))
+            .or_insert_with(|| Arc::new(RateBudget::with_reserve(platform, self.reserve)))
             .clone()
     }
 }
@@ -340,6 +375,26 @@ mod tests {
                 now
             ),
             Some(Duration::from_secs(30))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reserve_is_left_for_others() {
+        let budget = RateBudget::with_reserve(Platform::Reddit, 0.5);
+        budget.acquire().await.observe(RateLimitStatus {
+            limit: Some(10),
+            remaining: 7,
+            reset_at: Utc::now() + chrono::Duration::milliseconds(400),
+        });
+        let started = std::time::Instant::now();
+        budget.acquire().await; // 7 -> 6
+        budget.acquire().await; // 6 -> 5: half the window is left
+        assert!(started.elapsed() < Duration::from_millis(100));
+        budget.acquire().await; // the other half is live collection's
+        assert!(
+            started.elapsed() >= Duration::from_millis(350),
+            "{:?}",
+            started.elapsed()
         );
     }
 
