@@ -41,7 +41,8 @@ enum Command {
     /// Run the whole pipeline once on the bundled sample data and print what was heard:
     /// a local Mastodon-shaped server -> collect -> Kafka -> process -> ClickHouse.
     Demo(commands::demo::DemoArgs),
-    /// Poll the configured platforms for brand mentions into `mentions.raw`.
+    /// Poll the configured platforms for brand mentions into `mentions.raw`. Start several
+    /// with one config to split the jobs; a dead one's jobs move to the others.
     Collect(commands::collect::CollectArgs),
     /// Page through a brand's history on one platform into `mentions.raw`, marked as
     /// backfill so it never triggers live alerts. Resumes after interruption.
