@@ -116,8 +116,11 @@ impl Default for DetectConfig {
 pub struct WebhookConfig {
     /// Name for logs and metrics; defaults to the URL's host.
     pub name: String,
-    /// Usually embeds a token: keep the config file private. Never logged whole.
+    /// Usually embeds a token: prefer `url_env`. Never logged whole.
     pub url: String,
+    /// The environment variable holding the URL, used when `url` is empty, so the token
+    /// stays out of the config file.
+    pub url_env: Option<String>,
     /// Timeout of one attempt.
     pub timeout_ms: u64,
     /// Attempts before giving up on one alert (1 = no retry).
@@ -131,6 +134,7 @@ impl Default for WebhookConfig {
         Self {
             name: String::new(),
             url: String::new(),
+            url_env: None,
             timeout_ms: 5_000,
             max_attempts: 5,
             initial_backoff_ms: 500,
@@ -143,6 +147,7 @@ impl fmt::Debug for WebhookConfig {
         f.debug_struct("WebhookConfig")
             .field("name", &self.name)
             .field("url", &redact_url(&self.url))
+            .field("url_env", &self.url_env)
             .field("timeout_ms", &self.timeout_ms)
             .field("max_attempts", &self.max_attempts)
             .field("initial_backoff_ms", &self.initial_backoff_ms)
@@ -154,10 +159,31 @@ impl WebhookConfig {
     /// What logs and metrics call this webhook: its name, or its URL without the path
     /// and query (where tokens live).
     pub fn label(&self) -> String {
-        if self.name.trim().is_empty() {
-            redact_url(&self.url)
-        } else {
-            self.name.clone()
+        if !self.name.trim().is_empty() {
+            return self.name.clone();
+        }
+        match self.resolve_url() {
+            Ok(url) => redact_url(&url),
+            Err(_) => "<unresolved webhook>".into(),
+        }
+    }
+
+    /// The URL: `url`, or else the value of the variable `url_env` names. The error says
+    /// what to set, never the value.
+    pub fn resolve_url(&self) -> Result<String, String> {
+        if !self.url.is_empty() {
+            return Ok(self.url.clone());
+        }
+        match &self.url_env {
+            None => {
+                Err("is empty; set url, or url_env to the environment variable holding it".into())
+            }
+            Some(var) => match std::env::var(var) {
+                Ok(url) if !url.is_empty() => Ok(url),
+                _ => Err(format!(
+                    "is empty and the variable `{var}` (url_env) is not set"
+                )),
+            },
         }
     }
 }
@@ -295,15 +321,16 @@ impl DetectConfig {
 impl WebhookConfig {
     fn validate(&self, index: usize) -> Result<(), ConfigError> {
         let key = |field: &str| format!("webhooks[{index}].{field}");
-        match url::Url::parse(&self.url) {
+        let url = match self.resolve_url() {
+            Ok(url) => url,
+            Err(problem) => return fail(key("url"), problem),
+        };
+        match url::Url::parse(&url) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {}
             Ok(_) => {
                 return fail(
                     key("url"),
-                    format!(
-                        "`{}` is not an http(s) URL with a host",
-                        redact_url(&self.url)
-                    ),
+                    format!("`{}` is not an http(s) URL with a host", redact_url(&url)),
                 );
             }
             // The parser's message never quotes the input, which may hold a token.
@@ -347,6 +374,30 @@ mod tests {
             url: url.into(),
             ..WebhookConfig::default()
         }
+    }
+
+    #[test]
+    fn a_webhook_url_can_come_from_the_environment() {
+        let from_env = WebhookConfig {
+            url_env: Some("EARSHOT_TEST_WEBHOOK_URL_UNSET".into()),
+            ..WebhookConfig::default()
+        };
+        let config = DetectConfig {
+            webhooks: vec![from_env.clone()],
+            ..DetectConfig::default()
+        };
+        let error = config.validate().unwrap_err().to_string();
+        assert!(
+            error.contains("webhooks[0].url") && error.contains("EARSHOT_TEST_WEBHOOK_URL_UNSET"),
+            "{error}"
+        );
+        let with_var = WebhookConfig {
+            url_env: Some("PATH".into()), // set, but not a URL: the value is never quoted
+            ..from_env
+        };
+        let error = with_var.validate(0).unwrap_err().to_string();
+        assert!(error.contains("is not a URL"), "{error}");
+        assert!(!error.contains("/usr"), "leaks the value: {error}");
     }
 
     #[test]

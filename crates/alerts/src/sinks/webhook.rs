@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::alert::Alert;
-use crate::config::WebhookConfig;
+use crate::config::{ConfigError, WebhookConfig};
 use crate::internal_events::{WebhookAttemptFailed, WebhookDelivered, WebhookDeliveryFailed};
 
 /// Longest pause between two attempts.
@@ -18,6 +18,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 struct Hook {
     label: String,
+    /// Resolved from `url` or `url_env` once, at start.
+    url: String,
     config: WebhookConfig,
 }
 
@@ -45,11 +47,19 @@ impl WebhookSink {
             client,
             hooks: hooks
                 .iter()
-                .map(|config| Hook {
-                    label: config.label(),
-                    config: config.clone(),
+                .enumerate()
+                .map(|(index, config)| {
+                    let url = config.resolve_url().map_err(|problem| ConfigError {
+                        key: format!("webhooks[{index}].url"),
+                        problem,
+                    })?;
+                    Ok(Hook {
+                        label: config.label(),
+                        url,
+                        config: config.clone(),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, ConfigError>>()?,
         })
     }
 
@@ -76,7 +86,7 @@ impl WebhookSink {
         let mut backoff = Duration::from_millis(hook.config.initial_backoff_ms);
         let max_attempts = hook.config.max_attempts.max(1);
         for attempt in 1..=max_attempts {
-            let error = match self.post_once(&hook.config, body).await {
+            let error = match self.post_once(hook, body).await {
                 Attempt::Delivered => {
                     WebhookDelivered {
                         webhook: &hook.label,
@@ -113,11 +123,11 @@ impl WebhookSink {
         false
     }
 
-    async fn post_once(&self, config: &WebhookConfig, body: &serde_json::Value) -> Attempt {
+    async fn post_once(&self, hook: &Hook, body: &serde_json::Value) -> Attempt {
         let response = self
             .client
-            .post(&config.url)
-            .timeout(Duration::from_millis(config.timeout_ms))
+            .post(&hook.url)
+            .timeout(Duration::from_millis(hook.config.timeout_ms))
             .json(body)
             .send()
             .await;
