@@ -5,6 +5,9 @@
 //! wanted collections. After the backlog the connection stays open, as a live tail with
 //! nothing new would. Faults: 429 and 500 on the upgrade request, a slow upgrade, and
 //! [`Fault::CloseAfter`] dropping the connection mid-stream.
+//!
+//! The same posts are searchable through the XRPC API of an app-password client
+//! (login, session refresh, `app.bsky.feed.searchPosts`): see [`xrpc`].
 
 use std::sync::Arc;
 
@@ -27,8 +30,12 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use crate::State;
 use crate::faults::{Fault, HeaderStyle, Prelude, prelude, respond};
 
+pub(crate) mod xrpc;
+
 pub(crate) fn routes() -> Router<Arc<State>> {
-    Router::new().route("/subscribe", get(subscribe))
+    Router::new()
+        .route("/subscribe", get(subscribe))
+        .merge(xrpc::routes())
 }
 
 fn time_us(event: &Value) -> i64 {

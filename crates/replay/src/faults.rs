@@ -95,6 +95,9 @@ pub(crate) enum HeaderStyle {
     Reddit,
     /// `x-rate-limit-limit/remaining/reset`, reset in unix epoch seconds.
     X,
+    /// `RateLimit-Limit/Remaining/Reset/Policy` (the IETF draft Bluesky's services
+    /// send), reset in unix epoch seconds.
+    Ietf,
     /// No rate-limit headers (Algolia's HN API, RSS feeds).
     None,
 }
@@ -130,6 +133,15 @@ impl HeaderStyle {
                 (
                     "x-rate-limit-reset".into(),
                     // Rounded up to the next second, so a client never arrives early.
+                    (reset_at.timestamp() + i64::from(reset_at.timestamp_subsec_millis() > 0))
+                        .to_string(),
+                ),
+            ],
+            HeaderStyle::Ietf => vec![
+                ("ratelimit-limit".into(), limit.to_string()),
+                ("ratelimit-remaining".into(), remaining.to_string()),
+                (
+                    "ratelimit-reset".into(),
                     (reset_at.timestamp() + i64::from(reset_at.timestamp_subsec_millis() > 0))
                         .to_string(),
                 ),

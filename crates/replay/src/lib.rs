@@ -20,6 +20,7 @@ mod dataset;
 mod faults;
 mod hacker_news;
 mod mastodon;
+mod query;
 mod reddit;
 mod rss;
 mod x;
@@ -35,8 +36,10 @@ use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use bluesky::xrpc::{APP_PASSWORD as BLUESKY_APP_PASSWORD, IDENTIFIER as BLUESKY_IDENTIFIER};
 pub use dataset::{Dataset, DatasetError};
 pub use faults::{Fault, RateLimitWindow};
+pub use mastodon::ACCESS_TOKEN as MASTODON_ACCESS_TOKEN;
 pub use youtube::QUOTA_EXCEEDED_KEY as YOUTUBE_QUOTA_EXCEEDED_KEY;
 
 /// One request the server answered, for tests that assert on traffic.
@@ -65,6 +68,8 @@ pub(crate) struct State {
     /// OAuth tokens issued (Reddit's `access_token` endpoint), newest last, and
     /// whether each is still valid.
     pub(crate) tokens: Mutex<Vec<(String, bool)>>,
+    /// Bluesky app-password sessions issued (access and refresh tokens).
+    pub(crate) bluesky_sessions: Mutex<bluesky::xrpc::Sessions>,
 }
 
 impl State {
@@ -77,6 +82,7 @@ impl State {
             visible_until: Mutex::default(),
             over_budget: Mutex::default(),
             tokens: Mutex::default(),
+            bluesky_sessions: Mutex::default(),
         }
     }
 
@@ -176,6 +182,25 @@ impl ReplayServer {
         for token in self.state.tokens.lock().unwrap().iter_mut() {
             token.1 = false;
         }
+    }
+
+    /// Bluesky logins (`createSession`) and session refreshes answered with tokens.
+    pub fn bluesky_sessions(&self) -> (usize, usize) {
+        let sessions = self.state.bluesky_sessions.lock().unwrap();
+        (sessions.logins, sessions.refreshes)
+    }
+
+    /// Expires every Bluesky access token issued so far: the next search with one gets
+    /// 400 `ExpiredToken`, as after the two hours an access token lives. Refresh
+    /// tokens stay good.
+    pub fn expire_bluesky_sessions(&self) {
+        self.state.bluesky_sessions.lock().unwrap().expire();
+    }
+
+    /// Invalidates every Bluesky token issued so far, refresh tokens included: a
+    /// search gets 401, a refresh 400 `ExpiredToken`, so only a new login helps.
+    pub fn invalidate_bluesky_sessions(&self) {
+        self.state.bluesky_sessions.lock().unwrap().invalidate();
     }
 
     pub fn dataset(&self) -> &Dataset {

@@ -3,6 +3,11 @@
 //! `max_id`/`since_id`/`min_id`/`limit` (default 20, max 40), a `Link` header with
 //! `rel="next"` (older, `max_id`) and `rel="prev"` (newer, `min_id`), and the
 //! `X-RateLimit-*` headers.
+//!
+//! And the status search, `GET /api/v2/search?q=…&type=statuses` (in [`search`], as
+//! documented at <https://docs.joinmastodon.org/methods/search/#v2>). The one valid user
+//! token is [`ACCESS_TOKEN`]; any other bearer token gets 401 on every route, as an
+//! unknown token does on a real instance.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -19,20 +24,26 @@ use serde_json::Value;
 use crate::State;
 use crate::faults::{Fault, HeaderStyle, Prelude, epilogue, prelude};
 
+mod search;
+
+pub use search::ACCESS_TOKEN;
+
 pub(crate) fn routes() -> Router<Arc<State>> {
-    Router::new().route("/api/v1/timelines/tag/{hashtag}", get(tag_timeline))
+    Router::new()
+        .route("/api/v1/timelines/tag/{hashtag}", get(tag_timeline))
+        .route("/api/v2/search", get(search::search))
 }
 
 /// Mastodon ids are numeric strings of growing length; compare them as numbers.
-fn compare_ids(a: &str, b: &str) -> Ordering {
+pub(crate) fn compare_ids(a: &str, b: &str) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
-fn id_of(status: &Value) -> &str {
+pub(crate) fn id_of(status: &Value) -> &str {
     status["id"].as_str().unwrap_or_default()
 }
 
-fn created_at(status: &Value) -> Option<DateTime<Utc>> {
+pub(crate) fn created_at(status: &Value) -> Option<DateTime<Utc>> {
     status["created_at"].as_str()?.parse().ok()
 }
 
@@ -68,6 +79,9 @@ async fn tag_timeline(
             Prelude::Answered(response) => return response,
             Prelude::Serve { fault, headers } => (fault, headers),
         };
+    if let search::Token::Invalid = search::token(&request_headers) {
+        return search::unauthorized(&state, &path_and_query);
+    }
     let limit = params
         .get("limit")
         .and_then(|l| l.parse::<usize>().ok())

@@ -57,9 +57,15 @@ pub fn build_jobs(
     if wanted(Platform::Rss) && config.rss.is_enabled() {
         jobs.extend(rss::jobs(&config.rss, &config.http, budgets)?);
     }
-    // The whole network's new posts, matched against the brands' keywords locally.
-    if wanted(Platform::Bluesky) && config.bluesky.enabled {
-        jobs.extend(bluesky::jobs(&config.bluesky, &config.http, brands)?);
+    // The whole network's new posts, matched against the brands' keywords locally, and
+    // searchPosts per keyword when an account is configured.
+    if wanted(Platform::Bluesky) && config.bluesky.is_enabled() {
+        jobs.extend(bluesky::jobs(
+            &config.bluesky,
+            &config.http,
+            brands,
+            budgets,
+        )?);
     }
     Ok(jobs)
 }

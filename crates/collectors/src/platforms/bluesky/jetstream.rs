@@ -19,97 +19,26 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use earshot_model::{
-    Author, Brand, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION,
-};
+use chrono::DateTime;
+use earshot_model::{Author, Engagement, Platform, RawMention};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 use url::Url;
 
-use crate::config::{HttpConfig, validate_interval};
+use super::{BlueskyConfig, POST, PostParts, post_mention};
+use crate::config::HttpConfig;
 use crate::error::Error;
 use crate::http::Backoff;
 use crate::jobs::{Job, JobContext, PollReport};
-use crate::platforms::brand_keywords;
 
-const POST: &str = "app.bsky.feed.post";
-
-/// `[collectors.bluesky]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BlueskyConfig {
-    pub enabled: bool,
-    /// A Jetstream instance (`wss://…`).
-    pub endpoint: String,
-    /// How far before the stored cursor a connection starts.
-    pub rewind_secs: u64,
-    /// A poll ends after this long without an event (caught up).
-    pub idle_ms: u64,
-    /// A poll ends after this long whatever happens, so the cursor is stored and the
-    /// scheduler keeps its rhythm.
-    pub max_poll_secs: u64,
-    /// Events handled per produce + cursor store.
-    pub batch_size: usize,
-    pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for BlueskyConfig {
-    fn default() -> Self {
-        BlueskyConfig {
-            enabled: false,
-            endpoint: "wss://jetstream2.us-east.bsky.network".into(),
-            rewind_secs: 5,
-            idle_ms: 5_000,
-            max_poll_secs: 300,
-            batch_size: 500,
-            poll_interval_ms: Some(1_000),
-        }
-    }
-}
-
-impl BlueskyConfig {
-    pub(crate) fn validate(&self) -> Result<(), Error> {
-        let url = Url::parse(&self.endpoint).map_err(|e| {
-            Error::config(
-                "collectors.bluesky.endpoint",
-                format!("not a URL ({e}): `{}`", self.endpoint),
-            )
-        })?;
-        if !matches!(url.scheme(), "ws" | "wss" | "http" | "https") || url.host_str().is_none() {
-            return Err(Error::config(
-                "collectors.bluesky.endpoint",
-                format!("not a ws(s) URL: `{}`", self.endpoint),
-            ));
-        }
-        for (key, value) in [
-            ("idle_ms", self.idle_ms),
-            ("max_poll_secs", self.max_poll_secs),
-            ("batch_size", self.batch_size as u64),
-        ] {
-            if value == 0 {
-                return Err(Error::config(
-                    format!("collectors.bluesky.{key}"),
-                    "must be above 0",
-                ));
-            }
-        }
-        validate_interval("collectors.bluesky.poll_interval_ms", self.poll_interval_ms)
-    }
-}
-
-/// The Jetstream job, when there are keywords to match.
-pub(crate) fn jobs(
+/// The Jetstream job for `keywords`.
+pub(super) fn job(
     config: &BlueskyConfig,
     http: &HttpConfig,
-    brands: &[Brand],
-) -> Result<Vec<Arc<dyn Job>>, Error> {
-    let keywords = brand_keywords(brands);
-    if keywords.is_empty() {
-        return Ok(Vec::new());
-    }
+    keywords: Vec<String>,
+) -> Result<Arc<dyn Job>, Error> {
     let mut endpoint = Url::parse(&config.endpoint)
         .map_err(|e| Error::config("collectors.bluesky.endpoint", e.to_string()))?;
     let scheme = match endpoint.scheme() {
@@ -119,7 +48,7 @@ pub(crate) fn jobs(
     }
     .to_string();
     let _ = endpoint.set_scheme(&scheme);
-    Ok(vec![Arc::new(Jetstream {
+    Ok(Arc::new(Jetstream {
         id: "bluesky:jetstream".into(),
         endpoint,
         keywords,
@@ -130,7 +59,7 @@ pub(crate) fn jobs(
             initial: Duration::from_millis(http.backoff_initial_ms),
             max: Duration::from_millis(http.backoff_max_ms),
         },
-    })])
+    }))
 }
 
 /// Where the Jetstream job stands.
@@ -398,50 +327,20 @@ pub(crate) fn to_mention(event: &Value, keywords: &[String]) -> Option<RawMentio
         return None;
     }
     let time_us = event["time_us"].as_i64()?;
-    let created_at = record["createdAt"]
-        .as_str()
-        .and_then(|c| c.parse::<DateTime<Utc>>().ok())
-        .or_else(|| DateTime::from_timestamp_micros(time_us))?;
-    let platform_id = format!("at://{did}/{POST}/{rkey}");
-    Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Bluesky, &platform_id),
-        platform: Platform::Bluesky,
-        platform_id,
-        url: format!("https://bsky.app/profile/{did}/post/{rkey}"),
-        text: text.to_string(),
-        created_at,
-        collected_at: Utc::now(),
+    post_mention(PostParts {
+        did,
+        rkey,
+        record,
+        // Events carry no handle or profile: the DID stands in for both.
         author: Author {
             id: did.to_string(),
             handle: did.to_string(),
-            name: String::new(),
-            bio: String::new(),
-            followers: 0,
-            verified: false,
-            created_at: None,
+            ..Author::default()
         },
         engagement: Engagement::default(),
-        language_hint: record["langs"][0]
-            .as_str()
-            .filter(|l| !l.is_empty())
-            .map(str::to_string),
-        origin: Origin::Live,
-        source: String::new(),
-        raw: event.clone().into(),
+        seen_at: DateTime::from_timestamp_micros(time_us),
+        raw: event,
     })
-}
-
-/// Jobs that page through `brand`'s history over `[from, to)`.
-pub(crate) fn backfill_jobs(
-    _config: &BlueskyConfig,
-    _http: &HttpConfig,
-    _brand: &earshot_model::Brand,
-    _from: chrono::DateTime<chrono::Utc>,
-    _to: chrono::DateTime<chrono::Utc>,
-    _budgets: &crate::ratelimit::RateBudgets,
-) -> Result<Vec<Arc<dyn Job>>, Error> {
-    Err(super::no_backfill(Platform::Bluesky, "not implemented yet"))
 }
 
 #[cfg(test)]
