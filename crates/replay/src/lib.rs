@@ -65,6 +65,8 @@ pub(crate) struct State {
     /// OAuth tokens issued (Reddit's `access_token` endpoint), newest last, and
     /// whether each is still valid.
     pub(crate) tokens: Mutex<Vec<(String, bool)>>,
+    /// When each route with a per-second limit (X full-archive search) last served.
+    paced: Mutex<HashMap<&'static str, Instant>>,
 }
 
 impl State {
@@ -77,7 +79,20 @@ impl State {
             visible_until: Mutex::default(),
             over_budget: Mutex::default(),
             tokens: Mutex::default(),
+            paced: Mutex::default(),
         }
+    }
+
+    /// Whether a request to `route` may be served now, at least `interval` after the
+    /// last one served (which this one then becomes).
+    pub(crate) fn paced(&self, route: &'static str, interval: std::time::Duration) -> bool {
+        let mut paced = self.paced.lock().unwrap();
+        let now = Instant::now();
+        if paced.get(route).is_some_and(|last| now - *last < interval) {
+            return false;
+        }
+        paced.insert(route, now);
+        true
     }
 
     pub(crate) fn next_fault(&self, platform: &'static str) -> Option<Fault> {
