@@ -1,17 +1,17 @@
 //! Reddit: OAuth application-only search per brand keyword, listings of configured
 //! subreddits matched locally, and backfills through search.
 //!
-//! - **Auth** ([`auth`]): an application-only bearer token, cached and shared by every
+//! - **Auth** (`auth.rs`): an application-only bearer token, cached and shared by every
 //!   job of the client id.
-//! - **Search** ([`search`]): `GET https://oauth.reddit.com/search?q=…&sort=new&t=all
+//! - **Search** (`search.rs`): `GET https://oauth.reddit.com/search?q=…&sort=new&t=all
 //!   &limit=100&after=…` (or `/r/a+b/search?restrict_sr=1` for `subreddits`), one job per
 //!   brand keyword, swept newest first back to the previous sweep's newest link
 //!   ([`crate::sweep`]).
-//! - **Listings** ([`listing`]): `GET https://oauth.reddit.com/r/{subreddit}/new?limit=100
+//! - **Listings** (`listing.rs`): `GET https://oauth.reddit.com/r/{subreddit}/new?limit=100
 //!   &after=…`, one job per `listing_subreddits` entry, swept the same way; every link is
 //!   read and those naming a brand keyword (whole words, ignoring case) are produced.
 //!   Search is lossy (its index lags and drops links); a listing holds every link.
-//! - **Backfill** ([`backfill`]): search with `sort=new&t=all`, paged back with `after`
+//! - **Backfill** (`backfill.rs`): search with `sort=new&t=all`, paged back with `after`
 //!   until links are older than `--from`. Listings have no time parameter and stop at
 //!   about 1,000 links, so older links are out of reach (a warning says so).
 //!

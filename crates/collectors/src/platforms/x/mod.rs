@@ -6,13 +6,13 @@
 //! bearer token returns posts of the last seven days newest first, authors in
 //! `includes.users`, and `meta {newest_id, oldest_id, result_count, next_token}`
 //! (docs.x.com/x-api/posts/search-recent-posts). Live polls sweep back to the newest
-//! post produced before ([`search`]).
+//! post produced before (`search.rs`).
 //!
-//! Backfills ([`backfill`]) use `GET /2/tweets/search/all` (full-archive search, back to
+//! Backfills (`backfill.rs`) use `GET /2/tweets/search/all` (full-archive search, back to
 //! 2006; Pro or Enterprise access; `max_results` up to 500; 1 request per second) when
 //! `full_archive = true`, else recent search with `start_time`/`end_time`, which only
 //! reaches seven days back. Both endpoints share the request, the paging and the
-//! mapping ([`post`]).
+//! mapping (`post.rs`).
 //!
 //! Limits: 450 requests / 15 min per app for recent search (300 for full-archive, plus
 //! 1 request/s) in `x-rate-limit-limit/remaining/reset` (reset in epoch seconds); 429s

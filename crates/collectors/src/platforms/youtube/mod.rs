@@ -5,8 +5,8 @@
 //! `allThreadsRelatedToChannelId=…`) `&maxResults=100&order=time&pageToken=…&key=…`
 //! returns threads newest first with a `nextPageToken`
 //! (developers.google.com/youtube/v3/docs/commentThreads/list). Live polls sweep back to
-//! the previous sweep's newest comment ([`threads`]); backfills page back past `--from`
-//! ([`backfill`]).
+//! the previous sweep's newest comment (`threads.rs`); backfills page back past `--from`
+//! (`backfill.rs`).
 //!
 //! Quota: 10,000 units a day per project, resetting at midnight Pacific time; every
 //! `commentThreads.list` call costs 1 unit, each page again. A [`QuotaPlan`] per key
