@@ -29,6 +29,11 @@ pub enum Error {
     #[error("{platform}: unreadable response: {reason}")]
     Malformed { platform: Platform, reason: String },
 
+    /// A quota counted in days (YouTube's units) is spent: nothing more can be fetched
+    /// until it resets, so the job stops where it is and resumes when run again then.
+    #[error("{platform}: quota spent: {detail}")]
+    QuotaExhausted { platform: Platform, detail: String },
+
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
 

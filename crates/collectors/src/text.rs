@@ -1,5 +1,25 @@
-//! Turning the HTML some platforms send (Mastodon content and bios, YouTube comments,
-//! RSS descriptions) into the plain text enrichment reads.
+//! Text helpers shared by platforms: turning the HTML some platforms send (Mastodon
+//! content and bios, YouTube comments, RSS descriptions) into the plain text enrichment
+//! reads, and matching brand keywords locally where a platform cannot search for them
+//! (Bluesky's Jetstream, Reddit's subreddit listings).
+
+/// Whether `text` (lower-cased) holds `keyword` (lower-cased) as whole words: `orlen`
+/// matches "Orlen, again" but not "orlenowski". Whole words keep short brand names from
+/// matching inside longer words, which plain substring search would flood with noise.
+pub fn contains_word(text: &str, keyword: &str) -> bool {
+    text.match_indices(keyword).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + keyword.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// Whether `text` names any of `keywords` (lower-cased, as
+/// `platforms::brand_keywords` gives them) as whole words, ignoring case.
+pub fn mentions_any(text: &str, keywords: &[String]) -> bool {
+    let lower = text.to_lowercase();
+    keywords.iter().any(|k| contains_word(&lower, k))
+}
 
 /// Strips tags, turns paragraph and line breaks into newlines and decodes entities.
 /// Not a full HTML parser: posts are small, simple fragments, and a dependency-free
@@ -94,6 +114,16 @@ mod tests {
             html_to_text(html),
             "Znowu podwyżka na stacji Orlen & kolejka.\n6,89 za litr?\n#orlen \u{201c}serio\u{201d}"
         );
+    }
+
+    #[test]
+    fn keywords_match_whole_words_ignoring_case() {
+        let keywords = vec!["orlen".to_string(), "żabka sklep".to_string()];
+        assert!(mentions_any("Kolejka w ORLEN, znowu", &keywords));
+        assert!(mentions_any("(Żabka sklep) nocny", &keywords));
+        assert!(!mentions_any("orlenowski rachunek", &keywords));
+        assert!(!mentions_any("żabka sklepik", &keywords));
+        assert!(contains_word("x orlen", "orlen") && !contains_word("xorlen", "orlen"));
     }
 
     #[test]

@@ -203,3 +203,172 @@ async fn a_restart_in_the_middle_leaves_no_gap() {
     assert_exactly(&produced(&kafka).await, &want, 5);
     assert!(server.requests().len() - before <= pages - before + 2);
 }
+
+mod backfills {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use earshot_collectors::RateBudgets;
+    use earshot_collectors::backfill::{self, BackfillRequest};
+    use earshot_model::{Origin, Platform};
+
+    fn published(thread: &serde_json::Value) -> DateTime<Utc> {
+        thread["snippet"]["topLevelComment"]["snippet"]["publishedAt"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// Ids of `video`'s threads published in `[from, to)`, and how many pages of
+    /// `per_page` newest-first threads reach the first one older than `from`.
+    fn expected_between(
+        server: &ReplayServer,
+        video: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        per_page: usize,
+    ) -> (BTreeSet<String>, usize) {
+        let mut threads: Vec<&serde_json::Value> = server
+            .dataset()
+            .youtube
+            .iter()
+            .filter(|t| t["snippet"]["videoId"] == video)
+            .collect();
+        threads.sort_by_key(|t| std::cmp::Reverse((published(t), t["id"].as_str().unwrap())));
+        let want = threads
+            .iter()
+            .filter(|t| (from..to).contains(&published(t)))
+            .map(|t| format!("youtube:{}", t["id"].as_str().unwrap()))
+            .collect();
+        let first_older = threads.iter().position(|t| published(t) < from).unwrap();
+        (want, first_older / per_page + 1)
+    }
+
+    fn request() -> BackfillRequest {
+        BackfillRequest {
+            // Every comment of the configured videos is collected, whatever the brand.
+            brand: keyword_brand("orlen"),
+            platform: Platform::Youtube,
+            from: "2026-03-11T21:00:00Z".parse().unwrap(),
+            to: "2026-03-12T09:00:00Z".parse().unwrap(),
+        }
+    }
+
+    async fn backfill(
+        config: &CollectorsConfig,
+        kafka: &earshot_kafka::KafkaConfig,
+        request: &BackfillRequest,
+    ) -> earshot_collectors::RunReport {
+        backfill::run(
+            config,
+            kafka,
+            request,
+            &RateBudgets::default(),
+            false,
+            std::future::pending(),
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_backfill_pages_back_to_from_survives_a_kill_and_adds_nothing_twice() {
+        let server = server().await;
+        let kafka = kafka("youtube-backfill").await;
+        let config = config_for(&server, 10, &[VIDEO]);
+        let request = request();
+        let (want, pages) = expected_between(&server, VIDEO, request.from, request.to, 10);
+        assert!(
+            want.len() > 20 && pages >= 5,
+            "{} in {pages} pages",
+            want.len()
+        );
+
+        for _ in 0..100 {
+            server.inject("youtube", Fault::Delay(Duration::from_millis(10)));
+        }
+        let report = backfill::run(
+            &config,
+            &kafka,
+            &request,
+            &RateBudgets::default(),
+            false,
+            after_requests(&server, 3),
+        )
+        .await
+        .unwrap();
+        let partial = produced(&kafka).await.len();
+        assert!(
+            partial < want.len(),
+            "killed before the end: {partial} ({report:?})"
+        );
+
+        let before = server.requests().len();
+        let report = backfill(&config, &kafka, &request).await;
+        assert!(report.failures().is_empty(), "{:?}", report.failures());
+        let mentions = produced(&kafka).await;
+        assert_exactly(&mentions, &want, 10);
+        let id = format!(
+            "backfill:youtube:video:{VIDEO}:{}..{}",
+            request.from.timestamp(),
+            request.to.timestamp()
+        );
+        assert!(
+            mentions
+                .iter()
+                .all(|m| m.origin == Origin::Backfill && m.source == id)
+        );
+        let requests = server.requests();
+        assert!(requests[before].path_and_query.contains("pageToken="));
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.path_and_query.contains("order=time"))
+        );
+        // Stopped at the first page reaching past `from` (one page may be asked twice).
+        assert!(
+            requests.len() <= pages + 1,
+            "{} for {pages}",
+            requests.len()
+        );
+
+        let before = server.requests().len();
+        let report = backfill(&config, &kafka, &request).await;
+        assert_eq!(report.mentions(), 0);
+        assert_eq!(server.requests().len(), before);
+        assert_eq!(produced(&kafka).await.len(), mentions.len());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_backfill_stops_when_the_days_quota_is_spent_and_resumes_after() {
+        let server = server().await;
+        let kafka = kafka("youtube-backfill-quota").await;
+        let mut config = config_for(&server, 10, &[VIDEO]);
+        config.youtube.daily_quota_units = 3;
+        let request = request();
+        let (want, pages) = expected_between(&server, VIDEO, request.from, request.to, 10);
+        assert!(pages > 3);
+
+        let report = backfill(&config, &kafka, &request).await;
+        let failures = report.failures();
+        assert_eq!(failures.len(), 1, "{report:?}");
+        let error = failures[0].1;
+        assert!(
+            error.starts_with("youtube: quota spent: 3 of 3 units")
+                && error.contains("midnight Pacific time")
+                && error.contains("run again after that to resume"),
+            "{error}"
+        );
+        assert!(!error.contains("replay-key"));
+        assert_eq!(server.requests().len(), 3, "one unit per call, three units");
+        let partial = produced(&kafka).await.len();
+        assert!(partial < want.len());
+
+        // The next day's units (here: a larger plan) let the same command resume.
+        config.youtube.daily_quota_units = 10_000;
+        let report = backfill(&config, &kafka, &request).await;
+        assert!(report.failures().is_empty(), "{:?}", report.failures());
+        assert_exactly(&produced(&kafka).await, &want, 0);
+        assert_eq!(server.requests().len(), pages, "no page fetched twice");
+    }
+}

@@ -70,6 +70,8 @@ pub(crate) struct State {
     pub(crate) tokens: Mutex<Vec<(String, bool)>>,
     /// Bluesky app-password sessions issued (access and refresh tokens).
     pub(crate) bluesky_sessions: Mutex<bluesky::xrpc::Sessions>,
+    /// When each route with a per-second limit (X full-archive search) last served.
+    paced: Mutex<HashMap<&'static str, Instant>>,
 }
 
 impl State {
@@ -83,7 +85,20 @@ impl State {
             over_budget: Mutex::default(),
             tokens: Mutex::default(),
             bluesky_sessions: Mutex::default(),
+            paced: Mutex::default(),
         }
+    }
+
+    /// Whether a request to `route` may be served now, at least `interval` after the
+    /// last one served (which this one then becomes).
+    pub(crate) fn paced(&self, route: &'static str, interval: std::time::Duration) -> bool {
+        let mut paced = self.paced.lock().unwrap();
+        let now = Instant::now();
+        if paced.get(route).is_some_and(|last| now - *last < interval) {
+            return false;
+        }
+        paced.insert(route, now);
+        true
     }
 
     pub(crate) fn next_fault(&self, platform: &'static str) -> Option<Fault> {

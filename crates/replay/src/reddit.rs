@@ -4,10 +4,17 @@
 //! - `POST /api/v1/access_token` with HTTP basic auth (client id and secret) and the form
 //!   body `grant_type=client_credentials` returns `{access_token, token_type, expires_in,
 //!   scope}`;
-//! - `GET /search?q=…&sort=new&limit=…&after=…` with `Authorization: bearer <token>`
+//! - `GET /search?q=…&sort=new&t=…&limit=…&after=…` with `Authorization: bearer <token>`
 //!   returns a Listing `{kind: "Listing", data: {after, before, dist, children: [{kind:
 //!   "t3", data: {…}}]}}`, newest first; `after` is the fullname of the page's last child,
 //!   or null at the end; a query matches when every word is in the title or self text;
+//!   `q` over 512 characters is a 400; `t` (`hour`…`year`, `all`) keeps links that recent;
+//! - `GET /r/{subreddit}/new?limit=…&after=…` (www.reddit.com/dev/api#GET_new) lists every
+//!   link of the subreddit (or of `a+b`) newest first, in the same Listing; an unknown
+//!   subreddit is a 404;
+//! - listings stop after 1,000 links; `limit` is clamped to 1..=100 (Reddit does not
+//!   refuse a larger one); without `raw_json=1`, `&`, `<` and `>` in strings come
+//!   HTML-escaped, as Reddit sends them;
 //! - `X-Ratelimit-Used/Remaining/Reset` (reset in seconds);
 //! - requests without a descriptive User-Agent (`… (by /u/name)`) are refused with 403,
 //!   as Reddit throttles generic agents. An unknown or revoked token gets 401.
@@ -27,12 +34,15 @@ use crate::faults::{Fault, HeaderStyle, Prelude, epilogue, prelude, respond};
 
 /// Reddit listings stop after about 1,000 items, whatever the query matches.
 const LISTING_CAP: usize = 1000;
+/// The longest `q` Reddit's search takes.
+const MAX_QUERY_LEN: usize = 512;
 
 pub(crate) fn routes() -> Router<Arc<State>> {
     Router::new()
         .route("/api/v1/access_token", post(access_token))
         .route("/search", get(search_all))
         .route("/r/{subreddits}/search", get(search_subreddits))
+        .route("/r/{subreddits}/new", get(new_in_subreddits))
 }
 
 fn path_and_query(uri: &Uri) -> String {
@@ -133,28 +143,55 @@ async fn search_subreddits(
     search(state, subs, params, uri, headers).await
 }
 
-async fn search(
-    state: Arc<State>,
-    subreddits: Option<Vec<String>>,
-    params: HashMap<String, String>,
+/// `/r/a+b/new`: every link of those subreddits, newest first.
+async fn new_in_subreddits(
+    AxumState(state): AxumState<Arc<State>>,
+    Path(subreddits): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
     uri: Uri,
     request_headers: HeaderMap,
 ) -> Response {
     let path = path_and_query(&uri);
-    if !header(&request_headers, "user-agent").contains("(by /u/") {
-        return refuse(
-            &state,
-            &path,
+    let (fault, headers) = match authorize(&state, &path, &request_headers).await {
+        Ok(answer) => answer,
+        Err(response) => return response,
+    };
+    let subs: Vec<String> = subreddits.split('+').map(str::to_lowercase).collect();
+    let known =
+        |p: &Value| subs.contains(&p["subreddit"].as_str().unwrap_or_default().to_lowercase());
+    if !state.dataset.reddit.iter().any(known) {
+        return refuse(&state, &path, StatusCode::NOT_FOUND, "Not Found");
+    }
+    let posts: Vec<&Value> = state
+        .dataset
+        .reddit
+        .iter()
+        .filter(|p| known(p) && state.is_visible(created_at(p)))
+        .collect();
+    serve(&state, &path, posts, &params, fault, headers)
+}
+
+/// The checks every API route makes, in Reddit's order: a descriptive User-Agent, the
+/// shared fault/rate-limit prelude, then the bearer token.
+async fn authorize(
+    state: &State,
+    path: &str,
+    request_headers: &HeaderMap,
+) -> Result<(Option<Fault>, Vec<(String, String)>), Response> {
+    if !header(request_headers, "user-agent").contains("(by /u/") {
+        return Err(refuse(
+            state,
+            path,
             StatusCode::FORBIDDEN,
             "Forbidden: set a unique User-Agent",
-        );
+        ));
     }
-    let (fault, headers) = match prelude(&state, "reddit", HeaderStyle::Reddit, &path).await {
-        Prelude::Answered(response) => return response,
+    let (fault, headers) = match prelude(state, "reddit", HeaderStyle::Reddit, path).await {
+        Prelude::Answered(response) => return Err(response),
         Prelude::Serve { fault, headers } => (fault, headers),
     };
     // Checked after the prelude, so a delayed request meets a token revoked meanwhile.
-    let bearer = header(&request_headers, "authorization");
+    let bearer = header(request_headers, "authorization");
     let valid = bearer
         .get(..7)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "))
@@ -165,18 +202,60 @@ async fn search(
             .iter()
             .any(|(token, valid)| *valid && token == &bearer[7..]);
     if !valid {
-        return refuse(&state, &path, StatusCode::UNAUTHORIZED, "Unauthorized");
+        return Err(refuse(
+            state,
+            path,
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+        ));
     }
+    Ok((fault, headers))
+}
+
+fn created_at(post: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
+    post["created_utc"]
+        .as_f64()
+        .and_then(|s| chrono::DateTime::from_timestamp(s as i64, 0))
+}
+
+/// How far back `t` reaches (`None` for `all` or no `t`).
+fn period(t: Option<&str>) -> Option<chrono::Duration> {
+    Some(match t? {
+        "hour" => chrono::Duration::hours(1),
+        "day" => chrono::Duration::days(1),
+        "week" => chrono::Duration::weeks(1),
+        "month" => chrono::Duration::days(30),
+        "year" => chrono::Duration::days(365),
+        _ => return None,
+    })
+}
+
+async fn search(
+    state: Arc<State>,
+    subreddits: Option<Vec<String>>,
+    params: HashMap<String, String>,
+    uri: Uri,
+    request_headers: HeaderMap,
+) -> Response {
+    let path = path_and_query(&uri);
+    let (fault, headers) = match authorize(&state, &path, &request_headers).await {
+        Ok(answer) => answer,
+        Err(response) => return response,
+    };
     let query = params
         .get("q")
         .map(|q| q.to_lowercase())
         .unwrap_or_default();
-    let limit = params
-        .get("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(25)
-        .clamp(1, 100);
-    let mut posts: Vec<&Value> = state
+    if query.chars().count() > MAX_QUERY_LEN {
+        return refuse(
+            &state,
+            &path,
+            StatusCode::BAD_REQUEST,
+            "q must be no longer than 512 characters",
+        );
+    }
+    let since = period(params.get("t").map(String::as_str)).map(|p| chrono::Utc::now() - p);
+    let posts: Vec<&Value> = state
         .dataset
         .reddit
         .iter()
@@ -185,13 +264,28 @@ async fn search(
                 && subreddits.as_ref().is_none_or(|subs| {
                     subs.contains(&p["subreddit"].as_str().unwrap_or_default().to_lowercase())
                 })
-                && state.is_visible(
-                    p["created_utc"]
-                        .as_f64()
-                        .and_then(|s| chrono::DateTime::from_timestamp(s as i64, 0)),
-                )
+                && state.is_visible(created_at(p))
+                && since.is_none_or(|since| created_at(p).is_some_and(|c| c >= since))
         })
         .collect();
+    serve(&state, &path, posts, &params, fault, headers)
+}
+
+/// Serves one page of `posts` as a Listing: sorted newest first, capped, paged with
+/// `after` and `limit`, with the page-level faults applied.
+fn serve(
+    state: &State,
+    path: &str,
+    mut posts: Vec<&Value>,
+    params: &HashMap<String, String>,
+    fault: Option<Fault>,
+    headers: Vec<(String, String)>,
+) -> Response {
+    let limit = params
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(25)
+        .clamp(1, 100);
     posts.sort_by(|a, b| {
         b["created_utc"]
             .as_f64()
@@ -239,12 +333,35 @@ async fn search(
             "children": page.iter().map(|p| json!({"kind": "t3", "data": p})).collect::<Vec<_>>(),
         }
     });
+    let body = if params.get("raw_json").is_some_and(|r| r == "1") {
+        body
+    } else {
+        escape_strings(body)
+    };
     epilogue(
-        &state,
+        state,
         "reddit",
-        &path,
+        path,
         fault.as_ref(),
         headers,
         body.to_string(),
     )
+}
+
+/// Reddit's legacy escaping, undone by `raw_json=1`: `&`, `<` and `>` in every string.
+fn escape_strings(value: Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;"),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(escape_strings).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, escape_strings(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }

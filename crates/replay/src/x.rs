@@ -1,11 +1,20 @@
-//! X API v2 recent search, `GET /2/tweets/search/recent`, as documented at
-//! <https://docs.x.com/x-api/posts/search-recent-posts>: posts newest first (by id),
-//! `query`, `max_results` (10..=100, else 400), `since_id`/`until_id`, an opaque
-//! `next_token`, and `expansions=author_id` putting the authors in `includes.users`. The
-//! body is `{data, includes: {users}, meta: {newest_id, oldest_id, result_count,
-//! next_token}}`, with no `data` when nothing matches. Rate limits come in
+//! X API v2 search as documented at <https://docs.x.com/x-api/posts/search-recent-posts>
+//! and <https://docs.x.com/x-api/posts/search-all-posts>:
+//!
+//! - `GET /2/tweets/search/recent`: posts newest first (by id), `query`, `max_results`
+//!   (10..=100, else 400), `since_id`/`until_id`, `start_time` (inclusive; no earlier
+//!   than seven days ago, else 400) and `end_time` (exclusive; at least 10 seconds before
+//!   the request, else 400), an opaque `next_token`, and `expansions=author_id` putting
+//!   the authors in `includes.users`;
+//! - `GET /2/tweets/search/all` (full-archive): the same, with `max_results` 10..=500,
+//!   `start_time` back to 2006-03-21, and at most 1 request per second (429 sooner).
+//!
+//! Timestamps are `YYYY-MM-DDTHH:mm:ssZ` (RFC 3339); `start_time` must precede
+//! `end_time`. The body is `{data, includes: {users}, meta: {newest_id, oldest_id,
+//! result_count, next_token}}`, with no `data` when nothing matches. Rate limits come in
 //! `x-rate-limit-limit/remaining/reset` (epoch seconds) and 429s carry no `Retry-After`.
-//! A request without `Authorization: Bearer …` gets 401.
+//! A request without `Authorization: Bearer …` gets 401. Without `start_time` every
+//! sample is served (the samples are older than the seven days recent search covers).
 //!
 //! The query matches when every plain word is in the text; operators (`-is:retweet`,
 //! `lang:pl`) are accepted and ignored.
@@ -13,20 +22,52 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Query, State as AxumState};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::get;
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::State;
 use crate::faults::{Fault, HeaderStyle, Prelude, epilogue, prelude, respond};
 
 pub(crate) fn routes() -> Router<Arc<State>> {
-    Router::new().route("/2/tweets/search/recent", get(search_recent))
+    Router::new()
+        .route("/2/tweets/search/recent", get(search_recent))
+        .route("/2/tweets/search/all", get(search_all))
 }
+
+/// What differs between the two search endpoints.
+#[derive(Clone, Copy)]
+struct Endpoint {
+    route: &'static str,
+    max_results: usize,
+    /// How far back `start_time` may reach; `None` for the whole archive.
+    lookback: Option<chrono::Duration>,
+    /// Requests closer together than this get 429.
+    min_interval: Option<Duration>,
+}
+
+const RECENT: Endpoint = Endpoint {
+    route: "x/recent",
+    max_results: 100,
+    lookback: Some(chrono::Duration::days(7)),
+    min_interval: None,
+};
+
+const ALL: Endpoint = Endpoint {
+    route: "x/all",
+    max_results: 500,
+    lookback: None,
+    min_interval: Some(Duration::from_secs(1)),
+};
+
+/// The archive starts with the first post.
+const FIRST_POST: &str = "2006-03-21T00:00:00Z";
 
 /// Post ids are numeric strings; compare them as numbers.
 fn compare_ids(a: &str, b: &str) -> Ordering {
@@ -64,6 +105,72 @@ async fn search_recent(
     uri: Uri,
     request_headers: HeaderMap,
 ) -> Response {
+    search(state, params, uri, request_headers, RECENT).await
+}
+
+async fn search_all(
+    AxumState(state): AxumState<Arc<State>>,
+    Query(params): Query<HashMap<String, String>>,
+    uri: Uri,
+    request_headers: HeaderMap,
+) -> Response {
+    search(state, params, uri, request_headers, ALL).await
+}
+
+/// A request's `start_time` and `end_time`, either of them optional.
+type TimeWindow = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// `start_time` and `end_time` as given, checked the way X checks them.
+fn time_window(params: &HashMap<String, String>, endpoint: Endpoint) -> Result<TimeWindow, String> {
+    let parse = |name: &str| -> Result<Option<DateTime<Utc>>, String> {
+        params
+            .get(name)
+            .map(|v| {
+                DateTime::parse_from_rfc3339(v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| format!("Invalid '{name}':'{v}'. '{name}' must be a valid RFC 3339 timestamp (YYYY-MM-DDTHH:mm:ssZ)"))
+            })
+            .transpose()
+    };
+    let (start, end) = (parse("start_time")?, parse("end_time")?);
+    let now = Utc::now();
+    let earliest = match endpoint.lookback {
+        Some(lookback) => now - lookback,
+        None => FIRST_POST.parse().expect("a valid timestamp"),
+    };
+    if let Some(start) = start
+        && start < earliest
+    {
+        return Err(format!(
+            "Invalid 'start_time':'{}'. 'start_time' must be on or after {}",
+            start.to_rfc3339(),
+            earliest.to_rfc3339()
+        ));
+    }
+    let latest_end = now - chrono::Duration::seconds(10);
+    if let Some(end) = end
+        && end > latest_end
+    {
+        return Err(format!(
+            "Invalid 'end_time':'{}'. 'end_time' must be a minimum of 10 seconds prior to the request time.",
+            end.to_rfc3339()
+        ));
+    }
+    if let (Some(start), Some(end)) = (start, end)
+        && start >= end
+    {
+        return Err("Invalid 'start_time'. 'start_time' must be before 'end_time'.".into());
+    }
+    Ok((start, end))
+}
+
+async fn search(
+    state: Arc<State>,
+    params: HashMap<String, String>,
+    uri: Uri,
+    request_headers: HeaderMap,
+    endpoint: Endpoint,
+) -> Response {
     let path = uri
         .path_and_query()
         .map(|p| p.to_string())
@@ -83,14 +190,40 @@ async fn search_recent(
     let max_results = params
         .get("max_results")
         .map_or(Ok(10), |m| m.parse::<usize>());
-    let Some(max_results) = max_results.ok().filter(|m| (10..=100).contains(m)) else {
+    let Some(max_results) = max_results
+        .ok()
+        .filter(|m| (10..=endpoint.max_results).contains(m))
+    else {
         return bad_request(
             &state,
             &path,
             StatusCode::BAD_REQUEST,
-            "max_results must be between 10 and 100",
+            &format!(
+                "max_results must be between 10 and {}",
+                endpoint.max_results
+            ),
         );
     };
+    let (start, end) = match time_window(&params, endpoint) {
+        Ok(window) => window,
+        Err(detail) => return bad_request(&state, &path, StatusCode::BAD_REQUEST, &detail),
+    };
+    if let Some(interval) = endpoint.min_interval
+        && !state.paced(endpoint.route, interval)
+    {
+        state.record("x", path, 429);
+        let reset = (Utc::now() + chrono::Duration::seconds(1)).timestamp();
+        let headers = [
+            ("x-rate-limit-limit".to_string(), "1".to_string()),
+            ("x-rate-limit-remaining".to_string(), "0".to_string()),
+            ("x-rate-limit-reset".to_string(), reset.to_string()),
+        ];
+        return respond(
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers,
+            json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}).to_string(),
+        );
+    }
     let below = match params.get("next_token") {
         None => None,
         Some(token) => match id_from_token(token) {
@@ -124,8 +257,12 @@ async fn search_recent(
         .filter(|p| {
             let text = p["text"].as_str().unwrap_or_default().to_lowercase();
             let id = id_of(p);
+            let created: Option<DateTime<Utc>> =
+                p["created_at"].as_str().and_then(|c| c.parse().ok());
             words.iter().all(|w| text.contains(w.as_str()))
-                && state.is_visible(p["created_at"].as_str().and_then(|c| c.parse().ok()))
+                && state.is_visible(created)
+                && start.is_none_or(|start| created.is_some_and(|c| c >= start))
+                && end.is_none_or(|end| created.is_some_and(|c| c < end))
                 && params
                     .get("since_id")
                     .is_none_or(|s| compare_ids(id, s) == Ordering::Greater)

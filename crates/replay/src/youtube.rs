@@ -1,8 +1,9 @@
 //! YouTube Data API v3 `commentThreads.list`, `GET /youtube/v3/commentThreads`, as
 //! documented at <https://developers.google.com/youtube/v3/docs/commentThreads/list>:
 //! `part=snippet`, exactly one of `videoId` / `allThreadsRelatedToChannelId`,
-//! `maxResults` (1..=100, default 20), `order=time` (newest first), an opaque `pageToken`
-//! answered with `nextPageToken`, and `key`. Errors use Google's
+//! `maxResults` (1..=100, default 20), `order` (`time`, newest first, or `relevance`,
+//! served newest first here too), `textFormat` (`html` or `plainText`), an opaque
+//! `pageToken` answered with `nextPageToken`, and `key`. Errors use Google's
 //! `{error: {code, message, errors: [{reason}]}}`: 400 for bad parameters, 403
 //! `forbidden` without a key, 403 `quotaExceeded` for the key [`QUOTA_EXCEEDED_KEY`]. YouTube sends no rate-limit headers (quota is per day).
 
@@ -102,6 +103,38 @@ async fn comment_threads(
             );
         }
     };
+    if !params.get("part").is_some_and(|p| {
+        p.split(',')
+            .any(|p| ["snippet", "replies", "id"].contains(&p.trim()))
+    }) {
+        return google_error(
+            &state,
+            &path,
+            StatusCode::BAD_REQUEST,
+            "invalidPart",
+            "The part parameter must name snippet, replies or id.",
+        );
+    }
+    for (name, allowed) in [
+        ("order", &["time", "relevance"][..]),
+        ("textFormat", &["html", "plainText"][..]),
+    ] {
+        if params
+            .get(name)
+            .is_some_and(|v| !allowed.contains(&v.as_str()))
+        {
+            return google_error(
+                &state,
+                &path,
+                StatusCode::BAD_REQUEST,
+                "invalidParameter",
+                &format!(
+                    "The {name} parameter must be one of {}.",
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
     let max_results = params
         .get("maxResults")
         .map_or(Ok(20), |m| m.parse::<usize>());

@@ -32,6 +32,7 @@ use crate::config::HttpConfig;
 use crate::error::Error;
 use crate::http::Backoff;
 use crate::jobs::{Job, JobContext, PollReport};
+use crate::text::contains_word;
 
 /// The Jetstream job for `keywords`.
 pub(super) fn job(
@@ -300,15 +301,6 @@ impl Job for Jetstream {
         }
         Ok(report)
     }
-}
-
-/// Whether `text` (lower-cased) holds `keyword` as whole words.
-fn contains_word(text: &str, keyword: &str) -> bool {
-    text.match_indices(keyword).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + keyword.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 /// Maps a post-create event naming one of `keywords`; `None` for anything else.

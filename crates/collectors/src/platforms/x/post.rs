@@ -1,0 +1,143 @@
+//! How an X post and its expanded author become a [`RawMention`]: one mapping for
+//! recent search, full-archive search and backfills alike.
+
+use chrono::{DateTime, Utc};
+use earshot_model::{Author, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Deserialize, Default)]
+struct PublicMetrics {
+    #[serde(default)]
+    like_count: u64,
+    #[serde(default)]
+    retweet_count: u64,
+    #[serde(default)]
+    quote_count: u64,
+    #[serde(default)]
+    reply_count: u64,
+    #[serde(default)]
+    followers_count: u64,
+}
+
+#[derive(Deserialize)]
+struct Post {
+    id: String,
+    text: String,
+    created_at: DateTime<Utc>,
+    lang: Option<String>,
+    author_id: Option<String>,
+    #[serde(default)]
+    public_metrics: PublicMetrics,
+}
+
+#[derive(Deserialize, Default)]
+struct User {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    verified: bool,
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    public_metrics: PublicMetrics,
+}
+
+/// Maps a post and its expanded author; `None` (and a warning) if the post lacks what
+/// a mention needs. `raw` keeps both, as `{post, user}`.
+pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<RawMention> {
+    let post: Post = match serde_json::from_value(value.clone()) {
+        Ok(post) => post,
+        Err(error) => {
+            tracing::warn!(%error, "skipping an X post we cannot read");
+            metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "x")
+                .increment(1);
+            return None;
+        }
+    };
+    let user: User = user_value
+        .and_then(|u| serde_json::from_value(u.clone()).ok())
+        .unwrap_or_default();
+    let author_id = post.author_id.unwrap_or_default();
+    let url = if user.username.is_empty() {
+        format!("https://x.com/i/web/status/{}", post.id)
+    } else {
+        format!("https://x.com/{}/status/{}", user.username, post.id)
+    };
+    let metrics = post.public_metrics;
+    Some(RawMention {
+        schema_version: SCHEMA_VERSION,
+        id: MentionId::new(Platform::X, &post.id),
+        platform: Platform::X,
+        platform_id: post.id,
+        url,
+        text: post.text,
+        created_at: post.created_at,
+        collected_at: Utc::now(),
+        author: Author {
+            id: author_id,
+            handle: user.username,
+            name: user.name,
+            bio: user.description,
+            followers: user.public_metrics.followers_count,
+            verified: user.verified,
+            created_at: user.created_at,
+        },
+        engagement: Engagement {
+            likes: metrics.like_count,
+            reposts: metrics.retweet_count + metrics.quote_count,
+            replies: metrics.reply_count,
+        },
+        // `und` (undetermined) and `zxx` (no linguistic content) are no hint.
+        language_hint: post
+            .lang
+            .filter(|l| !l.is_empty() && l != "und" && l != "zxx"),
+        origin: Origin::Live,
+        source: String::new(),
+        raw: json!({ "post": value, "user": user_value }).into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_a_post_with_its_author() {
+        let post = json!({
+            "id": "2032048686002864487", "text": "Znowu drożej na Orlen.",
+            "created_at": "2026-03-12T10:59:00.000Z", "lang": "pl",
+            "author_id": "15",
+            "public_metrics": {"like_count": 3, "retweet_count": 2, "quote_count": 1, "reply_count": 4}
+        });
+        let user = json!({
+            "id": "15", "username": "marta_wawa", "name": "Marta",
+            "description": "Rocznik 1991.", "verified": true,
+            "created_at": "2015-06-01T10:00:00.000Z",
+            "public_metrics": {"followers_count": 1820}
+        });
+        let m = to_mention(&post, Some(&user)).unwrap();
+        assert_eq!(m.id.as_str(), "x:2032048686002864487");
+        assert_eq!(m.url, "https://x.com/marta_wawa/status/2032048686002864487");
+        assert_eq!(m.author.handle, "marta_wawa");
+        assert_eq!(m.author.bio, "Rocznik 1991.");
+        assert_eq!(m.author.followers, 1820);
+        assert!(m.author.verified);
+        assert_eq!(
+            m.engagement,
+            Engagement {
+                likes: 3,
+                reposts: 3,
+                replies: 4
+            }
+        );
+        assert_eq!(m.language_hint.as_deref(), Some("pl"));
+        let bare = to_mention(&post, None).unwrap();
+        assert_eq!(bare.author.id, "15");
+        assert!(bare.url.ends_with("/i/web/status/2032048686002864487"));
+        assert!(to_mention(&json!({"id": "1"}), None).is_none());
+    }
+}
