@@ -669,3 +669,66 @@ async fn a_search_backfill_fetches_the_range_exactly_once() {
     assert_eq!(again.mentions(), 0);
     assert_eq!(server.requests().len(), requests.len());
 }
+
+/// `earshot backfill` and `earshot collect` are separate processes on one credential:
+/// each has its own budget and sees the other only through the headers. The backfill
+/// runs three jobs at once against live's one, yet its reserve leaves live polling half
+/// of every window, and together they never overspend it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_leaves_live_collection_its_share_of_the_rate_limit() {
+    let server = replay().await;
+    let kafka = kafka("mastodon-backfill-reserve").await;
+    let config = config_for(&server, 4);
+    server.set_rate_limit(
+        "mastodon",
+        RateLimitWindow {
+            limit: 10,
+            window: Duration::from_millis(1000),
+        },
+    );
+    let backfill_tags = ["zabka", "inpost", "allegro"];
+    let backfilled: BTreeSet<String> = backfill_tags
+        .iter()
+        .flat_map(|tag| statuses_where(&server, ALL_FROM, ALL_TO, tagged(tag)))
+        .collect();
+    let live = expected(&server, "orlen");
+    let request = backfill_request(brand(&backfill_tags), ALL_FROM, ALL_TO);
+    let backfill_budgets = RateBudgets::with_reserve(0.5);
+    let backfill = backfill::run(
+        &config,
+        &kafka,
+        &request,
+        &backfill_budgets,
+        false,
+        std::future::pending(),
+    );
+    let live_brands = [brand(&["orlen"])];
+    let collect = run_once(&config, &live_brands, &kafka);
+    let (backfill, collect) = tokio::join!(backfill, collect);
+    let backfill = backfill.unwrap();
+    assert!(backfill.failures().is_empty(), "{:?}", backfill.failures());
+    assert!(collect.failures().is_empty(), "{:?}", collect.failures());
+    assert_eq!(
+        server.over_budget_requests(),
+        0,
+        "the two together overspent the window"
+    );
+    // A status with several of the tags is produced by each job (the processor keeps one).
+    let mentions = produced(&kafka).await;
+    let got: BTreeSet<String> = mentions.iter().map(|m| m.id.as_str().to_string()).collect();
+    assert_eq!(got, &backfilled | &live);
+
+    // While both ran, live polling got about half the requests, not a quarter.
+    let requests = server.requests();
+    let is_live = |r: &&earshot_replay::RequestRecord| r.path_and_query.contains("/tag/orlen");
+    let both_ran = requests
+        .iter()
+        .rposition(|r| is_live(&r))
+        .unwrap()
+        .min(requests.iter().rposition(|r| !is_live(&r)).unwrap());
+    let live_share = requests[..both_ran].iter().filter(is_live).count() as f64 / both_ran as f64;
+    assert!(
+        live_share >= 0.4,
+        "live polling got {live_share:.2} of the requests while the backfill ran"
+    );
+}
