@@ -1,68 +1,16 @@
 //! Bluesky Jetstream against the replay server's WebSocket and the local Kafka: every
-//! test asserts the exact set of mention ids that reached `mentions.raw`.
+//! test asserts the exact set of mention ids that reached `mentions.raw`. The fault
+//! scenarios every platform shares are in `faults.rs`.
 
 mod common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::platforms::bluesky::*;
 use common::*;
 use earshot_collectors::{CollectorsConfig, RunMode, RunOptions};
-use earshot_model::Brand;
 use earshot_replay::{Fault, ReplayServer};
-use serde_json::Value;
-
-async fn server() -> ReplayServer {
-    let dataset =
-        earshot_replay::Dataset::from_files([repo_root().join("samples/bluesky/events.json")])
-            .unwrap();
-    earshot_replay::start(dataset).await.unwrap()
-}
-
-fn config_for(server: &ReplayServer) -> CollectorsConfig {
-    let mut config = fast_config();
-    config.mastodon.enabled = false;
-    config.hacker_news.enabled = false;
-    config.bluesky.enabled = true;
-    config.bluesky.endpoint = server.base_url();
-    config.bluesky.idle_ms = 400;
-    // Sample events are 2-16 s apart: a 30 s rewind replays several on every reconnect.
-    config.bluesky.rewind_secs = 30;
-    config.bluesky.batch_size = 10;
-    config
-}
-
-fn brands() -> Vec<Brand> {
-    vec![keyword_brand("orlen"), keyword_brand("inpost")]
-}
-
-fn is_match(event: &Value) -> bool {
-    let commit = &event["commit"];
-    commit["operation"] == "create"
-        && commit["collection"] == "app.bsky.feed.post"
-        && commit["record"]["text"].as_str().is_some_and(|t| {
-            ["orlen", "inpost"]
-                .iter()
-                .any(|k| t.to_lowercase().contains(k))
-        })
-}
-
-/// Mention ids of matching posts among the first `events` events (in time order).
-fn expected(server: &ReplayServer, events: usize) -> BTreeSet<String> {
-    let mut all: Vec<&Value> = server.dataset().bluesky.iter().collect();
-    all.sort_by_key(|e| e["time_us"].as_i64());
-    all.into_iter()
-        .take(events)
-        .filter(|e| is_match(e))
-        .map(|e| {
-            format!(
-                "bluesky:at://{}/app.bsky.feed.post/{}",
-                e["did"].as_str().unwrap(),
-                e["commit"]["rkey"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_matches_once_and_resumes_from_the_cursor() {

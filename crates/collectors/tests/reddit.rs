@@ -1,63 +1,16 @@
-//! Reddit OAuth search against the replay server and the local Kafka: every test asserts
-//! the exact set of mention ids that reached `mentions.raw`.
+//! Reddit-specific behaviour (OAuth token caching and renewal, subreddit search) against
+//! the replay server and the local Kafka: every test asserts the exact set of mention ids
+//! that reached `mentions.raw`. The fault scenarios every platform shares are in
+//! `faults.rs`.
 
 mod common;
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::platforms::reddit::*;
 use common::*;
-use earshot_collectors::{CollectorsConfig, RunMode, RunOptions, Secret};
-use earshot_replay::{Fault, RateLimitWindow, ReplayServer};
-
-async fn server() -> ReplayServer {
-    let dataset =
-        earshot_replay::Dataset::from_files([repo_root().join("samples/reddit/posts.json")])
-            .unwrap();
-    earshot_replay::start(dataset).await.unwrap()
-}
-
-/// Mention ids of the sample links mentioning `word`, in `subreddits` if any are given.
-fn expected(server: &ReplayServer, word: &str, subreddits: &[&str]) -> BTreeSet<String> {
-    server
-        .dataset()
-        .reddit
-        .iter()
-        .filter(|p| {
-            let text = format!(
-                "{} {}",
-                p["title"].as_str().unwrap(),
-                p["selftext"].as_str().unwrap()
-            );
-            text.to_lowercase().contains(word)
-                && (subreddits.is_empty() || subreddits.contains(&p["subreddit"].as_str().unwrap()))
-        })
-        .map(|p| format!("reddit:{}", p["name"].as_str().unwrap()))
-        .collect()
-}
-
-fn config_for(server: &ReplayServer, page_limit: u32) -> CollectorsConfig {
-    let mut config = fast_config();
-    config.mastodon.enabled = false;
-    config.hacker_news.enabled = false;
-    config.reddit.base_url = server.base_url();
-    config.reddit.token_url = format!("{}/api/v1/access_token", server.base_url());
-    config.reddit.client_id = Some(Secret::new("replay-client"));
-    config.reddit.client_secret = Some(Secret::new("replay-secret"));
-    config.reddit.user_agent = Some("test:earshot:0.1.0 (by /u/earshot_test)".into());
-    config.reddit.page_limit = page_limit;
-    config.reddit.history_pages = 1000;
-    config
-}
-
-/// Search requests only (not the token endpoint).
-fn searches(server: &ReplayServer) -> Vec<earshot_replay::RequestRecord> {
-    server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path_and_query.contains("search?"))
-        .collect()
-}
+use earshot_replay::{Fault, ReplayServer};
+use std::collections::BTreeSet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_to_the_end_with_one_token_then_reads_only_the_first_page() {
@@ -93,191 +46,6 @@ async fn pages_to_the_end_with_one_token_then_reads_only_the_first_page() {
     assert_eq!(searches(&server).len(), pages + 1);
     assert!(!searches(&server)[pages].path_and_query.contains("after="));
     assert_exactly(&produced(&kafka).await, &want, 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn links_that_arrive_later_are_collected_once() {
-    let server = server().await;
-    let kafka = kafka("reddit-arrivals").await;
-    let config = config_for(&server, 7);
-    server.set_visible_until(Some("2026-03-12T09:00:00Z".parse().unwrap()));
-    run_once(&config, &[keyword_brand("inpost")], &kafka).await;
-    let first = produced(&kafka).await.len();
-    let want = expected(&server, "inpost", &[]);
-    assert!(first > 5 && first < want.len(), "{first}");
-
-    server.set_visible_until(None);
-    let report = run_once(&config, &[keyword_brand("inpost")], &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    assert_exactly(&produced(&kafka).await, &want, 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn empty_pages_end_a_poll_without_losing_anything() {
-    let server = server().await;
-    let kafka = kafka("reddit-empty").await;
-    let config = config_for(&server, 10);
-    let report = run_once(&config, &[keyword_brand("nobodysaysthis")], &kafka).await;
-    assert!(report.failures().is_empty());
-    assert_eq!(produced(&kafka).await.len(), 0);
-
-    // An empty first page stores nothing; an empty page mid-sweep keeps its `after`.
-    server.inject("reddit", Fault::EmptyPage);
-    run_once(&config, &[keyword_brand("allegro")], &kafka).await;
-    assert_eq!(produced(&kafka).await.len(), 0);
-    server.inject("reddit", Fault::Delay(Duration::ZERO));
-    server.inject("reddit", Fault::EmptyPage);
-    run_once(&config, &[keyword_brand("allegro")], &kafka).await;
-    assert_eq!(produced(&kafka).await.len(), 10);
-    let report = run_once(&config, &[keyword_brand("allegro")], &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    assert_exactly(
-        &produced(&kafka).await,
-        &expected(&server, "allegro", &[]),
-        0,
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_429_with_reset_headers_waits_for_the_reset() {
-    let server = server().await;
-    let kafka = kafka("reddit-429-reset").await;
-    let config = config_for(&server, 25);
-    server.inject("reddit", Fault::Delay(Duration::ZERO));
-    server.inject(
-        "reddit",
-        Fault::RateLimited {
-            retry_after: None,
-            reset_after: Some(Duration::from_millis(1500)),
-        },
-    );
-    let report = run_once(&config, &[keyword_brand("orlen")], &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    assert_exactly(&produced(&kafka).await, &expected(&server, "orlen", &[]), 0);
-    let requests = searches(&server);
-    let limited = requests.iter().position(|r| r.status == 429).unwrap();
-    let waited = requests[limited + 1].at - requests[limited].at;
-    // X-Ratelimit-Reset is whole seconds (2 here); backoff alone would retry in ~50 ms.
-    assert!(
-        waited >= Duration::from_millis(1300),
-        "retried after {waited:?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_429_with_retry_after_or_nothing_backs_off() {
-    let server = server().await;
-    let kafka = kafka("reddit-429-bare").await;
-    let config = config_for(&server, 25);
-    server.inject(
-        "reddit",
-        Fault::RateLimited {
-            retry_after: Some(Duration::from_secs(1)),
-            reset_after: None,
-        },
-    );
-    server.inject(
-        "reddit",
-        Fault::RateLimited {
-            retry_after: None,
-            reset_after: None,
-        },
-    );
-    let started = Instant::now();
-    let report = run_once(&config, &[keyword_brand("zabka")], &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    assert!(started.elapsed() >= Duration::from_millis(950));
-    assert_exactly(&produced(&kafka).await, &expected(&server, "zabka", &[]), 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_errors_timeouts_and_malformed_json_are_retried() {
-    let server = server().await;
-    let kafka = kafka("reddit-transient").await;
-    let config = config_for(&server, 10);
-    server.inject("reddit", Fault::Delay(Duration::ZERO));
-    server.inject("reddit", Fault::ServerError);
-    server.inject("reddit", Fault::ServerError);
-    server.inject("reddit", Fault::Delay(Duration::from_millis(900)));
-    server.inject("reddit", Fault::MalformedJson);
-    let report = run_once(&config, &[keyword_brand("inpost")], &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    assert_exactly(
-        &produced(&kafka).await,
-        &expected(&server, "inpost", &[]),
-        0,
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_poll_that_exhausts_its_retries_moves_no_cursor() {
-    let server = server().await;
-    let kafka = kafka("reddit-exhausted").await;
-    let mut config = config_for(&server, 10);
-    config.http.max_retries = 2;
-    server.inject("reddit", Fault::Delay(Duration::ZERO));
-    for _ in 0..3 {
-        server.inject("reddit", Fault::ServerError);
-    }
-    let report = run_once(&config, &[keyword_brand("orlen")], &kafka).await;
-    let failures = report.failures();
-    assert_eq!(failures.len(), 1);
-    assert!(failures[0].1.contains("HTTP 500"), "{failures:?}");
-    assert_eq!(produced(&kafka).await.len(), 10);
-    let report = run_once(&config, &[keyword_brand("orlen")], &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    assert_exactly(&produced(&kafka).await, &expected(&server, "orlen", &[]), 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_page_that_repeats_its_cursor_does_not_loop_or_duplicate() {
-    let server = server().await;
-    let kafka = kafka("reddit-repeat").await;
-    let config = config_for(&server, 10);
-    // Pages 2 and 4 answer with `after` pointing back at the cursor they were asked with.
-    server.inject("reddit", Fault::Delay(Duration::ZERO));
-    server.inject("reddit", Fault::RepeatCursor);
-    server.inject("reddit", Fault::Delay(Duration::ZERO));
-    server.inject("reddit", Fault::RepeatCursor);
-    let report = run_once(&config, &[keyword_brand("zabka")], &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    let want = expected(&server, "zabka", &[]);
-    assert_exactly(&produced(&kafka).await, &want, 0);
-    assert!(searches(&server).len() <= want.len().div_ceil(10) + 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_advertised_budget_is_never_overspent() {
-    let server = server().await;
-    let kafka = kafka("reddit-budget").await;
-    let config = config_for(&server, 5);
-    server.set_rate_limit(
-        "reddit",
-        RateLimitWindow {
-            limit: 6,
-            window: Duration::from_millis(1000),
-        },
-    );
-    let report = run_once(
-        &config,
-        &[keyword_brand("zabka"), keyword_brand("allegro")],
-        &kafka,
-    )
-    .await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    let (zabka, allegro) = (
-        expected(&server, "zabka", &[]),
-        expected(&server, "allegro", &[]),
-    );
-    let on_both = zabka.intersection(&allegro).count();
-    let want = zabka.union(&allegro).cloned().collect();
-    assert_exactly(&produced(&kafka).await, &want, on_both);
-    assert!(searches(&server).len() > 12);
-    assert_eq!(
-        server.over_budget_requests(),
-        0,
-        "sent requests after the budget was spent"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -319,45 +87,6 @@ async fn subreddits_restrict_the_search() {
             .await
             .iter()
             .all(|m| m.source == "reddit:r/poland+Polska:orlen")
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_in_the_middle_leaves_no_gap() {
-    let server = server().await;
-    let kafka = kafka("reddit-restart").await;
-    let config = config_for(&server, 5);
-    let want = expected(&server, "orlen", &[]);
-    for _ in 0..200 {
-        server.inject("reddit", Fault::Delay(Duration::from_millis(15)));
-    }
-    let brands = [keyword_brand("orlen")];
-    let kill_after = want.len() / 5 / 2;
-    let first = earshot_collectors::run(
-        &config,
-        &brands,
-        &kafka,
-        &RunOptions::from(RunMode::Once),
-        after_requests(&server, kill_after),
-    )
-    .await
-    .unwrap();
-    let partial = produced(&kafka).await.len();
-    assert!(
-        partial > 0 && partial < want.len(),
-        "killed mid-run: {partial} of {} (report {first:?})",
-        want.len()
-    );
-
-    let before = searches(&server).len();
-    let report = run_once(&config, &brands, &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    // A kill between produce and cursor store may repeat one page of 5.
-    assert_exactly(&produced(&kafka).await, &want, 5);
-    let resumed = searches(&server).len() - before;
-    assert!(
-        resumed <= want.len().div_ceil(5) - (before - 1) + 2,
-        "resumed from the cursor, not from scratch: {resumed} after {before}"
     );
 }
 

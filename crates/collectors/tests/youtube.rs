@@ -1,47 +1,15 @@
 //! YouTube comment threads against the replay server and the local Kafka: every test
-//! asserts the exact set of mention ids that reached `mentions.raw`.
+//! asserts the exact set of mention ids that reached `mentions.raw`. The fault scenarios
+//! every platform shares are in `faults.rs`.
 
 mod common;
 
+use common::platforms::youtube::*;
+use common::*;
+use earshot_collectors::{CollectorsConfig, Secret};
+use earshot_replay::{Fault, ReplayServer};
 use std::collections::BTreeSet;
 use std::time::Duration;
-
-use common::*;
-use earshot_collectors::{CollectorsConfig, RunMode, RunOptions, Secret};
-use earshot_replay::{Fault, ReplayServer};
-
-async fn server() -> ReplayServer {
-    let dataset = earshot_replay::Dataset::from_files([
-        repo_root().join("samples/youtube/comment_threads.json")
-    ])
-    .unwrap();
-    earshot_replay::start(dataset).await.unwrap()
-}
-
-/// Mention ids of the sample threads whose snippet has `field` = `value`.
-fn expected(server: &ReplayServer, field: &str, value: &str) -> BTreeSet<String> {
-    server
-        .dataset()
-        .youtube
-        .iter()
-        .filter(|t| t["snippet"][field] == value)
-        .map(|t| format!("youtube:{}", t["id"].as_str().unwrap()))
-        .collect()
-}
-
-fn config_for(server: &ReplayServer, max_results: u32, videos: &[&str]) -> CollectorsConfig {
-    let mut config = fast_config();
-    config.mastodon.enabled = false;
-    config.hacker_news.enabled = false;
-    config.youtube.base_url = server.base_url();
-    config.youtube.api_key = Some(Secret::new("replay-key"));
-    config.youtube.video_ids = videos.iter().map(|v| v.to_string()).collect();
-    config.youtube.max_results = max_results;
-    config.youtube.history_pages = 1000;
-    config
-}
-
-const VIDEO: &str = "dQw4Orlen01";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_to_the_end_then_reads_only_the_first_page() {
@@ -106,51 +74,6 @@ async fn channels_and_comments_that_arrive_later() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn faults_are_retried_and_empty_pages_lose_nothing() {
-    let server = server().await;
-    let kafka = kafka("youtube-faults").await;
-    let config = config_for(&server, 10, &["InPostTest2"]);
-    server.inject("youtube", Fault::Delay(Duration::ZERO));
-    server.inject("youtube", Fault::ServerError);
-    server.inject(
-        "youtube",
-        Fault::RateLimited {
-            retry_after: Some(Duration::from_secs(1)),
-            reset_after: None,
-        },
-    );
-    server.inject("youtube", Fault::Delay(Duration::from_millis(900)));
-    server.inject("youtube", Fault::MalformedJson);
-    server.inject("youtube", Fault::EmptyPage); // mid-sweep: retried next poll
-    let report = run_once(&config, &[], &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    let partial = produced(&kafka).await.len();
-    let want = expected(&server, "videoId", "InPostTest2");
-    assert!(partial < want.len(), "{partial}");
-    run_once(&config, &[], &kafka).await;
-    assert_exactly(&produced(&kafka).await, &want, 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_repeated_page_token_fails_the_poll_and_the_next_poll_resumes() {
-    let server = server().await;
-    let kafka = kafka("youtube-repeat").await;
-    let config = config_for(&server, 10, &["AllegroAd03"]);
-    server.inject("youtube", Fault::Delay(Duration::ZERO));
-    server.inject("youtube", Fault::RepeatCursor);
-    let report = run_once(&config, &[], &kafka).await;
-    assert_eq!(report.failures().len(), 1, "{report:?}");
-    assert_eq!(produced(&kafka).await.len(), 10);
-    let report = run_once(&config, &[], &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    assert_exactly(
-        &produced(&kafka).await,
-        &expected(&server, "videoId", "AllegroAd03"),
-        0,
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_quota_stops_polling() {
     let server = server().await;
     let kafka = kafka("youtube-quota").await;
@@ -170,38 +93,6 @@ async fn the_daily_quota_stops_polling() {
     // The plan is shared: at most one call per job (two run at once) learns it.
     assert!((1..=2).contains(&(server.requests().len() - before)));
     assert_eq!(produced(&kafka).await.len(), 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_in_the_middle_leaves_no_gap() {
-    let server = server().await;
-    let kafka = kafka("youtube-restart").await;
-    let config = config_for(&server, 5, &[VIDEO]);
-    let want = expected(&server, "videoId", VIDEO);
-    for _ in 0..200 {
-        server.inject("youtube", Fault::Delay(Duration::from_millis(15)));
-    }
-    let pages = want.len().div_ceil(5);
-    let first = earshot_collectors::run(
-        &config,
-        &[],
-        &kafka,
-        &RunOptions::from(RunMode::Once),
-        after_requests(&server, pages / 2),
-    )
-    .await
-    .unwrap();
-    let partial = produced(&kafka).await.len();
-    assert!(
-        partial > 0 && partial < want.len(),
-        "killed mid-run: {partial} of {} (report {first:?})",
-        want.len()
-    );
-    let before = server.requests().len();
-    let report = run_once(&config, &[], &kafka).await;
-    assert!(report.failures().is_empty(), "{:?}", report.failures());
-    assert_exactly(&produced(&kafka).await, &want, 5);
-    assert!(server.requests().len() - before <= pages - before + 2);
 }
 
 mod backfills {

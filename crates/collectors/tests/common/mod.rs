@@ -2,6 +2,8 @@
 //! replay server, and reading back exactly what the collectors produced.
 #![allow(dead_code)]
 
+pub mod platforms;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Once;

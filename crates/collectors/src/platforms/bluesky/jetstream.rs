@@ -115,6 +115,8 @@ impl Jetstream {
         let url = self.url(cursor);
         let mut failures = 0;
         loop {
+            // A 429's Retry-After, as the HTTP polls honour it.
+            let mut rate_limited = None;
             let attempt = tokio::time::timeout(
                 self.connect_timeout,
                 tokio_tungstenite::connect_async(url.as_str()),
@@ -136,6 +138,13 @@ impl Jetstream {
                             body: String::new(),
                         });
                     }
+                    if status.as_u16() == 429 {
+                        rate_limited = Some(
+                            crate::ratelimit::retry_after(response.headers(), chrono::Utc::now())
+                                .unwrap_or_default()
+                                .max(Duration::from_millis(100)),
+                        );
+                    }
                     format!("HTTP {}", status.as_u16())
                 }
                 Ok(Err(error)) => {
@@ -154,7 +163,10 @@ impl Jetstream {
                     reason,
                 });
             }
-            let delay = self.backoff.delay(failures);
+            let delay = self
+                .backoff
+                .delay(failures)
+                .max(rate_limited.unwrap_or_default());
             tracing::warn!(job = %self.id, %reason, delay_ms = delay.as_millis() as u64, "Jetstream connect failed; retrying");
             failures += 1;
             tokio::time::sleep(delay).await;
