@@ -29,6 +29,19 @@ pub struct Page<C> {
     pub total_hint: Option<u64>,
 }
 
+impl<C> Page<C> {
+    /// An empty page that keeps `cursor` and ends the poll: what a finished range or a
+    /// spent quota answers without asking the platform.
+    pub fn nothing(cursor: C) -> Self {
+        Page {
+            mentions: Vec::new(),
+            cursor,
+            more: false,
+            total_hint: None,
+        }
+    }
+}
+
 /// A platform's way of walking a result set one page at a time.
 #[async_trait]
 pub trait Paginator: Send + Sync + 'static {

@@ -371,16 +371,7 @@ async fn a_backfill_survives_a_kill_and_adds_nothing_twice() {
     for _ in 0..50 {
         server.inject("bluesky", Fault::Delay(Duration::from_millis(10)));
     }
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        after_requests(&server, 3),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, after_requests(&server, 3)).await;
     let partial = produced(&kafka).await.len();
     assert!(
         partial > 0 && partial < want.len(),
@@ -404,16 +395,7 @@ async fn a_backfill_survives_a_kill_and_adds_nothing_twice() {
 
     // A new process resumes from the stored cursor.
     let killed_at = count_requests(&server, "/xrpc/app.bsky.feed.searchPosts");
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, std::future::pending()).await;
     assert!(report.failures().is_empty(), "{:?}", report.failures());
     let mentions = produced(&kafka).await;
     assert_exactly(&mentions, &want, 5);
@@ -436,16 +418,7 @@ async fn a_backfill_survives_a_kill_and_adds_nothing_twice() {
 
     // The finished range again: no login, no search, nothing added.
     let before = server.requests().len();
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, std::future::pending()).await;
     assert_eq!(report.mentions(), 0);
     assert_eq!(server.requests().len(), before);
     assert_eq!(produced(&kafka).await.len(), mentions.len());

@@ -55,16 +55,7 @@ async fn a_backfill_slices_time_survives_a_kill_and_adds_nothing_twice() {
     );
 
     // Resume with a new process's worth of state.
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, std::future::pending()).await;
     assert!(report.failures().is_empty(), "{:?}", report.failures());
     let mentions = produced(&kafka).await;
     assert_exactly(&mentions, &want, 100);

@@ -249,16 +249,7 @@ async fn a_hashtag_backfill_survives_a_kill_and_adds_nothing_twice() {
     for _ in 0..100 {
         server.inject("mastodon", Fault::Delay(Duration::from_millis(10)));
     }
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        after_requests(&server, 4),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, after_requests(&server, 4)).await;
     let partial = produced(&kafka).await.len();
     assert!(
         partial > 0 && partial < want.len(),
@@ -279,16 +270,7 @@ async fn a_hashtag_backfill_survives_a_kill_and_adds_nothing_twice() {
 
     // Resumed by a new process, from the stored cursor.
     let killed_at = server.requests().len();
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, std::future::pending()).await;
     assert!(report.failures().is_empty(), "{:?}", report.failures());
     let mentions = produced(&kafka).await;
     // A kill between produce and cursor store may repeat one page of 5.
@@ -314,16 +296,7 @@ async fn a_hashtag_backfill_survives_a_kill_and_adds_nothing_twice() {
 
     // The finished range again: no request, nothing added.
     let before = server.requests().len();
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, std::future::pending()).await;
     assert_eq!(report.mentions(), 0);
     assert_eq!(server.requests().len(), before);
     assert_eq!(produced(&kafka).await.len(), mentions.len());
@@ -355,16 +328,7 @@ async fn a_search_backfill_fetches_the_range_exactly_once() {
     let config = search_config(&server, 7);
     let want = statuses_where(&server, from, to, mentions_word("paczkomat"));
     assert!(want.len() > 40, "{}", want.len());
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, std::future::pending()).await;
     assert!(report.failures().is_empty(), "{:?}", report.failures());
     assert_exactly(&produced(&kafka).await, &want, 0);
     let requests = server.requests();
@@ -377,16 +341,7 @@ async fn a_search_backfill_fetches_the_range_exactly_once() {
                 && r.path_and_query.contains("min_id="))
     );
 
-    let again = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let again = run_backfill(&config, &kafka, &request, std::future::pending()).await;
     assert_eq!(again.mentions(), 0);
     assert_eq!(server.requests().len(), requests.len());
 }

@@ -228,8 +228,7 @@ fn expected_between(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backfill_pages_back_to_from_survives_a_kill_and_adds_nothing_twice() {
-    use earshot_collectors::RateBudgets;
-    use earshot_collectors::backfill::{self, BackfillRequest};
+    use earshot_collectors::backfill::BackfillRequest;
     use earshot_model::{Origin, Platform};
 
     let server = server().await;
@@ -256,16 +255,7 @@ async fn a_backfill_pages_back_to_from_survives_a_kill_and_adds_nothing_twice() 
     for _ in 0..100 {
         server.inject("reddit", Fault::Delay(Duration::from_millis(10)));
     }
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        after_requests(&server, 5),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, after_requests(&server, 5)).await;
     let partial = produced(&kafka).await.len();
     assert!(
         partial < want.len(),
@@ -274,16 +264,7 @@ async fn a_backfill_pages_back_to_from_survives_a_kill_and_adds_nothing_twice() 
 
     // Resume: the first request continues after the stored `after`.
     let before = searches(&server).len();
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, std::future::pending()).await;
     assert!(report.failures().is_empty(), "{:?}", report.failures());
     let mentions = produced(&kafka).await;
     assert_exactly(&mentions, &want, 10);
@@ -310,16 +291,7 @@ async fn a_backfill_pages_back_to_from_survives_a_kill_and_adds_nothing_twice() 
 
     // A finished range does nothing.
     let before = server.requests().len();
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, std::future::pending()).await;
     assert_eq!(report.mentions(), 0);
     assert_eq!(server.requests().len(), before);
     assert_eq!(produced(&kafka).await.len(), mentions.len());
@@ -327,8 +299,7 @@ async fn a_backfill_pages_back_to_from_survives_a_kill_and_adds_nothing_twice() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backfill_searches_within_the_configured_subreddits() {
-    use earshot_collectors::RateBudgets;
-    use earshot_collectors::backfill::{self, BackfillRequest};
+    use earshot_collectors::backfill::BackfillRequest;
     use earshot_model::Platform;
 
     let server = server().await;
@@ -351,16 +322,7 @@ async fn a_backfill_searches_within_the_configured_subreddits() {
         from,
         to,
     };
-    let report = backfill::run(
-        &config,
-        &kafka,
-        &request,
-        &RateBudgets::default(),
-        false,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let report = run_backfill(&config, &kafka, &request, std::future::pending()).await;
     assert!(report.failures().is_empty(), "{:?}", report.failures());
     assert_exactly(&produced(&kafka).await, &want, 0);
     assert!(

@@ -134,16 +134,7 @@ mod backfills {
         let request = request("orlen", from, to);
 
         // Killed once the second page is answered (the first page's cursor is stored).
-        let report = backfill::run(
-            &config,
-            &kafka,
-            &request,
-            &RateBudgets::default(),
-            false,
-            after_requests(&server, 2),
-        )
-        .await
-        .unwrap();
+        let report = run_backfill(&config, &kafka, &request, after_requests(&server, 2)).await;
         let partial = produced(&kafka).await.len();
         assert!(
             partial < want.len(),

@@ -98,8 +98,8 @@ async fn the_daily_quota_stops_polling() {
 mod backfills {
     use super::*;
     use chrono::{DateTime, Utc};
-    use earshot_collectors::RateBudgets;
-    use earshot_collectors::backfill::{self, BackfillRequest};
+
+    use earshot_collectors::backfill::BackfillRequest;
     use earshot_model::{Origin, Platform};
 
     fn published(thread: &serde_json::Value) -> DateTime<Utc> {
@@ -150,16 +150,7 @@ mod backfills {
         kafka: &earshot_kafka::KafkaConfig,
         request: &BackfillRequest,
     ) -> earshot_collectors::RunReport {
-        backfill::run(
-            config,
-            kafka,
-            request,
-            &RateBudgets::default(),
-            false,
-            std::future::pending(),
-        )
-        .await
-        .unwrap()
+        run_backfill(config, kafka, request, std::future::pending()).await
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,16 +169,7 @@ mod backfills {
         for _ in 0..100 {
             server.inject("youtube", Fault::Delay(Duration::from_millis(10)));
         }
-        let report = backfill::run(
-            &config,
-            &kafka,
-            &request,
-            &RateBudgets::default(),
-            false,
-            after_requests(&server, 3),
-        )
-        .await
-        .unwrap();
+        let report = run_backfill(&config, &kafka, &request, after_requests(&server, 3)).await;
         let partial = produced(&kafka).await.len();
         assert!(
             partial < want.len(),

@@ -304,12 +304,7 @@ impl Paginator for AlgoliaSearch {
         let starting = next.windows.is_empty();
         if starting {
             let Some(window) = self.next_sweep(cursor) else {
-                return Ok(Page {
-                    mentions: Vec::new(),
-                    cursor: next,
-                    more: false,
-                    total_hint: None,
-                });
+                return Ok(Page::nothing(next));
             };
             next.windows.push(window);
             next.sweep_to = Some(window.to);

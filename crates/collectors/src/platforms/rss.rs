@@ -164,12 +164,7 @@ impl Paginator for FeedSource {
             )
             .await?;
         let Some(feed) = fetched.body else {
-            return Ok(Page {
-                mentions: Vec::new(),
-                cursor: cursor.clone(),
-                more: false,
-                total_hint: None,
-            });
+            return Ok(Page::nothing(cursor.clone()));
         };
         let header = |name| {
             fetched

@@ -166,6 +166,26 @@ pub async fn run_once(
     .expect("collectors run")
 }
 
+/// Runs a backfill with its own (unshared) budgets until it is done or `stop` resolves:
+/// a process killed at that moment.
+pub async fn run_backfill(
+    config: &CollectorsConfig,
+    kafka: &KafkaConfig,
+    request: &earshot_collectors::backfill::BackfillRequest,
+    stop: impl std::future::Future<Output = ()>,
+) -> RunReport {
+    earshot_collectors::backfill::run(
+        config,
+        kafka,
+        request,
+        &earshot_collectors::RateBudgets::default(),
+        false,
+        stop,
+    )
+    .await
+    .expect("backfill starts")
+}
+
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()

@@ -185,12 +185,7 @@ impl Paginator for RangeSearch {
 
     async fn fetch(&self, cursor: &RangeCursor) -> Result<Page<RangeCursor>, Error> {
         if cursor.done {
-            return Ok(Page {
-                mentions: Vec::new(),
-                cursor: cursor.clone(),
-                more: false,
-                total_hint: None,
-            });
+            return Ok(Page::nothing(cursor.clone()));
         }
         let stamp = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Millis, true);
         let mut params = vec![("since", stamp(self.from)), ("until", stamp(self.to))];

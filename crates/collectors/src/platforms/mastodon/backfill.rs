@@ -78,12 +78,7 @@ impl Paginator for RangeBackfill {
 
     async fn fetch(&self, cursor: &RangeCursor) -> Result<Page<RangeCursor>, Error> {
         if cursor.done {
-            return Ok(Page {
-                mentions: Vec::new(),
-                cursor: cursor.clone(),
-                more: false,
-                total_hint: None,
-            });
+            return Ok(Page::nothing(cursor.clone()));
         }
         let max_id = cursor
             .max_id

@@ -120,12 +120,7 @@ impl Paginator for LinkBackfill {
 
     async fn fetch(&self, cursor: &BackfillCursor) -> Result<Page<BackfillCursor>, Error> {
         if cursor.done {
-            return Ok(Page {
-                mentions: Vec::new(),
-                cursor: cursor.clone(),
-                more: false,
-                total_hint: None,
-            });
+            return Ok(Page::nothing(cursor.clone()));
         }
         let (links, next) = self
             .api

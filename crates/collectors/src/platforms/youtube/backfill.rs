@@ -38,12 +38,7 @@ impl Paginator for ThreadsBackfill {
 
     async fn fetch(&self, cursor: &BackfillCursor) -> Result<Page<BackfillCursor>, Error> {
         if cursor.done {
-            return Ok(Page {
-                mentions: Vec::new(),
-                cursor: cursor.clone(),
-                more: false,
-                total_hint: None,
-            });
+            return Ok(Page::nothing(cursor.clone()));
         }
         let requested = cursor.page_token.as_deref();
         let response = self.api.page(requested).await?;

@@ -142,12 +142,7 @@ impl Paginator for CommentThreads {
             Ok(response) => response,
             // Live polling waits for the reset quietly (the plan logs it once a day).
             Err(Error::QuotaExhausted { .. }) => {
-                return Ok(Page {
-                    mentions: Vec::new(),
-                    cursor: cursor.clone(),
-                    more: false,
-                    total_hint: None,
-                });
+                return Ok(Page::nothing(cursor.clone()));
             }
             Err(error) => return Err(error),
         };
