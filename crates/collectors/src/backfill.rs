@@ -113,11 +113,13 @@ fn progress_bar(show: bool, request: &BackfillRequest) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
+    // No length until a platform says how many items the range holds (Hacker News,
+    // Bluesky): until then the bar counts and shows the rate; [`sized`] adds the ETA.
     // indicatif hides the bar by itself when stderr is not a terminal.
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
-            "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} mentions ({per_sec}, ETA {eta})",
+            "{msg} [{elapsed_precise}] {spinner} {pos} mentions ({per_sec})",
         )
         .expect("valid template"),
     );
@@ -127,6 +129,21 @@ fn progress_bar(show: bool, request: &BackfillRequest) -> ProgressBar {
     ));
     bar.enable_steady_tick(Duration::from_millis(250));
     bar
+}
+
+/// Gives `bar` a length of `total` more items, switching it to a bar with an ETA the
+/// first time.
+pub(crate) fn sized(bar: &ProgressBar, total: u64) {
+    if bar.length().is_none() {
+        bar.set_length(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} mentions ({per_sec}, ETA {eta})",
+            )
+            .expect("valid template"),
+        );
+    }
+    bar.inc_length(total);
 }
 
 #[cfg(test)]

@@ -121,7 +121,7 @@ impl<P: Paginator> Job for PaginatedJob<P> {
             report.mentions += mentions.len() as u64;
             if let Some(progress) = &ctx.progress {
                 if let Some(total) = page.total_hint {
-                    progress.inc_length(total);
+                    crate::backfill::sized(progress, total);
                 }
                 progress.inc(mentions.len() as u64);
             }
