@@ -98,12 +98,15 @@ start_clickhouse() {
 create_topics() {
   local prefix="${EARSHOT_KAFKA__TOPIC_PREFIX:-}"
   local existing; existing="$("$STATE/bin/tansu" topic list --broker "tcp://127.0.0.1:$KAFKA_PORT" 2>/dev/null || true)"
-  for topic in mentions.raw mentions.dlq collector.jobs; do
-    grep -qw "$prefix$topic" <<<"$existing" ||
+  for topic in mentions.raw mentions.dlq; do
+    grep -qF "\"name\":\"$prefix$topic\"" <<<"$existing" ||
       "$STATE/bin/tansu" topic create "$prefix$topic" --broker "tcp://127.0.0.1:$KAFKA_PORT" --partitions "$TOPIC_PARTITIONS" >/dev/null
   done
+  # The unit of job ownership among `earshot collect` processes (crates/kafka).
+  grep -qF "\"name\":\"${prefix}collector.jobs\"" <<<"$existing" ||
+    "$STATE/bin/tansu" topic create "${prefix}collector.jobs" --broker "tcp://127.0.0.1:$KAFKA_PORT" --partitions 12 >/dev/null
   for topic in collector.cursors alerts; do
-    grep -qw "$prefix$topic" <<<"$existing" ||
+    grep -qF "\"name\":\"$prefix$topic\"" <<<"$existing" ||
       "$STATE/bin/tansu" topic create "$prefix$topic" --broker "tcp://127.0.0.1:$KAFKA_PORT" --partitions 1 >/dev/null
   done
 }
