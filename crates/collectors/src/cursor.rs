@@ -80,6 +80,18 @@ impl CursorStore {
             .transpose()
     }
 
+    /// Every stored value whose key starts with `prefix` (unreadable ones are skipped).
+    pub fn with_prefix<C: DeserializeOwned>(&self, prefix: &str) -> Vec<(String, C)> {
+        let latest = self.latest.lock().unwrap();
+        latest
+            .iter()
+            .filter(|(key, _)| key.starts_with(prefix))
+            .filter_map(|(key, value)| {
+                Some((key.clone(), serde_json::from_value(value.clone()).ok()?))
+            })
+            .collect()
+    }
+
     /// Stores the job's cursor and waits until Kafka has it.
     pub async fn put<C: Serialize>(&self, job: &str, cursor: &C) -> Result<(), Error> {
         let value = serde_json::to_value(cursor).expect("cursors serialize");

@@ -244,4 +244,35 @@ mod backfills {
         assert_exactly(&produced(&kafka).await, &want, 0);
         assert_eq!(server.requests().len(), pages, "no page fetched twice");
     }
+
+    /// `earshot collect` and `earshot backfill` are separate processes, and a collector
+    /// restarts: the day's quota is one count across them, kept in the cursor topic.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn separate_processes_share_the_days_quota() {
+        let server = server().await;
+        let kafka = kafka("youtube-shared-quota").await;
+        let mut config = config_for(&server, 10, &[VIDEO]);
+        config.youtube.daily_quota_units = 4;
+        // Live collection spends the whole day's plan...
+        let live = run_once(&config, &[], &kafka).await;
+        assert_eq!(server.requests().len(), 4, "{live:?}");
+        // ...so a backfill started afterwards in its own process asks nothing.
+        let report = backfill(&config, &kafka, &request()).await;
+        let failures = report.failures();
+        assert!(
+            failures.len() == 1
+                && failures[0]
+                    .1
+                    .starts_with("youtube: quota spent: 4 of 4 units"),
+            "{failures:?}"
+        );
+        assert_eq!(server.requests().len(), 4);
+        // A restarted collector remembers what the day already cost.
+        let again = run_once(&config, &[], &kafka).await;
+        assert_eq!(server.requests().len(), 4, "{again:?}");
+        // More units (a bigger share, or the next day) let both go on.
+        config.youtube.daily_quota_units = 6;
+        run_once(&config, &[], &kafka).await;
+        assert_eq!(server.requests().len(), 6);
+    }
 }

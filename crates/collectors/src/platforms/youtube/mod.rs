@@ -30,7 +30,7 @@ use serde::Deserialize;
 use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
 use crate::error::Error;
 use crate::http::HttpPoller;
-use crate::jobs::Job;
+use crate::jobs::{Job, JobContext, PollReport};
 use crate::paginate::PaginatedJob;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 
@@ -200,6 +200,39 @@ impl YoutubeConfig {
     }
 }
 
+/// A YouTube job whose quota plan learns what other processes on the same key spent
+/// before each poll and tells them what it spent after (the ledger in [`quota`]).
+struct QuotaShared<J> {
+    job: J,
+    plan: Arc<QuotaPlan>,
+}
+
+#[async_trait::async_trait]
+impl<J: Job> Job for QuotaShared<J> {
+    fn id(&self) -> &str {
+        self.job.id()
+    }
+
+    fn platform(&self) -> Platform {
+        self.job.platform()
+    }
+
+    fn poll_interval(&self) -> Option<std::time::Duration> {
+        self.job.poll_interval()
+    }
+
+    async fn poll(&self, ctx: &JobContext) -> Result<PollReport, Error> {
+        if let Err(error) = self.plan.sync(&ctx.cursors, Utc::now()).await {
+            tracing::warn!(job = self.id(), %error, "could not read the shared quota ledger; counting this process only");
+        }
+        let result = self.job.poll(ctx).await;
+        if let Err(error) = self.plan.publish(&ctx.cursors, Utc::now()).await {
+            tracing::warn!(job = self.id(), %error, "could not record this process's quota spending");
+        }
+        result
+    }
+}
+
 /// One job per video and per channel; all share one key, budget and quota plan.
 pub(crate) fn jobs(
     config: &YoutubeConfig,
@@ -210,14 +243,14 @@ pub(crate) fn jobs(
         .apis(http, budgets)?
         .into_iter()
         .map(|(target, api)| {
+            let plan = api.quota.clone();
             let threads = CommentThreads {
                 api,
                 history_pages: config.history_pages,
             };
-            Arc::new(
-                PaginatedJob::new(format!("youtube:{target}"), Platform::Youtube, threads)
-                    .with_interval(config.poll_interval_ms),
-            ) as Arc<dyn Job>
+            let job = PaginatedJob::new(format!("youtube:{target}"), Platform::Youtube, threads)
+                .with_interval(config.poll_interval_ms);
+            Arc::new(QuotaShared { job, plan }) as Arc<dyn Job>
         })
         .collect())
 }
@@ -244,12 +277,14 @@ pub(crate) fn backfill_jobs(
         .apis(http, budgets)?
         .into_iter()
         .map(|(target, api)| {
+            let plan = api.quota.clone();
             let backfill = ThreadsBackfill { api, from, to };
-            Arc::new(PaginatedJob::new(
+            let job = PaginatedJob::new(
                 format!("backfill:youtube:{target}:{range}"),
                 Platform::Youtube,
                 backfill,
-            )) as Arc<dyn Job>
+            );
+            Arc::new(QuotaShared { job, plan }) as Arc<dyn Job>
         })
         .collect())
 }

@@ -2,6 +2,13 @@
 //! Pacific time. [`QuotaPlan`] counts what the collector spends against
 //! `daily_quota_units`; live polls and backfills using one key and one set of rate
 //! budgets draw on one plan ([`plan_for`]).
+//!
+//! Processes sharing a key (several `earshot collect`, an `earshot backfill`, a restart)
+//! share the day's count through a ledger in `collector.cursors`: each process stores
+//! what it spent today under `quota:youtube:{key}:{day}:{process}`, and a plan reads the
+//! others' entries before every poll ([`QuotaPlan::sync`]) and stores its own after it
+//! ([`QuotaPlan::publish`]). Within one poll (at most `history_pages` calls) a process
+//! does not see the others' spending, which bounds any overspend.
 
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
@@ -9,6 +16,7 @@ use chrono::{DateTime, Datelike, Duration as ChronoDuration, NaiveDate, Utc, Wee
 use earshot_model::Platform;
 
 use crate::config::Secret;
+use crate::cursor::CursorStore;
 use crate::error::Error;
 use crate::ratelimit::{RateBudget, RateBudgets};
 
@@ -49,7 +57,7 @@ pub(super) fn plan_for(budgets: &RateBudgets, key: &Secret, daily_units: u64) ->
         .find(|(budget, _)| budget.upgrade().is_some_and(|b| Arc::ptr_eq(&b, &anchor)))
         .map(|(_, plan)| plan.clone());
     let plan = found.unwrap_or_else(|| {
-        let plan = Arc::new(QuotaPlan::new(daily_units));
+        let plan = Arc::new(QuotaPlan::new(daily_units).with_ledger(&key.fingerprint()));
         plans.push((Arc::downgrade(&anchor), plan.clone()));
         plan
     });
@@ -57,11 +65,22 @@ pub(super) fn plan_for(budgets: &RateBudgets, key: &Secret, daily_units: u64) ->
     plan
 }
 
-/// The units a key may still spend today, shared by every job using it. It lives in
-/// the process: a restart forgets what was spent earlier the same day.
+/// The units a key may still spend today, shared by every job using it, and with other
+/// processes through the ledger.
 #[derive(Debug)]
 pub struct QuotaPlan {
     state: Mutex<QuotaState>,
+    /// `quota:youtube:{key fingerprint}:`, the ledger's key prefix; `None`: no ledger.
+    ledger: Option<String>,
+    /// This process's name in the ledger: a restart is a new process whose predecessor's
+    /// entry still counts.
+    process: String,
+}
+
+/// One process's entry in the ledger.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+struct LedgerEntry {
+    spent: u64,
 }
 
 #[derive(Debug)]
@@ -69,6 +88,8 @@ struct QuotaState {
     daily_units: u64,
     day: Option<NaiveDate>,
     spent: u64,
+    /// Spent today by other processes on the same key, as of the last sync.
+    others: u64,
     /// YouTube answered `quotaExceeded` today: nothing more until the reset, whatever
     /// our own count says.
     refused: bool,
@@ -80,7 +101,18 @@ impl QuotaState {
         if self.refused {
             0
         } else {
-            self.daily_units.saturating_sub(self.spent)
+            self.daily_units.saturating_sub(self.spent + self.others)
+        }
+    }
+
+    /// Moves to `today` if the day changed, forgetting yesterday's counts.
+    fn roll_to(&mut self, today: NaiveDate) {
+        if self.day != Some(today) {
+            self.day = Some(today);
+            self.spent = 0;
+            self.others = 0;
+            self.refused = false;
+            self.announced = false;
         }
     }
 }
@@ -92,10 +124,62 @@ impl QuotaPlan {
                 daily_units,
                 day: None,
                 spent: 0,
+                others: 0,
                 refused: false,
                 announced: false,
             }),
+            ledger: None,
+            process: format!("{:016x}", rand::random::<u64>()),
         }
+    }
+
+    /// Shares the count with other processes using the key `fingerprint`.
+    pub fn with_ledger(mut self, fingerprint: &str) -> Self {
+        self.ledger = Some(format!("quota:youtube:{fingerprint}:"));
+        self
+    }
+
+    fn day_prefix(&self, day: NaiveDate) -> Option<String> {
+        self.ledger.as_ref().map(|ledger| format!("{ledger}{day}:"))
+    }
+
+    /// Reads what other processes spent today on this key.
+    pub async fn sync(&self, cursors: &CursorStore, now: DateTime<Utc>) -> Result<(), Error> {
+        let today = pacific_day(now);
+        let Some(prefix) = self.day_prefix(today) else {
+            return Ok(());
+        };
+        cursors.refresh().await?;
+        let own = format!("{prefix}{}", self.process);
+        let others: u64 = cursors
+            .with_prefix::<LedgerEntry>(&prefix)
+            .into_iter()
+            .filter(|(key, _)| *key != own)
+            .map(|(_, entry)| entry.spent)
+            .sum();
+        let mut state = self.state.lock().unwrap();
+        state.roll_to(today);
+        state.others = others;
+        Ok(())
+    }
+
+    /// Stores what this process spent today, for the others' next sync.
+    pub async fn publish(&self, cursors: &CursorStore, now: DateTime<Utc>) -> Result<(), Error> {
+        let today = pacific_day(now);
+        let Some(prefix) = self.day_prefix(today) else {
+            return Ok(());
+        };
+        let spent = {
+            let mut state = self.state.lock().unwrap();
+            state.roll_to(today);
+            state.spent
+        };
+        if spent == 0 {
+            return Ok(());
+        }
+        cursors
+            .put(&format!("{prefix}{}", self.process), &LedgerEntry { spent })
+            .await
     }
 
     fn set_daily_units(&self, daily_units: u64) {
@@ -109,13 +193,7 @@ impl QuotaPlan {
     /// Spends `units` if today's plan has them; `false` (logged once a day) if not.
     pub fn try_spend(&self, units: u64, now: DateTime<Utc>) -> bool {
         let mut state = self.state.lock().unwrap();
-        let today = pacific_day(now);
-        if state.day != Some(today) {
-            state.day = Some(today);
-            state.spent = 0;
-            state.refused = false;
-            state.announced = false;
-        }
+        state.roll_to(pacific_day(now));
         let ok = units <= state.remaining();
         if ok {
             state.spent += units;
@@ -123,6 +201,7 @@ impl QuotaPlan {
             state.announced = true;
             tracing::warn!(
                 spent = state.spent,
+                spent_elsewhere = state.others,
                 daily_units = state.daily_units,
                 "YouTube daily quota spent; polling resumes after midnight Pacific time"
             );
@@ -139,12 +218,7 @@ impl QuotaPlan {
     /// Marks today's quota as spent (YouTube answered `quotaExceeded`).
     pub fn exhaust(&self, now: DateTime<Utc>) {
         let mut state = self.state.lock().unwrap();
-        let today = pacific_day(now);
-        if state.day != Some(today) {
-            state.day = Some(today);
-            state.spent = 0;
-            state.announced = false;
-        }
+        state.roll_to(pacific_day(now));
         state.refused = true;
     }
 
@@ -167,7 +241,8 @@ impl QuotaPlan {
         } else {
             format!(
                 "{} of {} units (collectors.youtube.daily_quota_units) used today",
-                state.spent, state.daily_units
+                state.spent + state.others,
+                state.daily_units
             )
         };
         let reset = next_reset(now);
