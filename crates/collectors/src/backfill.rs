@@ -12,7 +12,7 @@
 //! live collector's spending through the `remaining` the platform reports and stops
 //! while less than `collectors.backfill_reserve` of a window is left, so live polling
 //! keeps its share. Platforms that send no headers (Hacker News) give no such signal;
-//! YouTube's daily quota is planned per day on both sides.
+//! YouTube's daily quota is one count across processes (a ledger in the cursor topic).
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
