@@ -67,7 +67,10 @@ enum Command {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    telemetry::init_logging(&cli.log_format);
+    // A backfill's progress bar says what the info logs would, and they would tear it.
+    let quiet = matches!(&cli.command, Command::Backfill(args) if !args.no_progress)
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    telemetry::init_logging(&cli.log_format, if quiet { "warn" } else { "info" });
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
 
-pub fn init_logging(format: &str) {
+/// Logs to stderr at `level` unless `RUST_LOG` says otherwise.
+pub fn init_logging(format: &str, level: &str) {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,librdkafka=warn,rdkafka=warn"));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{level},librdkafka=warn,rdkafka=warn")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
