@@ -81,6 +81,9 @@ impl ConsumerContext for GroupContext {
             tracing::info!(partitions = list.count(), stopped, "collector jobs revoked");
             metrics::gauge!("earshot_collector_owned_partitions")
                 .set(ownership.assigned.len() as f64);
+            if ownership.assigned.is_empty() {
+                metrics::gauge!("earshot_collector_owned_jobs").set(0.0);
+            }
         }
     }
 
@@ -143,10 +146,11 @@ pub(crate) async fn run(
         tokio::select! {
             () = &mut shutdown => break,
             message = consumer.recv() => {
-                // The topic carries no records; recv() is what drives heartbeats'
-                // rebalance callbacks. Errors are librdkafka's transient ones.
+                // The topic carries no records; recv() is what runs the rebalance
+                // callbacks. Errors are librdkafka's (the broker unreachable, say): it
+                // retries by itself, and the jobs owned meanwhile keep polling.
                 if let Err(error) = message {
-                    tracing::debug!(%error, "collector group consumer");
+                    tracing::warn!(%error, "collector group consumer");
                 }
             }
             Some(assigned) = assigned_rx.recv() => {
