@@ -174,7 +174,7 @@ pub(crate) async fn prelude(
         tokio::time::sleep(delay).await;
         fault = None;
     }
-    let snapshot = state.spend(platform);
+    let snapshot = state.spend(platform, path_and_query);
     let mut headers = snapshot
         .as_ref()
         .map(|s| style.render(s.limit, s.remaining, s.reset_at))

@@ -65,6 +65,8 @@ pub(crate) struct State {
     visible_until: Mutex<Option<DateTime<Utc>>>,
     /// Requests that arrived while the advertised budget was already spent.
     over_budget: Mutex<u64>,
+    /// Every request counted against an advertised window, with that window's reset.
+    window_log: Mutex<Vec<(String, DateTime<Utc>)>>,
     /// OAuth tokens issued (Reddit's `access_token` endpoint), newest last, and
     /// whether each is still valid.
     pub(crate) tokens: Mutex<Vec<(String, bool)>>,
@@ -83,6 +85,7 @@ impl State {
             requests: Mutex::default(),
             visible_until: Mutex::default(),
             over_budget: Mutex::default(),
+            window_log: Mutex::default(),
             tokens: Mutex::default(),
             bluesky_sessions: Mutex::default(),
             paced: Mutex::default(),
@@ -122,12 +125,20 @@ impl State {
     }
 
     /// Counts the request against the platform's window; `None` when no window is set.
-    pub(crate) fn spend(&self, platform: &'static str) -> Option<faults::WindowSnapshot> {
+    pub(crate) fn spend(
+        &self,
+        platform: &'static str,
+        path_and_query: &str,
+    ) -> Option<faults::WindowSnapshot> {
         let mut windows = self.windows.lock().unwrap();
         let snapshot = windows.get_mut(platform)?.spend();
         if snapshot.over_budget {
             *self.over_budget.lock().unwrap() += 1;
         }
+        self.window_log
+            .lock()
+            .unwrap()
+            .push((path_and_query.to_string(), snapshot.reset_at));
         Some(snapshot)
     }
 }
@@ -182,6 +193,12 @@ impl ReplayServer {
 
     /// Requests that arrived after the advertised budget was spent: a well-behaved
     /// client keeps this at zero.
+    /// Every request counted against a window set by [`ReplayServer::set_rate_limit`]:
+    /// its path and query, and the window it fell in (named by the window's reset).
+    pub fn window_log(&self) -> Vec<(String, DateTime<Utc>)> {
+        self.state.window_log.lock().unwrap().clone()
+    }
+
     pub fn over_budget_requests(&self) -> u64 {
         *self.state.over_budget.lock().unwrap()
     }
