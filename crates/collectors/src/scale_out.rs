@@ -138,7 +138,7 @@ pub(crate) async fn run(
             .push(job);
     }
     consumer.subscribe(&[&topic]).map_err(Error::Kafka)?;
-    tracing::info!(group = %member.group, topic = %topic, partitions, "joined the collector group");
+    tracing::info!(group = %member.group, topic = %topic, partitions, "joining the collector group");
     let permits = Arc::new(Semaphore::new(member.concurrency));
     let mut job_tasks = JoinSet::new();
     tokio::pin!(shutdown);
