@@ -7,10 +7,11 @@
 //! so a restart resumes the sweep, and the watermark only moves once a sweep is done:
 //! items that arrive meanwhile are above it and the next sweep finds them.
 
-use earshot_model::Platform;
+use earshot_model::{Platform, RawMention};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::paginate::Page;
 
 /// Where a sweeping job stands. `M` orders items the way the listing does (newest is
 /// greatest).
@@ -55,6 +56,27 @@ pub(crate) struct Step<M> {
     pub is_new: Vec<bool>,
     pub cursor: SweepCursor<M>,
     pub more: bool,
+}
+
+impl<M> Step<M> {
+    /// The items of a page that are above the watermark, in page order.
+    pub fn new_items<'a, T>(&'a self, items: &'a [T]) -> impl Iterator<Item = &'a T> + 'a {
+        items
+            .iter()
+            .zip(&self.is_new)
+            .filter(|(_, new)| **new)
+            .map(|(item, _)| item)
+    }
+
+    /// The page for the paging loop, carrying `mentions` and this step's cursor.
+    pub fn into_page(self, mentions: Vec<RawMention>) -> Page<SweepCursor<M>> {
+        Page {
+            mentions,
+            cursor: self.cursor,
+            more: self.more,
+            total_hint: None,
+        }
+    }
 }
 
 /// Advances `cursor` past a page whose items have `marks` (`None` for items that lack

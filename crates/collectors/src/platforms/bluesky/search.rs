@@ -146,19 +146,11 @@ impl Paginator for PostSearch {
             next_page,
             self.history_pages,
         )?;
-        let mentions = response
-            .posts
-            .iter()
-            .zip(&step.is_new)
-            .filter(|(_, new)| **new)
-            .filter_map(|(post, _)| to_mention(post))
+        let mentions = step
+            .new_items(&response.posts)
+            .filter_map(to_mention)
             .collect();
-        Ok(Page {
-            mentions,
-            cursor: step.cursor,
-            more: step.more,
-            total_hint: None,
-        })
+        Ok(step.into_page(mentions))
     }
 }
 

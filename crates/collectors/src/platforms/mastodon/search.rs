@@ -58,18 +58,7 @@ impl Paginator for StatusSearch {
             next_page,
             self.history_pages,
         )?;
-        let mentions = self.instance.mentions(
-            statuses
-                .iter()
-                .zip(&step.is_new)
-                .filter(|(_, new)| **new)
-                .map(|(status, _)| status),
-        );
-        Ok(Page {
-            mentions,
-            cursor: step.cursor,
-            more: step.more,
-            total_hint: None,
-        })
+        let mentions = self.instance.mentions(step.new_items(&statuses));
+        Ok(step.into_page(mentions))
     }
 }

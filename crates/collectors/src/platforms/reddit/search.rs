@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use earshot_model::{Platform, RawMention};
+use earshot_model::Platform;
 use url::Url;
 
 use super::RedditConfig;
@@ -136,18 +136,12 @@ impl Paginator for LinkSweep {
             next_page,
             self.history_pages,
         )?;
-        let mentions: Vec<RawMention> = links
-            .iter()
-            .zip(&step.is_new)
-            .filter(|(link, new)| **new && self.wanted(link))
-            .filter_map(|(link, _)| to_mention(link))
+        let mentions = step
+            .new_items(&links)
+            .filter(|link| self.wanted(link))
+            .filter_map(to_mention)
             .collect();
-        Ok(Page {
-            mentions,
-            cursor: step.cursor,
-            more: step.more,
-            total_hint: None,
-        })
+        Ok(step.into_page(mentions))
     }
 }
 

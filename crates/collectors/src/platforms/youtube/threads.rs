@@ -155,18 +155,10 @@ impl Paginator for CommentThreads {
             response.next_page_token.filter(|t| !t.is_empty()),
             self.history_pages,
         )?;
-        let mentions = response
-            .items
-            .iter()
-            .zip(&step.is_new)
-            .filter(|(_, new)| **new)
-            .filter_map(|(thread, _)| to_mention(thread))
+        let mentions = step
+            .new_items(&response.items)
+            .filter_map(to_mention)
             .collect();
-        Ok(Page {
-            mentions,
-            cursor: step.cursor,
-            more: step.more,
-            total_hint: None,
-        })
+        Ok(step.into_page(mentions))
     }
 }
