@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Stops the local stack started by up.sh. Tansu keeps its data in memory, so it is gone;
+# Stops the local stack started by up.sh. Kafka keeps its data in .local/kafka (Tansu, if used, in memory);
 # ClickHouse data stays in .local/clickhouse (delete the folder for a clean slate).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="${EARSHOT_LOCAL_DIR:-$ROOT/.local}"
-for name in tansu clickhouse; do
+for name in kafka tansu clickhouse; do
   pidfile="$STATE/run/$name.pid"
   [[ -f $pidfile ]] || continue
   pid="$(cat "$pidfile")"
