@@ -48,7 +48,7 @@ enum Command {
     /// backfill so it never triggers live alerts. Resumes after interruption.
     Backfill(commands::backfill::BackfillArgs),
     /// Create or upgrade the ClickHouse schema (numbered, idempotent migrations).
-    Migrate,
+    Migrate(commands::migrate::MigrateArgs),
     /// Consume raw mentions, tag them and write them to ClickHouse (the stream processor).
     Process(commands::process::ProcessArgs),
     /// Drop ClickHouse partitions that are past their configured retention.
@@ -89,7 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let settings = settings::Settings::load(&cli.config)?;
     match cli.command {
-        Command::Migrate => commands::migrate::run(&settings).await,
+        Command::Migrate(args) => commands::migrate::run(&args, &settings).await,
         Command::Process(args) => commands::process::run(&args, &settings).await,
         Command::Retention => commands::retention::run(&settings).await,
         Command::Summary => commands::summary::run(&settings).await,

@@ -1,9 +1,25 @@
 use anyhow::Context;
-use earshot_storage::Store;
+use earshot_storage::{Store, schema_sql};
 
 use crate::settings::Settings;
 
-pub async fn run(settings: &Settings) -> anyhow::Result<()> {
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// Print every statement that builds the schema from nothing, one per statement and
+    /// `;`-terminated, without connecting: to review it, or to check it against your own
+    /// server (`clickhouse-client --multiquery < schema.sql`). Follows
+    /// `clickhouse.database` and `clickhouse.cluster`.
+    #[arg(long)]
+    pub print_sql: bool,
+}
+
+pub async fn run(args: &MigrateArgs, settings: &Settings) -> anyhow::Result<()> {
+    if args.print_sql {
+        for statement in schema_sql(&settings.clickhouse) {
+            println!("{statement};");
+        }
+        return Ok(());
+    }
     let store = Store::new(&settings.clickhouse)?;
     let applied = store
         .migrate()

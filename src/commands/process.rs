@@ -21,12 +21,15 @@ pub async fn run(args: &ProcessArgs, settings: &Settings) -> anyhow::Result<()> 
     telemetry::serve_metrics(&settings.processor.metrics_listen)?;
     let enricher = Arc::new(Enricher::new(&settings.brands, &settings.enrichment)?);
     let store = Store::new(&settings.clickhouse)?;
-    // A processor started before its dependencies waits for them instead of failing.
-    retry_until_ready("ClickHouse schema", || store.migrate()).await;
-    retry_until_ready("Kafka topics", || {
-        settings.kafka.ensure_topics(PIPELINE_TOPICS)
-    })
-    .await;
+    // A processor started before its dependencies waits for them instead of failing;
+    // a schema the server rejects is not something waiting fixes.
+    retry_until_ready("ClickHouse schema", || store.migrate(), |e| e.is_transient()).await?;
+    retry_until_ready(
+        "Kafka topics",
+        || settings.kafka.ensure_topics(PIPELINE_TOPICS),
+        |_| true,
+    )
+    .await?;
     let processor = Processor::new(
         settings.processor.clone(),
         settings.kafka.clone(),
@@ -53,8 +56,13 @@ pub async fn run(args: &ProcessArgs, settings: &Settings) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Retries `attempt` with capped backoff until it succeeds, logging each failure.
-async fn retry_until_ready<T, E, F, Fut>(what: &str, mut attempt: F) -> T
+/// Retries `attempt` with capped backoff until it succeeds, logging each failure; an
+/// error that `transient` says retrying cannot fix is returned at once.
+async fn retry_until_ready<T, E, F, Fut>(
+    what: &str,
+    mut attempt: F,
+    transient: impl Fn(&E) -> bool,
+) -> Result<T, E>
 where
     E: std::fmt::Display,
     F: FnMut() -> Fut,
@@ -63,7 +71,8 @@ where
     let mut wait = Duration::from_millis(250);
     loop {
         match attempt().await {
-            Ok(value) => return value,
+            Ok(value) => return Ok(value),
+            Err(error) if !transient(&error) => return Err(error),
             Err(error) => {
                 tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "{what} not ready; waiting");
                 tokio::time::sleep(wait).await;

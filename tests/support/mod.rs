@@ -286,3 +286,45 @@ pub fn signal(pid: i32, signal: &str) {
         .expect("kill");
     assert!(status.success(), "kill -{signal} {pid} failed");
 }
+
+/// The current ClickHouse engine (chdb-core, installed by `up.sh` in `.local/chdb-venv`)
+/// behind its HTTP interface (`tests/chdb/server.py`), started once per test binary.
+/// Returns its URL. Fails loudly when it cannot start.
+pub fn current_clickhouse_url() -> String {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        start_stack();
+        let dir = std::env::var("EARSHOT_LOCAL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| repo_root().join(".local"));
+        let python = dir.join("chdb-venv/bin/python");
+        let data = tempfile::tempdir().expect("tempdir").keep();
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            listener.local_addr().unwrap().port()
+        };
+        let mut child = Command::new(&python)
+            .arg(repo_root().join("tests/chdb/server.py"))
+            .args(["--exit-with-stdin", "--port", &port.to_string(), "--path"])
+            .arg(&data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file("chdb-server.log")))
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", python.display()));
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .expect("reading the chdb server's first line");
+        assert!(
+            line.starts_with("ready"),
+            "the chdb server did not start (see target/test-logs/chdb-server.log): {line}"
+        );
+        // The server lives as long as the test binary: it exits when its stdin closes.
+        std::mem::forget(child);
+        format!("http://127.0.0.1:{port}")
+    })
+    .clone()
+}

@@ -4,6 +4,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::Error;
+use crate::schema::SchemaTarget;
 
 /// The `[clickhouse]` section of the config file.
 #[derive(Clone, Deserialize)]
@@ -17,7 +18,22 @@ pub struct ClickHouseConfig {
     pub password: String,
     /// How long one INSERT may take before the batch is retried.
     pub insert_timeout_secs: u64,
+    /// Compression of request and response bodies: `lz4` (default) or `none`.
+    pub compression: Compression,
+    /// A cluster name from the servers' `remote_servers` config: tables become
+    /// replicated tables on every node with `Distributed` tables over them, and every
+    /// DDL statement runs `ON CLUSTER` (see docs/deploy.md). Unset: one server.
+    pub cluster: Option<String>,
     pub retention: RetentionConfig,
+}
+
+/// How request and response bodies are compressed on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    #[default]
+    Lz4,
+    None,
 }
 
 impl fmt::Debug for ClickHouseConfig {
@@ -35,6 +51,8 @@ impl fmt::Debug for ClickHouseConfig {
                 },
             )
             .field("insert_timeout_secs", &self.insert_timeout_secs)
+            .field("compression", &self.compression)
+            .field("cluster", &self.cluster)
             .field("retention", &self.retention)
             .finish()
     }
@@ -48,6 +66,8 @@ impl Default for ClickHouseConfig {
             user: "default".into(),
             password: String::new(),
             insert_timeout_secs: 30,
+            compression: Compression::Lz4,
+            cluster: None,
             retention: RetentionConfig::default(),
         }
     }
@@ -104,6 +124,17 @@ impl ClickHouseConfig {
                 ),
             });
         }
+        if let Some(cluster) = &self.cluster
+            && (cluster.is_empty()
+                || !cluster
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        {
+            return Err(Error::Config {
+                key: "cluster",
+                problem: format!("`{cluster}` must be a cluster name from remote_servers"),
+            });
+        }
         if self.insert_timeout_secs == 0 {
             return Err(Error::Config {
                 key: "insert_timeout_secs",
@@ -111,6 +142,14 @@ impl ClickHouseConfig {
             });
         }
         Ok(())
+    }
+
+    /// Where the schema goes: this database, on one server or on the cluster.
+    pub fn schema_target(&self) -> SchemaTarget<'_> {
+        SchemaTarget {
+            database: &self.database,
+            cluster: self.cluster.as_deref(),
+        }
     }
 
     pub(crate) fn insert_timeout(&self) -> Duration {

@@ -122,6 +122,33 @@ fn finalized_view(g: &Grain) -> String {
     )
 }
 
+/// Each brand's share of all mentions per day. Subqueries in a join need aliases on
+/// current ClickHouse; 18.16 accepts them too.
+const SHARE_OF_VOICE_DAILY: &str = "CREATE VIEW IF NOT EXISTS {db}.share_of_voice_daily AS
+    SELECT day, brand, mentions, total_mentions,
+        mentions / total_mentions AS share_of_voice
+    FROM (
+        SELECT day, brand, sum(mentions) AS mentions
+        FROM {db}.rollup_day GROUP BY day, brand
+    ) AS by_brand
+    ANY LEFT JOIN (
+        SELECT day, sum(mentions) AS total_mentions
+        FROM {db}.rollup_day GROUP BY day
+    ) AS by_day USING day";
+
+/// Each cohort's share of a brand's mentions per week (weeks start on Monday).
+const COHORT_MIX_WEEKLY: &str = "CREATE VIEW IF NOT EXISTS {db}.cohort_mix_weekly AS
+    SELECT week, brand, cohort, mentions, brand_mentions,
+        mentions / brand_mentions AS share_of_brand
+    FROM (
+        SELECT toMonday(day) AS week, brand, cohort, sum(mentions) AS mentions
+        FROM {db}.rollup_day GROUP BY week, brand, cohort
+    ) AS by_cohort
+    ANY LEFT JOIN (
+        SELECT toMonday(day) AS week, brand, sum(mentions) AS brand_mentions
+        FROM {db}.rollup_day GROUP BY week, brand
+    ) AS by_brand USING week, brand";
+
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -181,28 +208,13 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 2,
         name: "views for BI: finalized rollups, share of voice, cohort mix",
-        statements: &[
-            "CREATE VIEW IF NOT EXISTS {db}.share_of_voice_daily AS
-            SELECT day, brand, mentions, total_mentions,
-                mentions / total_mentions AS share_of_voice
-            FROM (
-                SELECT day, brand, sum(mentions) AS mentions
-                FROM {db}.rollup_day GROUP BY day, brand
-            ) ANY LEFT JOIN (
-                SELECT day, sum(mentions) AS total_mentions
-                FROM {db}.rollup_day GROUP BY day
-            ) USING day",
-            "CREATE VIEW IF NOT EXISTS {db}.cohort_mix_weekly AS
-            SELECT week, brand, cohort, mentions, brand_mentions,
-                mentions / brand_mentions AS share_of_brand
-            FROM (
-                SELECT toMonday(day) AS week, brand, cohort, sum(mentions) AS mentions
-                FROM {db}.rollup_day GROUP BY week, brand, cohort
-            ) ANY LEFT JOIN (
-                SELECT toMonday(day) AS week, brand, sum(mentions) AS brand_mentions
-                FROM {db}.rollup_day GROUP BY week, brand
-            ) USING week, brand",
-        ],
+        // Released with `share_of_voice_daily` and `cohort_mix_weekly` too, written as
+        // `(subquery) ANY LEFT JOIN (subquery)` without aliases, which current ClickHouse
+        // rejects (Code 206), so a fresh install there could not get past this migration.
+        // Those two views now come from migration 4, which also replaces them where the
+        // old migration 2 created them: the only edit of a released migration, and one
+        // that leaves an old install and a new one with the same schema.
+        statements: &[],
         per_grain: &[finalized_view],
     },
     Migration {
@@ -236,6 +248,17 @@ pub const MIGRATIONS: &[Migration] = &[
         ],
         per_grain: &[],
     },
+    Migration {
+        version: 4,
+        name: "share of voice and cohort mix views that current ClickHouse accepts",
+        statements: &[
+            "DROP VIEW IF EXISTS {db}.share_of_voice_daily",
+            SHARE_OF_VOICE_DAILY,
+            "DROP VIEW IF EXISTS {db}.cohort_mix_weekly",
+            COHORT_MIX_WEEKLY,
+        ],
+        per_grain: &[],
+    },
 ];
 
 #[cfg(test)]
@@ -255,6 +278,9 @@ mod tests {
             for s in m.statements() {
                 if s.trim_start().starts_with("CREATE") {
                     assert!(s.contains("IF NOT EXISTS"), "{}: {s}", m.name);
+                }
+                if s.trim_start().starts_with("DROP") {
+                    assert!(s.contains("IF EXISTS"), "{}: {s}", m.name);
                 }
             }
         }

@@ -80,12 +80,21 @@ impl Store {
             ),
         ];
         let database = self.config().database.clone();
+        let target = self.config().schema_target();
+        // On a cluster every node holds its own parts of the node-local tables.
+        let parts_source = match target.cluster {
+            Some(cluster) => format!(
+                "clusterAllReplicas('{}', system.parts)",
+                cluster.replace('\\', "").replace('\'', "")
+            ),
+            None => "system.parts".to_string(),
+        };
         let parts: Vec<PartitionRow> = self
             .client()
-            .query(
-                "SELECT DISTINCT table, partition FROM system.parts \
-                 WHERE database = ? AND active ORDER BY table, partition",
-            )
+            .query(&format!(
+                "SELECT DISTINCT table, partition FROM {parts_source} \
+                 WHERE database = ? AND active ORDER BY table, partition"
+            ))
             .bind(database.as_str())
             .fetch_all()
             .await
@@ -99,13 +108,23 @@ impl Store {
                 continue;
             }
             let cutoff = now - chrono::Duration::days(days.into());
-            for part in parts.iter().filter(|p| names.contains(&p.table.as_str())) {
+            for part in parts.iter().filter(|p| {
+                let logical = match target.cluster {
+                    Some(_) => p.table.strip_suffix(crate::LOCAL_SUFFIX).unwrap_or(""),
+                    None => p.table.as_str(),
+                };
+                names.contains(&logical)
+            }) {
                 match scheme.end_of(&part.partition) {
                     Some(end) if end <= cutoff => {
                         let id = part.partition.trim_matches('\'');
                         // Partition ids are digits (checked by `end_of`), table names ours.
+                        let on_cluster = match target.cluster {
+                            Some(c) => format!(" ON CLUSTER {}", crate::escape_identifier(c)),
+                            None => String::new(),
+                        };
                         self.execute(&format!(
-                            "ALTER TABLE {{db}}.{} DROP PARTITION {id}",
+                            "ALTER TABLE {{db}}.{}{on_cluster} DROP PARTITION {id}",
                             crate::store::escape_identifier(&part.table)
                         ))
                         .await?;

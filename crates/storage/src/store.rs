@@ -4,12 +4,50 @@ use clickhouse::Client;
 use clickhouse::sql::Identifier;
 
 use crate::migrations::MIGRATIONS;
-use crate::{ClickHouseConfig, Context, Error, MentionRow};
+use crate::schema::SchemaTarget;
+use crate::{ClickHouseConfig, Compression, Context, Error, MentionRow};
+
+/// The table that records which migrations a database has had.
+const SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
+    version UInt32, name String, applied_at DateTime
+) ENGINE = ReplacingMergeTree() ORDER BY version";
+
+/// Every statement that brings an empty server to the newest schema, in order, as
+/// `earshot migrate --print-sql` shows them (recording each migration's version in
+/// `schema_migrations` is left out). Needs no connection.
+pub fn schema_sql(config: &ClickHouseConfig) -> Vec<String> {
+    let target = config.schema_target();
+    let mut all = vec![target.create_database()];
+    all.extend(target.render(SCHEMA_MIGRATIONS));
+    for migration in MIGRATIONS {
+        for statement in migration.statements() {
+            all.extend(target.render(&statement));
+        }
+    }
+    all
+}
 
 /// Ids per lookup query: one round trip for a whole default batch. The query text then
 /// exceeds ClickHouse's default 256 KiB `max_query_size`, so the lookup raises it.
 const ID_LOOKUP_CHUNK: usize = 20_000;
 const ID_LOOKUP_MAX_QUERY_BYTES: &str = "16777216";
+
+/// Distinct days (partitions of `rollup_minute`) one INSERT may touch; ClickHouse's
+/// default `max_partitions_per_insert_block` is 100.
+pub const MAX_DAYS_PER_INSERT: usize = 90;
+
+/// Splits rows into groups that each span at most `max_days` distinct UTC days, keeping
+/// every row of one day together and the rows' order within a day.
+pub fn chunks_by_day(rows: &[MentionRow], max_days: usize) -> Vec<Vec<&MentionRow>> {
+    let mut by_day: std::collections::BTreeMap<u32, Vec<&MentionRow>> = Default::default();
+    for row in rows {
+        by_day.entry(row.published_at / 86_400).or_default().push(row);
+    }
+    let days: Vec<Vec<&MentionRow>> = by_day.into_values().collect();
+    days.chunks(max_days.max(1))
+        .map(|group| group.iter().flatten().copied().collect())
+        .collect()
+}
 
 /// A handle on Earshot's ClickHouse database. Cheap to clone.
 #[derive(Clone)]
@@ -27,7 +65,17 @@ impl Store {
             .with_password(&config.password)
             // ClickHouse 18.16 knows neither RowBinaryWithNamesAndTypes nor the
             // settings schema validation sends.
-            .with_validation(false);
+            .with_validation(false)
+            .with_compression(match config.compression {
+                Compression::Lz4 => clickhouse::Compression::Lz4,
+                Compression::None => clickhouse::Compression::None,
+            });
+        let client = match config.cluster.as_deref() {
+            // A write to a Distributed table returns once every shard has it, so the
+            // processor's "stored, then commit" order still holds.
+            Some(_) => client.with_option("insert_distributed_sync", "1"),
+            None => client,
+        };
         Ok(Self {
             client,
             config: config.clone(),
@@ -58,23 +106,17 @@ impl Store {
     }
 
     /// Brings the schema to the newest version. Safe to run concurrently and repeatedly.
+    ///
+    /// A statement the server rejects is an [`Error::Statement`] naming it, which
+    /// retrying cannot fix; an unreachable server is an ordinary, transient error.
     pub async fn migrate(&self) -> Result<Vec<u32>, Error> {
-        self.client
-            .query("CREATE DATABASE IF NOT EXISTS ?")
-            .bind(Identifier(&self.config.database))
-            .execute()
-            .await
-            .context(|| format!("creating database {}", self.config.database))?;
+        let target = self.config.schema_target();
+        self.run_schema_statement(&target.create_database(), 0, "database")
+            .await?;
+        for sql in target.render(SCHEMA_MIGRATIONS) {
+            self.run_schema_statement(&sql, 0, "schema_migrations").await?;
+        }
         let db = self.db();
-        self.client
-            .query(&format!(
-                "CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
-                    version UInt32, name String, applied_at DateTime
-                ) ENGINE = ReplacingMergeTree() ORDER BY version"
-            ))
-            .execute()
-            .await
-            .context(|| "creating schema_migrations".into())?;
         let applied: HashSet<u32> = self
             .client
             .query(&format!(
@@ -93,12 +135,10 @@ impl Store {
                 "applying migration"
             );
             for statement in migration.statements() {
-                let sql = statement.replace("{db}", &db);
-                self.client
-                    .query(&sql)
-                    .execute()
-                    .await
-                    .context(|| format!("migration {} ({})", migration.version, migration.name))?;
+                for sql in target.render(&statement) {
+                    self.run_schema_statement(&sql, migration.version, migration.name)
+                        .await?;
+                }
             }
             self.client
                 .query(&format!(
@@ -113,6 +153,31 @@ impl Store {
             newly_applied.push(migration.version);
         }
         Ok(newly_applied)
+    }
+
+    async fn run_schema_statement(
+        &self,
+        sql: &str,
+        version: u32,
+        name: &'static str,
+    ) -> Result<(), Error> {
+        match self.client.query(sql).execute().await {
+            Ok(()) => Ok(()),
+            Err(clickhouse::error::Error::BadResponse(message))
+                if !crate::server_error_code(&message).is_some_and(crate::is_transient_code) =>
+            {
+                Err(Error::Statement {
+                migration: version,
+                name,
+                statement: sql.to_string(),
+                message,
+                })
+            }
+            Err(source) => Err(Error::ClickHouse {
+                action: format!("migration {version} ({name})"),
+                source,
+            }),
+        }
     }
 
     /// The schema version the database is at (0 before any migration).
@@ -148,9 +213,23 @@ impl Store {
         Ok(stored)
     }
 
-    /// Writes one batch in a single INSERT, which also feeds the dedup index and every
-    /// rollup through their materialized views.
+    /// Writes one batch, which also feeds the dedup index and every rollup through
+    /// their materialized views.
+    ///
+    /// The finest partitioning is `rollup_minute`'s, by day, and ClickHouse refuses an
+    /// INSERT block that touches more than `max_partitions_per_insert_block` (100)
+    /// partitions, after the views before the failing one have been written. So the
+    /// batch is written as one INSERT per run of at most [`MAX_DAYS_PER_INSERT`]
+    /// days. Each INSERT carries its own dedup markers with its rows, so a crash between
+    /// two leaves the written ones to be recognised as stored on the retry.
     pub async fn insert_mentions(&self, rows: &[MentionRow]) -> Result<(), Error> {
+        for chunk in chunks_by_day(rows, MAX_DAYS_PER_INSERT) {
+            self.insert_mention_block(&chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_mention_block(&self, rows: &[&MentionRow]) -> Result<(), Error> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -165,7 +244,7 @@ impl Store {
                     Some(self.config.insert_timeout()),
                 );
             for row in rows {
-                insert.write(row).await?;
+                insert.write(*row).await?;
             }
             insert.end().await
         };
@@ -215,7 +294,67 @@ pub fn escape_identifier(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_identifier;
+    use super::{chunks_by_day, escape_identifier};
+    use crate::{MentionRow, Origin8};
+
+    fn row(id: u32, published_at: u32) -> MentionRow {
+        MentionRow {
+            mention_id: id.to_string(),
+            brand: "b".into(),
+            platform: "x",
+            platform_id: id.to_string(),
+            url: String::new(),
+            text: String::new(),
+            published_at,
+            collected_at: published_at,
+            processed_at: published_at,
+            origin: Origin8::Live,
+            language: "pl",
+            language_confidence: 1.0,
+            language_evidence: String::new(),
+            cohort: "unknown",
+            cohort_confidence: 0.0,
+            cohort_evidence: String::new(),
+            source_type: "customer",
+            source_type_confidence: 0.0,
+            source_type_evidence: String::new(),
+            brand_confidence: 1.0,
+            brand_evidence: String::new(),
+            author_id: String::new(),
+            author_handle: String::new(),
+            author_name: String::new(),
+            author_bio: String::new(),
+            author_followers: 0,
+            author_verified: 0,
+            author_created_at: 0,
+            likes: 0,
+            reposts: 0,
+            replies: 0,
+            collector_source: String::new(),
+            kafka_partition: 0,
+            kafka_offset: 0,
+        }
+    }
+
+    #[test]
+    fn a_batch_over_many_days_is_split_into_inserts_of_at_most_n_days() {
+        // 300 rows over 150 days, two rows a day, interleaved.
+        let rows: Vec<MentionRow> = (0..300).map(|i| row(i, (i % 150) * 86_400 + i)).collect();
+        let chunks = chunks_by_day(&rows, 90);
+        assert_eq!(chunks.len(), 2);
+        for chunk in &chunks {
+            let days: std::collections::BTreeSet<u32> =
+                chunk.iter().map(|r| r.published_at / 86_400).collect();
+            assert!(days.len() <= 90);
+        }
+        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 300);
+        let mut ids: Vec<&str> = chunks.iter().flatten().map(|r| r.mention_id.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 300, "every row exactly once");
+        assert_eq!(chunks_by_day(&rows[..10], 90).len(), 1);
+        assert!(chunks_by_day(&[], 90).is_empty());
+    }
 
     #[test]
     fn identifiers_cannot_break_out_of_quotes() {
