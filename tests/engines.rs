@@ -199,13 +199,16 @@ async fn every_read(store: &Store, rows: &[MentionRow]) -> Vec<String> {
          FROM {db}.cohort_mix_weekly ORDER BY week, brand, cohort",
         "SELECT toString(minute), brand, platform, language, cohort, source_type, toString(origin), \
          mentions, unique_authors, likes, reposts, replies, potential_reach \
-         FROM {db}.mentions_per_minute ORDER BY 1, 2, 3, 4, 5, 6, 7",
+         FROM {db}.mentions_per_minute \
+         ORDER BY minute, brand, platform, language, cohort, source_type, origin",
         "SELECT toString(hour), brand, platform, language, cohort, source_type, toString(origin), \
          mentions, unique_authors, likes, reposts, replies, potential_reach \
-         FROM {db}.mentions_per_hour ORDER BY 1, 2, 3, 4, 5, 6, 7",
+         FROM {db}.mentions_per_hour \
+         ORDER BY hour, brand, platform, language, cohort, source_type, origin",
         "SELECT toString(day), brand, platform, language, cohort, source_type, toString(origin), \
          mentions, unique_authors, likes, reposts, replies, potential_reach \
-         FROM {db}.mentions_per_day ORDER BY 1, 2, 3, 4, 5, 6, 7",
+         FROM {db}.mentions_per_day \
+         ORDER BY day, brand, platform, language, cohort, source_type, origin",
     ] {
         out.push(format!("{sql}: {:?}", text_rows(store, sql).await));
     }
@@ -266,7 +269,22 @@ async fn every_statement_gives_the_same_answer_on_18_16_and_the_current_engine()
     let (a, b) = (&answers[0], &answers[1]);
     assert_eq!(a.1.len(), b.1.len());
     for (left, right) in a.1.iter().zip(&b.1) {
-        assert_eq!(left, right, "{} and {} disagree", a.0, b.0);
+        if left != right {
+            let at = left
+                .char_indices()
+                .zip(right.chars())
+                .find(|((_, l), r)| l != r)
+                .map_or(left.len().min(right.len()), |((i, _), _)| i);
+            let from = left.floor_char_boundary(at.saturating_sub(200));
+            panic!(
+                "{} and {} disagree on `{}` from byte {at}:\n  {}\n  {}",
+                a.0,
+                b.0,
+                &left[..left.floor_char_boundary(80)],
+                &left[from..left.floor_char_boundary(at + 200)],
+                &right[right.floor_char_boundary(from)..right.floor_char_boundary(at + 200)],
+            );
+        }
     }
     assert_eq!(a.2, b.2, "retention dropped different partitions");
     // The reads saw real data, not two empty answers.
@@ -302,7 +320,7 @@ async fn an_install_made_with_the_released_migration_2_upgrades_to_the_fixed_vie
     let old = &engines[0].store; // 18.16: where the released migration 2 ran
     old.migrate().await.unwrap();
     for view in ["share_of_voice_daily", "cohort_mix_weekly"] {
-        old.execute(&format!("DROP VIEW {{db}}.{view}")).await.unwrap();
+        old.execute(&format!("DROP TABLE {{db}}.{view}")).await.unwrap();
     }
     for sql in RELEASED_MIGRATION_2_VIEWS {
         old.execute(sql).await.unwrap();

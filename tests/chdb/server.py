@@ -30,6 +30,7 @@ SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 ENGINE_LOCK = threading.Lock()
 ENGINE = None
+LOG = None
 
 
 def setting_value(value):
@@ -85,6 +86,9 @@ class Handler(BaseHTTPRequestHandler):
         else:
             sql = body.decode("utf-8")
         settings = [(k, v) for k, v in params.items() if k not in PROTOCOL_PARAMS]
+        if LOG:
+            LOG.write(f"{params!r} {sql[:300]!r} data={len(data or b'')}\n")
+            LOG.flush()
         try:
             with ENGINE_LOCK:
                 for name, value in settings:
@@ -93,12 +97,12 @@ class Handler(BaseHTTPRequestHandler):
                     ENGINE.query(f"SET {name} = {setting_value(value)}")
                 if "database" in params:
                     ENGINE.query(f"USE `{params['database']}`")
-                result = self.run(sql, data)
+                result = self.run(sql, data, params.get("default_format", "TabSeparated"))
         except Exception as e:  # the engine's own message, as the server would send it
             return self.reply(500, (str(e).strip() + "\n").encode(), "text/plain")
         self.reply(200, result)
 
-    def run(self, sql, data):
+    def run(self, sql, data, output_format):
         insert = INSERT_WITH_DATA.match(sql)
         if insert and data:
             with tempfile.NamedTemporaryFile(dir=TMP, delete=False) as f:
@@ -108,7 +112,7 @@ class Handler(BaseHTTPRequestHandler):
             finally:
                 os.unlink(f.name)
             return b""
-        return ENGINE.query(sql, "TabSeparated").bytes()
+        return ENGINE.query(sql, output_format).bytes()
 
 
 def main():
@@ -118,7 +122,11 @@ def main():
     parser.add_argument("--path", required=True)
     parser.add_argument("--exit-with-stdin", action="store_true",
                         help="exit when standard input closes (the parent test process died)")
+    parser.add_argument("--log", help="append every request's parameters and SQL to this file")
     args = parser.parse_args()
+    global LOG
+    if args.log:
+        LOG = open(args.log, "a")
     if args.exit_with_stdin:
         def watch():
             sys.stdin.buffer.read()

@@ -252,9 +252,9 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "share of voice and cohort mix views that current ClickHouse accepts",
         statements: &[
-            "DROP VIEW IF EXISTS {db}.share_of_voice_daily",
+            "DROP TABLE IF EXISTS {db}.share_of_voice_daily",
             SHARE_OF_VOICE_DAILY,
-            "DROP VIEW IF EXISTS {db}.cohort_mix_weekly",
+            "DROP TABLE IF EXISTS {db}.cohort_mix_weekly",
             COHORT_MIX_WEEKLY,
         ],
         per_grain: &[],

@@ -69,7 +69,8 @@ impl SchemaTarget<'_> {
         let prefix_table = format!("CREATE TABLE IF NOT EXISTS {db}.");
         let prefix_mv = format!("CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.");
         let prefix_view = format!("CREATE VIEW IF NOT EXISTS {db}.");
-        let prefix_drop_view = format!("DROP VIEW IF EXISTS {db}.");
+        // 18.16 has no DROP VIEW; DROP TABLE drops views on every version.
+        let prefix_drop_view = format!("DROP TABLE IF EXISTS {db}.");
         if let Some(rest) = sql.strip_prefix(&prefix_table) {
             let (name, body) = split_name(rest);
             let local = format!("{name}{LOCAL_SUFFIX}");

@@ -1,10 +1,8 @@
 use std::collections::HashSet;
 
 use clickhouse::Client;
-use clickhouse::sql::Identifier;
 
 use crate::migrations::MIGRATIONS;
-use crate::schema::SchemaTarget;
 use crate::{ClickHouseConfig, Compression, Context, Error, MentionRow};
 
 /// The table that records which migrations a database has had.
@@ -73,7 +71,7 @@ impl Store {
         let client = match config.cluster.as_deref() {
             // A write to a Distributed table returns once every shard has it, so the
             // processor's "stored, then commit" order still holds.
-            Some(_) => client.with_option("insert_distributed_sync", "1"),
+            Some(_) => client.with_setting("insert_distributed_sync", "1"),
             None => client,
         };
         Ok(Self {
