@@ -1,5 +1,5 @@
 //! End-to-end load harness for `earshot process` against the local stack
-//! (`deploy/local/up.sh`: Tansu on 127.0.0.1:9092, ClickHouse on 127.0.0.1:8123).
+//! (`deploy/local/up.sh`: Apache Kafka on 127.0.0.1:9092, ClickHouse on 127.0.0.1:8123).
 //!
 //! ```text
 //! cargo bench --bench load -- --mentions 200000 --rate 5000 --duration 60 --memory-mentions 500000
@@ -459,6 +459,9 @@ impl CpuWindow {
         let mut pids = vec![("harness", std::process::id())];
         if let Some(pid) = processor {
             pids.push(("earshot process", pid));
+        }
+        if let Some(pid) = pid_file("kafka") {
+            pids.push(("kafka (broker)", pid));
         }
         if let Some(pid) = pid_file("tansu") {
             pids.push(("tansu (broker)", pid));

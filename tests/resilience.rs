@@ -9,44 +9,11 @@ mod support;
 
 use std::time::Duration;
 
-use support::mentions::{self, MINUTE_ROLLUP_SQL, Rng, parse_minute_rollup};
-use support::{TestEnv, eventually, kill9};
+use support::mentions::{self, Rng};
+use support::{TestEnv, assert_matches_truth, eventually, kill9, rows};
 use tokio::sync::Mutex;
 
 static SERIAL: Mutex<()> = Mutex::const_new(());
-
-async fn rows(env: &TestEnv) -> u64 {
-    env.query_u64("SELECT count() FROM {db}.mentions").await
-}
-
-/// Asserts the raw table and all rollup grains equal the truth for `input`.
-async fn assert_matches_truth(env: &TestEnv, input: &[earshot_model::RawMention]) {
-    let truth = mentions::minute_truth(input);
-    let expected: u64 = truth.values().map(|b| b.mentions).sum();
-    assert_eq!(rows(env).await, expected, "mentions rows");
-    assert_eq!(
-        env.query_u64("SELECT uniqExact(mention_id) FROM {db}.mentions")
-            .await,
-        expected
-    );
-    assert_eq!(
-        parse_minute_rollup(env.query_rows(MINUTE_ROLLUP_SQL).await),
-        truth,
-        "minute rollup"
-    );
-    for grain in ["rollup_hour", "rollup_day"] {
-        let sql =
-            format!("SELECT sum(mentions), sum(likes), sum(potential_reach) FROM {{db}}.{grain}");
-        let got = env.query_rows(&sql).await;
-        let likes: u64 = truth.values().map(|b| b.likes).sum();
-        let reach: u64 = truth.values().map(|b| b.potential_reach).sum();
-        assert_eq!(
-            got[0],
-            [expected.to_string(), likes.to_string(), reach.to_string()],
-            "{grain}"
-        );
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn repeated_sigkill_over_100k_mentions_loses_and_doubles_nothing() {
@@ -179,10 +146,10 @@ async fn clickhouse_stopped_mid_stream_delays_but_loses_nothing() {
 async fn broker_frozen_for_30_seconds_then_resumed_loses_nothing() {
     let _serial = SERIAL.lock().await;
     survive("frozen", 30_000, 14, || async {
-        let tansu = support::stack_pid("tansu");
-        support::signal(tansu, "STOP");
+        let broker = support::broker_pid();
+        support::signal(broker, "STOP");
         tokio::time::sleep(Duration::from_secs(30)).await;
-        support::signal(tansu, "CONT");
+        support::signal(broker, "CONT");
     })
     .await;
 }

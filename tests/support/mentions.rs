@@ -140,3 +140,40 @@ pub fn parse_minute_rollup(rows: Vec<Vec<String>>) -> BTreeMap<(String, i64), Bu
         })
         .collect()
 }
+
+/// A generated mention as a Mastodon `Status` entity, as the API documents it.
+pub fn as_mastodon_status(m: &earshot_model::RawMention) -> serde_json::Value {
+    let tag = BRANDS
+        .iter()
+        .find(|(name, _)| *name == brand_of(m))
+        .unwrap()
+        .1;
+    let tag = tag.trim_start_matches('#');
+    let body = m.text.replace(&format!("#{tag}"), "");
+    serde_json::json!({
+        "id": m.platform_id,
+        "created_at": m.created_at.to_rfc3339(),
+        "visibility": "public",
+        "language": "pl",
+        "uri": format!("https://mastodon.example/users/u{}/statuses/{}", m.author.id, m.platform_id),
+        "url": m.url,
+        "replies_count": m.engagement.replies,
+        "reblogs_count": m.engagement.reposts,
+        "favourites_count": m.engagement.likes,
+        "content": format!("<p>{body}<a href=\"https://mastodon.example/tags/{tag}\" class=\"mention hashtag\" rel=\"tag\">#<span>{tag}</span></a></p>"),
+        "account": {
+            "id": m.author.id,
+            "username": format!("u{}", m.author.id),
+            "acct": m.author.handle,
+            "display_name": m.author.name,
+            "note": "",
+            "followers_count": m.author.followers,
+            "created_at": "2019-03-01T00:00:00.000Z",
+            "bot": false,
+        },
+        "tags": [{"name": tag, "url": format!("https://mastodon.example/tags/{tag}")}],
+        "mentions": [],
+        "emojis": [],
+        "media_attachments": [],
+    })
+}

@@ -265,7 +265,12 @@ pub fn kill9(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// The pid of a local-stack server (`tansu` or `clickhouse`) started by `up.sh`.
+/// The pid of the local broker (`kafka`, or `tansu` with EARSHOT_LOCAL_BROKER=tansu).
+pub fn broker_pid() -> i32 {
+    stack_pid(&std::env::var("EARSHOT_LOCAL_BROKER").unwrap_or_else(|_| "kafka".into()))
+}
+
+/// The pid of a local-stack server (`kafka`, `tansu` or `clickhouse`) started by `up.sh`.
 pub fn stack_pid(name: &str) -> i32 {
     let dir = std::env::var("EARSHOT_LOCAL_DIR")
         .map(PathBuf::from)
@@ -327,4 +332,37 @@ pub fn current_clickhouse_url() -> String {
         format!("http://127.0.0.1:{port}")
     })
     .clone()
+}
+
+pub async fn rows(env: &TestEnv) -> u64 {
+    env.query_u64("SELECT count() FROM {db}.mentions").await
+}
+
+/// Asserts the raw table and all rollup grains equal the truth for `input`.
+pub async fn assert_matches_truth(env: &TestEnv, input: &[earshot_model::RawMention]) {
+    let truth = mentions::minute_truth(input);
+    let expected: u64 = truth.values().map(|b| b.mentions).sum();
+    assert_eq!(rows(env).await, expected, "mentions rows");
+    assert_eq!(
+        env.query_u64("SELECT uniqExact(mention_id) FROM {db}.mentions")
+            .await,
+        expected
+    );
+    assert_eq!(
+        mentions::parse_minute_rollup(env.query_rows(mentions::MINUTE_ROLLUP_SQL).await),
+        truth,
+        "minute rollup"
+    );
+    for grain in ["rollup_hour", "rollup_day"] {
+        let sql =
+            format!("SELECT sum(mentions), sum(likes), sum(potential_reach) FROM {{db}}.{grain}");
+        let got = env.query_rows(&sql).await;
+        let likes: u64 = truth.values().map(|b| b.likes).sum();
+        let reach: u64 = truth.values().map(|b| b.potential_reach).sum();
+        assert_eq!(
+            got[0],
+            [expected.to_string(), likes.to_string(), reach.to_string()],
+            "{grain}"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! Kafka settings and clients with the options Earshot relies on, in one place:
 //! idempotent producers, consumers that never auto-commit, and topics created
-//! explicitly (Tansu and locked-down clusters do not auto-create them).
+//! explicitly (the local broker, like locked-down clusters, does not auto-create them).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
-    /// `host:port` list. Use `127.0.0.1`, not `localhost`, for a local Tansu (IPv4 only).
+    /// `host:port` list. Use `127.0.0.1`, not `localhost`, for the local broker (IPv4 only).
     pub brokers: String,
     /// Prepended to every topic name, so several pipelines can share a cluster.
     pub topic_prefix: String,
@@ -124,7 +124,7 @@ impl KafkaConfig {
             return Err(Error::Config {
                 key: "session_timeout_ms",
                 problem: format!(
-                    "is {}; use 1000..=300000 (6000 suits Tansu)",
+                    "is {}; use 1000..=300000 (6000 suits the local broker)",
                     self.session_timeout_ms
                 ),
             });
