@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 bash deploy/local/up.sh
-cargo build --quiet --bin earshot
+echo "[earshot demo] building earshot (the first build takes several minutes)" >&2
+cargo build --bin earshot
 RUST_LOG="${RUST_LOG:-warn}" ./target/debug/earshot demo "$@"

@@ -68,7 +68,8 @@ install_clickhouse() {
   log "installing clickhouse-server from Debian"
   local sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
   $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq clickhouse-server clickhouse-client >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq clickhouse-server clickhouse-client \
+    >"$STATE/log/apt-clickhouse.log" 2>&1 || { tail -20 "$STATE/log/apt-clickhouse.log" >&2; exit 1; }
   # The package starts a system-wide server on the same ports; the project runs its own.
   $sudo service clickhouse-server stop >/dev/null 2>&1 || true
 }
@@ -90,7 +91,8 @@ install_java() {
   log "installing OpenJDK 17 and Maven from Debian"
   local sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
   $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openjdk-17-jre-headless maven >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openjdk-17-jre-headless maven \
+    >"$STATE/log/apt-java.log" 2>&1 || { tail -20 "$STATE/log/apt-java.log" >&2; exit 1; }
 }
 
 # The broker's jars come from Maven Central (deploy/local/kafka/pom.xml, checksums enforced
@@ -104,7 +106,7 @@ install_kafka() {
   install_java
   log "fetching Apache Kafka jars from Maven Central (deploy/local/kafka/pom.xml)"
   rm -rf "$libs.tmp"
-  mvn -q -B -C -f "$ROOT/deploy/local/kafka/pom.xml" dependency:copy-dependencies \
+  mvn -q -B -C -Dstyle.color=never -f "$ROOT/deploy/local/kafka/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$libs.tmp" >&2
   (cd "$libs.tmp" && sha256sum --check --quiet --strict "$pins") ||
     { log "Kafka jars do not match deploy/local/kafka/jars.sha256"; exit 1; }

@@ -159,7 +159,10 @@ impl TestEnv {
                 })
                 .collect();
             for delivery in futures::future::join_all(deliveries).await {
-                delivery.expect("producing a test record");
+                // The error alone: the record may be megabytes long.
+                if let Err((error, _)) = delivery {
+                    panic!("producing a test record: {error}");
+                }
             }
         }
     }
