@@ -42,6 +42,9 @@ pub(crate) mod role {
     /// The brand's own support voice ("sorry to hear", "przepraszamy za utrudnienia"):
     /// a reply that acknowledges a problem judges nothing itself.
     pub const REPLY: u16 = 1 << 6;
+    /// A first-person word ("I", "mi", "mein", "мені"): a negative post in the
+    /// speaker's own voice is, far more often than not, a complaint about their experience.
+    pub const SELF: u16 = 1 << 7;
 }
 
 #[derive(Debug, Clone, Default)]
@@ -192,6 +195,7 @@ impl Lexicon {
                 "ask" => entry.roles = role::ASK,
                 "irony" => entry.roles = role::IRONY,
                 "reply" => entry.roles = role::REPLY,
+                "self" => entry.roles = role::SELF,
                 "complaint" => {
                     entry.roles = role::COMPLAINT;
                     entry.valence = value.map_or(Ok(0.0), |_| number("complaint"))?;

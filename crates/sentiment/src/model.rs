@@ -41,7 +41,7 @@ pub enum ModelError {
 /// dense ones after.
 pub type Features = Vec<(u32, f32)>;
 
-pub fn features(tokens: &Tokens, rules: &RuleAnalysis, bits: u32, text: &str, out: &mut Features) {
+pub(crate) fn features(tokens: &Tokens, rules: &RuleAnalysis, bits: u32, text: &str, out: &mut Features) {
     out.clear();
     let mask = (1u32 << bits) - 1;
     let mut prev: Option<u64> = None;

@@ -22,8 +22,9 @@ const BEFORE_CONTRAST: f32 = 0.5;
 const AFTER_CONTRAST: f32 = 1.5;
 /// Elongation ("sooo good") emphasises like a mild intensifier.
 const ELONGATION_EMPHASIS: f32 = 0.3;
-/// A question's sentiment words mostly ask rather than judge ("is it any good?").
-const QUESTION_DAMPING: f32 = 0.35;
+/// A question's sentiment words mostly ask rather than judge ("is it any good?"): one
+/// mild word in a question stays below the neutral threshold, a strong rhetorical one not.
+const QUESTION_DAMPING: f32 = 0.1;
 /// A service request ("how do I…", "can someone help") is neutral unless it also judges.
 const REQUEST_DAMPING: f32 = 0.5;
 /// A support reply's words ("sorry", "problem") describe the customer's issue, not a view.
@@ -167,7 +168,7 @@ impl Scorer<'_> {
                 if e.has(role::REPLY) {
                     reply = true;
                 }
-                if e.has(role::COMPLAINT) {
+                if e.has(role::COMPLAINT) || e.has(role::SELF) {
                     complaint_marker_at.push(idx);
                 }
             }
