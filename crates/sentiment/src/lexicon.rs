@@ -94,8 +94,8 @@ pub(crate) struct Phrase {
 pub(crate) struct Lexicon {
     exact: FxHashMap<String, Entry>,
     stems: FxHashMap<String, Entry>,
-    /// Longest stem in chars: prefixes longer than this are not looked up.
-    max_stem_chars: usize,
+    /// Stems by their first [`MIN_STEM_CHARS`] letters, longest first.
+    stems_by_head: FxHashMap<String, Vec<String>>,
     pub phrases: Vec<Phrase>,
 }
 
@@ -111,27 +111,32 @@ impl Lexicon {
         if self.stems.is_empty() {
             return None;
         }
-        let mut ends: [usize; 24] = [0; 24];
-        let mut n = 0;
-        for (chars, (off, c)) in folded.char_indices().enumerate() {
-            let end = off + c.len_utf8();
-            if chars + 1 > self.max_stem_chars || n == ends.len() {
-                break;
-            }
-            if chars + 1 >= MIN_STEM_CHARS {
-                ends[n] = end;
-                n += 1;
-            }
+        // One lookup by the word's first letters finds the few stems it could start with.
+        let key_end = folded.char_indices().nth(MIN_STEM_CHARS).map_or(folded.len(), |(o, _)| o);
+        if folded[..key_end].chars().count() < MIN_STEM_CHARS {
+            return None;
         }
-        ends[..n]
+        let candidates = self.stems_by_head.get(&folded[..key_end])?;
+        candidates
             .iter()
-            .rev()
-            .find_map(|&end| self.stems.get(&folded[..end]))
+            .find(|stem| folded.starts_with(stem.as_str()))
+            .and_then(|stem| self.stems.get(stem))
+    }
+
+    /// Files each stem under its first [`MIN_STEM_CHARS`] letters, longest stem first.
+    fn index_stems(&mut self) {
+        self.stems_by_head.clear();
+        for stem in self.stems.keys() {
+            let end = stem.char_indices().nth(MIN_STEM_CHARS).map_or(stem.len(), |(o, _)| o);
+            self.stems_by_head.entry(stem[..end].to_string()).or_default().push(stem.clone());
+        }
+        for list in self.stems_by_head.values_mut() {
+            list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
     }
 
     fn entry_for(&mut self, term: &str) -> &mut Entry {
         if let Some(stem) = term.strip_suffix('*') {
-            self.max_stem_chars = self.max_stem_chars.max(stem.chars().count());
             self.stems.entry(stem.to_string()).or_default()
         } else {
             self.exact.entry(term.to_string()).or_default()
@@ -234,6 +239,7 @@ impl Lexicon {
                 self.entry_for(&first).phrases.push(index);
             }
         }
+        self.index_stems();
         Ok(())
     }
 }
@@ -259,9 +265,22 @@ pub(crate) struct Symbols {
     emoji: FxHashMap<char, f32>,
     emoticons: FxHashMap<String, f32>,
     max_emoticon_len: usize,
+    /// Every emoticon's first two bytes: most punctuation starts none, and is passed by
+    /// one lookup instead of one per possible length.
+    heads: rustc_hash::FxHashSet<[u8; 2]>,
 }
 
 impl Symbols {
+    fn insert_emoticon(&mut self, term: &str, valence: f32) {
+        let b = term.as_bytes();
+        if b.len() < 2 || !term.is_ascii() {
+            return;
+        }
+        self.max_emoticon_len = self.max_emoticon_len.max(term.len());
+        self.heads.insert([b[0], b[1]]);
+        self.emoticons.insert(term.to_string(), valence);
+    }
+
     /// The emoticons of VADER's lexicon: terms that start with ASCII punctuation.
     pub fn add_vader_emoticons(&mut self, table: &str) {
         for line in table.lines() {
@@ -272,8 +291,7 @@ impl Symbols {
                 continue;
             };
             if term.len() >= 2 && term.starts_with(|c: char| c.is_ascii_punctuation()) {
-                self.max_emoticon_len = self.max_emoticon_len.max(term.len());
-                self.emoticons.insert(term.to_string(), valence);
+                self.insert_emoticon(term, valence);
             }
         }
     }
@@ -316,8 +334,7 @@ impl Symbols {
                 continue;
             };
             if c.is_ascii() {
-                self.max_emoticon_len = self.max_emoticon_len.max(emoji.len());
-                self.emoticons.insert(emoji.to_string(), v);
+                self.insert_emoticon(emoji, v);
             } else {
                 self.emoji.insert(c, v);
             }
@@ -338,6 +355,10 @@ impl crate::text::SymbolTable for Symbols {
     }
 
     fn emoticon(&self, s: &str) -> Option<(usize, f32)> {
+        let b = s.as_bytes();
+        if b.len() < 2 || !self.heads.contains(&[b[0], b[1]]) {
+            return None;
+        }
         let limit = self.max_emoticon_len.min(s.len());
         let head = &s.as_bytes()[..limit];
         let end = head
