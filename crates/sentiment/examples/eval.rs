@@ -177,7 +177,7 @@ fn brand_spans(text: &str, brand: &BrandConfig) -> Vec<Range<usize>> {
     let terms = brand.keywords.iter().chain(&brand.hashtags).chain(&brand.handles);
     for term in terms {
         let chars: Vec<char> = term.chars().flat_map(char::to_lowercase).collect();
-        let keep = if chars.len() >= 5 { chars.len() - 2 } else { chars.len().min(4).max(3) };
+        let keep = if chars.len() >= 5 { chars.len() - 2 } else { chars.len().clamp(3, 4) };
         let prefix = &chars[..keep.min(chars.len())];
         for (start, _) in text.char_indices() {
             let mut matched = 0;

@@ -217,15 +217,15 @@ impl Analyzer {
             match (&self.english_model, language) {
                 (Some(model), Language::En) => {
                     model::features(tokens, &rules, model.bits, text, features);
-                    decide_with_model(model, features, rules)
+                    decide_with_model(model, features, rules, text)
                 }
-                _ => decide_by_rules(&mut rules, THRESHOLDS[language.index()]),
+                _ => decide_by_rules(&mut rules, text, THRESHOLDS[language.index()]),
             }
         })
     }
 }
 
-fn decide_by_rules(rules: &mut RuleAnalysis, threshold: f32) -> Sentiment {
+fn decide_by_rules(rules: &mut RuleAnalysis, text: &str, threshold: f32) -> Sentiment {
     let polarity = if rules.score >= threshold {
         Polarity::Positive
     } else if rules.score <= -threshold {
@@ -238,7 +238,7 @@ fn decide_by_rules(rules: &mut RuleAnalysis, threshold: f32) -> Sentiment {
         _ => 0.5 + 0.5 * rules.score.abs(),
     };
     let sign = polarity_sign(polarity);
-    let mut evidence = finish_evidence(&mut rules.evidence, sign, EVIDENCE_SHOWN);
+    let mut evidence = finish_evidence(&mut rules.evidence, text, sign, EVIDENCE_SHOWN);
     if polarity == Polarity::Neutral {
         if rules.question {
             evidence.insert(0, "question".to_string());
@@ -257,7 +257,7 @@ fn decide_by_rules(rules: &mut RuleAnalysis, threshold: f32) -> Sentiment {
     }
 }
 
-fn decide_with_model(model: &Model, features: &Features, mut rules: RuleAnalysis) -> Sentiment {
+fn decide_with_model(model: &Model, features: &Features, mut rules: RuleAnalysis, text: &str) -> Sentiment {
     let logits = model.logits(features);
     let p = model::softmax(logits);
     let class = model.decide(logits);
@@ -266,7 +266,7 @@ fn decide_with_model(model: &Model, features: &Features, mut rules: RuleAnalysis
         model::POSITIVE => Polarity::Positive,
         _ => Polarity::Neutral,
     };
-    let mut evidence = finish_evidence(&mut rules.evidence, polarity_sign(polarity), EVIDENCE_SHOWN - 1);
+    let mut evidence = finish_evidence(&mut rules.evidence, text, polarity_sign(polarity), EVIDENCE_SHOWN - 1);
     if polarity == Polarity::Neutral && rules.question {
         evidence.insert(0, "question".to_string());
     }

@@ -49,12 +49,21 @@ pub(crate) struct RuleAnalysis {
     pub request: bool,
     pub irony: bool,
     pub negations: u32,
-    /// Contributions and what they were, strongest first after [`finish_evidence`].
-    pub evidence: Vec<(f32, String)>,
+    /// Contributions and what made them; rendered as text by [`finish_evidence`] only for
+    /// the few shown, so a long post does not pay for a string per sentiment word.
+    pub evidence: Vec<(f32, Evidence)>,
     /// Per token: the weight of its clause, and whether a negator is among the three
     /// words before it in its clause; what the trained model's features are weighted by.
     pub clause_weight_of_token: Vec<f32>,
     pub in_negation_scope: Vec<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Evidence {
+    /// A word, phrase or emoji of the text, and whether a negator turned it.
+    Words { span: Range<usize>, negated: bool },
+    /// A rule that fired.
+    Rule(String),
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -256,15 +265,10 @@ impl Scorer<'_> {
         for idx in 0..n {
             let tok = &list[idx];
             let clause = clause_of[idx];
-            let (valence, label): (f32, &str) = match (tok.kind, resolved[idx]) {
-                (Kind::Emoji(v), _) => (v, &text[tok.span.clone()]),
-                (_, Resolved::Entry(e)) if !comparison_words.contains(&idx) => {
-                    (e.valence, &text[tok.span.clone()])
-                }
-                (_, Resolved::Phrase(e, len)) => {
-                    let end = list[idx + len - 1].span.end;
-                    (e.valence, &text[tok.span.start..end])
-                }
+            let (valence, span): (f32, Range<usize>) = match (tok.kind, resolved[idx]) {
+                (Kind::Emoji(v), _) => (v, tok.span.clone()),
+                (_, Resolved::Entry(e)) if !comparison_words.contains(&idx) => (e.valence, tok.span.clone()),
+                (_, Resolved::Phrase(e, len)) => (e.valence, tok.span.start..list[idx + len - 1].span.end),
                 _ => continue,
             };
             if valence == 0.0 {
@@ -314,12 +318,7 @@ impl Scorer<'_> {
                 out.negative -= contribution;
             }
             out.total += contribution;
-            let shown = if negated {
-                format!("negated: {label}")
-            } else {
-                label.to_string()
-            };
-            out.evidence.push((contribution, shown));
+            out.evidence.push((contribution, Evidence::Words { span, negated }));
         }
 
         // Complaint markers in clauses that are about the brand (or anywhere, overall).
@@ -331,7 +330,7 @@ impl Scorer<'_> {
         }
         if irony && out.total > 0.0 {
             out.total = -out.total;
-            out.evidence.push((out.total, "irony marker".to_string()));
+            out.evidence.push((out.total, Evidence::Rule("irony marker".to_string())));
         }
         out.score = out.total / (out.total * out.total + NORMALISATION_ALPHA).sqrt();
         out
@@ -416,20 +415,33 @@ impl Scorer<'_> {
                 tokens.folded(&list[a]),
                 tokens.folded(&list[than])
             );
-            out.evidence.push((contribution, words));
+            out.evidence.push((contribution, Evidence::Rule(words)));
         }
     }
 }
 
 /// Sorts evidence strongest first and keeps the few that decided.
-pub(crate) fn finish_evidence(evidence: &mut Vec<(f32, String)>, toward_sign: f32, keep: usize) -> Vec<String> {
+pub(crate) fn finish_evidence(
+    evidence: &mut [(f32, Evidence)],
+    text: &str,
+    toward_sign: f32,
+    keep: usize,
+) -> Vec<String> {
     // Show what pushed toward the verdict first; a neutral verdict shows the strongest.
     evidence.sort_by(|a, b| {
         let ka = if toward_sign == 0.0 { a.0.abs() } else { a.0 * toward_sign };
         let kb = if toward_sign == 0.0 { b.0.abs() } else { b.0 * toward_sign };
         kb.total_cmp(&ka)
     });
-    evidence.iter().take(keep).map(|(_, s)| s.clone()).collect()
+    evidence
+        .iter()
+        .take(keep)
+        .map(|(_, e)| match e {
+            Evidence::Words { span, negated: false } => text[span.clone()].to_string(),
+            Evidence::Words { span, negated: true } => format!("negated: {}", &text[span.clone()]),
+            Evidence::Rule(rule) => rule.clone(),
+        })
+        .collect()
 }
 
 /// Whether each token follows a negator within three words of its clause.

@@ -92,11 +92,11 @@ fn is_upper(c: char) -> bool {
         0xc0..=0xde => u != 0xd7,
         0xdf..=0xff => false,
         0x139..=0x148 | 0x179..=0x17e => u % 2 == 1,
-        0x100..=0x17f => u % 2 == 0 && u != 0x138,
+        0x100..=0x17f => u.is_multiple_of(2) && u != 0x138,
         0x400..=0x42f => true,
         0x430..=0x45f => false,
         0x4c1..=0x4ce => u % 2 == 1,
-        0x460..=0x4ff => u % 2 == 0,
+        0x460..=0x4ff => u.is_multiple_of(2),
         _ => c.is_uppercase(),
     }
 }
@@ -137,19 +137,15 @@ pub(crate) fn tokenize(text: &str, symbols: &impl SymbolTable, out: &mut Tokens)
             continue;
         }
         if is_word_char(c) {
-            let end = word_end(text, i);
-            push_word(out, text, i..end, Kind::Word, 0);
-            i = end;
+            i = push_word(out, text, i, Kind::Word, 0);
             continue;
         }
         if (c == '#' || c == '@')
             && let Some(next) = text[i + 1..].chars().next()
             && is_word_char(next)
         {
-            let end = word_end(text, i + 1);
             let kind = if c == '#' { Kind::Hashtag } else { Kind::Handle };
-            push_word(out, text, i..end, kind, 1);
-            i = end;
+            i = push_word(out, text, i, kind, 1);
             continue;
         }
         if c.is_ascii_punctuation() {
@@ -213,23 +209,6 @@ fn skip_until_space(text: &str, from: usize) -> usize {
         .map_or(text.len(), |(off, _)| from + off)
 }
 
-/// The end of a word starting at `from`: letters, digits and apostrophes between letters
-/// ("don't", "п'ять").
-fn word_end(text: &str, from: usize) -> usize {
-    let mut end = from;
-    let mut chars = text[from..].char_indices().peekable();
-    while let Some((off, c)) = chars.next() {
-        if is_word_char(c) {
-            end = from + off + c.len_utf8();
-        } else if is_apostrophe(c) && chars.peek().is_some_and(|&(_, n)| is_letter(n)) {
-            continue;
-        } else {
-            break;
-        }
-    }
-    end
-}
-
 fn push_punct(out: &mut Tokens, at: usize, mark: u8) {
     out.list.push(Token {
         span: at..at + 1,
@@ -250,24 +229,57 @@ fn push_symbol(out: &mut Tokens, span: Range<usize>, valence: f32) {
     });
 }
 
-fn push_word(out: &mut Tokens, text: &str, span: Range<usize>, kind: Kind, sigil_len: usize) {
-    let start = out.folded.len();
+/// Scans the word at `start` (after a `#`/`@` sigil of `sigil_len` bytes), folding it
+/// as it goes, and returns where it ends. A word is letters, digits and `_`, with
+/// apostrophes between letters ("don't", "п'ять"). ASCII bytes take a fast path: most
+/// social text is mostly ASCII, and decoding and Unicode tables cost more than the rules.
+fn push_word(out: &mut Tokens, text: &str, start: usize, kind: Kind, sigil_len: usize) -> usize {
+    let folded_start = out.folded.len();
     if kind == Kind::Hashtag {
         out.folded.push('#');
     }
+    let bytes = text.as_bytes();
     let mut letters = 0u32;
     let mut upper = 0u32;
     let mut run = 0u32;
     let mut last = '\0';
     let mut elongated = false;
-    for c in text[span.start + sigil_len..span.end].chars() {
-        let letter = is_letter(c);
-        if letter {
-            letters += 1;
-            if is_upper(c) {
-                upper += 1;
+    let mut i = start + sigil_len;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (c, len, letter) = if b < 0x80 {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                let letter = b.is_ascii_alphabetic();
+                if letter {
+                    letters += 1;
+                    upper += u32::from(b.is_ascii_uppercase());
+                }
+                out.folded.push(char::from(b.to_ascii_lowercase()));
+                (char::from(b), 1, letter)
+            } else if (b == b'\'' || b == b'`') && next_is_letter(text, i + 1) {
+                out.folded.push(char::from(b));
+                (char::from(b), 1, false)
+            } else {
+                break;
             }
-        }
+        } else {
+            let c = text[i..].chars().next().expect("i is on a char boundary");
+            let len = c.len_utf8();
+            if is_word_char(c) {
+                let letter = is_letter(c);
+                if letter {
+                    letters += 1;
+                    upper += u32::from(is_upper(c));
+                }
+                fold_char(c, &mut out.folded);
+                (c, len, letter)
+            } else if is_apostrophe(c) && next_is_letter(text, i + len) {
+                out.folded.push('\'');
+                (c, len, false)
+            } else {
+                break;
+            }
+        };
         if c == last {
             run += 1;
             if run >= 3 && letter {
@@ -277,7 +289,7 @@ fn push_word(out: &mut Tokens, text: &str, span: Range<usize>, kind: Kind, sigil
             run = 1;
             last = c;
         }
-        fold_char(c, &mut out.folded);
+        i += len;
     }
     let caps = letters >= 2 && upper == letters;
     if kind == Kind::Word && letters > 0 {
@@ -287,12 +299,17 @@ fn push_word(out: &mut Tokens, text: &str, span: Range<usize>, kind: Kind, sigil
         }
     }
     out.list.push(Token {
-        span,
-        folded: start..out.folded.len(),
+        span: start..i,
+        folded: folded_start..out.folded.len(),
         kind,
         caps,
         elongated,
     });
+    i
+}
+
+fn next_is_letter(text: &str, at: usize) -> bool {
+    text.get(at..).and_then(|rest| rest.chars().next()).is_some_and(is_letter)
 }
 
 /// Folds a whole string the way words are folded; for building tables.
