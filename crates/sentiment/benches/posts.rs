@@ -26,13 +26,17 @@ pub const POSTS: [(&str, &str, &str); 4] = [
 ];
 
 pub fn spans(text: &str, brand: &str) -> Vec<std::ops::Range<usize>> {
-    text.match_indices(brand).map(|(i, m)| i..i + m.len()).collect()
+    text.match_indices(brand)
+        .map(|(i, m)| i..i + m.len())
+        .collect()
 }
 
 /// `post` cut (at a word boundary) or repeated to about `size` bytes.
 pub fn sized(post: &str, size: usize) -> String {
     if size <= post.len() {
-        let cut = post[..post.floor_char_boundary(size)].rfind(' ').unwrap_or(size);
+        let cut = post[..post.floor_char_boundary(size)]
+            .rfind(' ')
+            .unwrap_or(size);
         return post[..cut].to_string();
     }
     let repeated = format!("{post} ").repeat(size / post.len() + 1);

@@ -27,7 +27,13 @@ fn main() {
     let spans = posts::spans(&text, brand);
     let mut evidence = 0;
     for _ in 0..calls {
-        evidence += analyzer.toward(std::hint::black_box(&text), &language, &spans).evidence.len();
+        evidence += analyzer
+            .toward(std::hint::black_box(&text), &language, &spans)
+            .evidence
+            .len();
     }
-    println!("{calls} calls on {} bytes, {evidence} evidence items", text.len());
+    println!(
+        "{calls} calls on {} bytes, {evidence} evidence items",
+        text.len()
+    );
 }

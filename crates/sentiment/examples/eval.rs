@@ -81,7 +81,10 @@ impl Tally {
     fn print(&self, title: &str) {
         let n: usize = self.confusion.iter().flatten().sum();
         println!("### {title}\n");
-        println!("{n} items; macro-averaged recall **{:.3}**\n", self.macro_recall());
+        println!(
+            "{n} items; macro-averaged recall **{:.3}**\n",
+            self.macro_recall()
+        );
         println!("| class | precision | recall | support |\n| --- | --- | --- | --- |");
         for (g, class) in CLASSES.iter().enumerate() {
             let support: usize = self.confusion[g].iter().sum();
@@ -94,10 +97,19 @@ impl Tally {
                 hit as f64 / support.max(1) as f64
             );
         }
-        println!("\n| gold \\ predicted | negative | neutral | positive | unknown |\n| --- | --- | --- | --- | --- |");
+        println!(
+            "\n| gold \\ predicted | negative | neutral | positive | unknown |\n| --- | --- | --- | --- | --- |"
+        );
         for (g, class) in CLASSES.iter().enumerate() {
             let row = self.confusion[g];
-            println!("| {} | {} | {} | {} | {} |", class.as_str(), row[0], row[1], row[2], row[3]);
+            println!(
+                "| {} | {} | {} | {} | {} |",
+                class.as_str(),
+                row[0],
+                row[1],
+                row[2],
+                row[3]
+            );
         }
         let [[tn, fp], [fn_, tp]] = self.complaint;
         if tp + fn_ + fp > 0 {
@@ -119,9 +131,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.remove(0);
     }
     let verbose = std::env::var_os("EVAL_VERBOSE").is_some();
-    let analyzer = if rules_only { Analyzer::rules_only() } else { Analyzer::new() };
-    let mode = if rules_only { "rules only" } else { "rules + model" };
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    // Every answer as a JSON line on stderr: to check that a speed change changes no answer.
+    let dump = std::env::var_os("EVAL_DUMP").is_some();
+    let analyzer = if rules_only {
+        Analyzer::rules_only()
+    } else {
+        Analyzer::new()
+    };
+    let mode = if rules_only {
+        "rules only"
+    } else {
+        "rules + model"
+    };
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["tweeteval", dir, split] => {
             let dir = PathBuf::from(dir);
             let texts = std::fs::read_to_string(dir.join(format!("{split}_text.txt")))?;
@@ -129,7 +156,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut tally = Tally::default();
             for (text, label) in texts.lines().zip(labels.lines()) {
                 let gold = CLASSES[label.trim().parse::<usize>()?];
-                tally.add(gold, analyzer.overall(text, "en").polarity);
+                let s = analyzer.overall(text, "en");
+                if dump {
+                    eprintln!("{}", serde_json::to_string(&s)?);
+                }
+                tally.add(gold, s.polarity);
             }
             tally.print(&format!("TweetEval {split} ({mode})"));
         }
@@ -139,25 +170,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 serde_json::from_str(&std::fs::read_to_string(dir.join("brands.json"))?)?;
             let mut toward = Tally::default();
             let mut overall = Tally::default();
-            for line in std::fs::read_to_string(dir.join(file))?.lines().filter(|l| !l.trim().is_empty()) {
+            for line in std::fs::read_to_string(dir.join(file))?
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+            {
                 let m: Mention = serde_json::from_str(line)?;
                 if let Some(gold) = m.overall_sentiment {
                     overall.add(gold, analyzer.overall(&m.text, &m.language).polarity);
                 }
                 for label in &m.brands {
-                    let Some(config) = brands.iter().find(|b| b.name == label.brand) else { continue };
+                    let Some(config) = brands.iter().find(|b| b.name == label.brand) else {
+                        continue;
+                    };
                     let spans = brand_spans(&m.text, config);
                     let s = if spans.is_empty() {
                         analyzer.overall(&m.text, &m.language)
                     } else {
                         analyzer.toward(&m.text, &m.language, &spans)
                     };
+                    if dump {
+                        eprintln!("{}", serde_json::to_string(&s)?);
+                    }
                     toward.add(label.sentiment, s.polarity);
                     toward.complaint[usize::from(label.complaint)][usize::from(s.complaint)] += 1;
-                    if verbose && (s.polarity != label.sentiment || s.complaint != label.complaint) {
+                    if verbose && (s.polarity != label.sentiment || s.complaint != label.complaint)
+                    {
                         eprintln!(
                             "{} gold {:?}/{} got {:?}/{} {:?} | {}",
-                            label.brand, label.sentiment, label.complaint, s.polarity, s.complaint, s.evidence, m.text
+                            label.brand,
+                            label.sentiment,
+                            label.complaint,
+                            s.polarity,
+                            s.complaint,
+                            s.evidence,
+                            m.text
                         );
                     }
                 }
@@ -165,7 +211,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             toward.print(&format!("{file}: toward each labelled brand ({mode})"));
             overall.print(&format!("{file}: overall sentiment ({mode})"));
         }
-        _ => return Err("usage: eval [--rules-only] (tweeteval DIR SPLIT | apart DIR FILE)".into()),
+        _ => {
+            return Err("usage: eval [--rules-only] (tweeteval DIR SPLIT | apart DIR FILE)".into());
+        }
     }
     Ok(())
 }
@@ -174,10 +222,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// prefix long enough to be the brand's and short enough to match inflected endings.
 fn brand_spans(text: &str, brand: &BrandConfig) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
-    let terms = brand.keywords.iter().chain(&brand.hashtags).chain(&brand.handles);
+    let terms = brand
+        .keywords
+        .iter()
+        .chain(&brand.hashtags)
+        .chain(&brand.handles);
     for term in terms {
         let chars: Vec<char> = term.chars().flat_map(char::to_lowercase).collect();
-        let keep = if chars.len() >= 5 { chars.len() - 2 } else { chars.len().clamp(3, 4) };
+        let keep = if chars.len() >= 5 {
+            chars.len() - 2
+        } else {
+            chars.len().clamp(3, 4)
+        };
         let prefix = &chars[..keep.min(chars.len())];
         for (start, _) in text.char_indices() {
             let mut matched = 0;
@@ -197,7 +253,10 @@ fn brand_spans(text: &str, brand: &BrandConfig) -> Vec<Range<usize>> {
                     .char_indices()
                     .find(|(_, c)| !c.is_alphanumeric())
                     .map_or(text.len(), |(o, _)| end + o);
-                if !spans.iter().any(|s: &Range<usize>| s.start <= start && start < s.end) {
+                if !spans
+                    .iter()
+                    .any(|s: &Range<usize>| s.start <= start && start < s.end)
+                {
                     spans.push(start..word_end);
                 }
             }

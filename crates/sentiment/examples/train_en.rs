@@ -30,9 +30,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (16, 1e-5, 3, 0.05),
     ]
     .into_iter()
-    .map(|(bits, l2, epochs, learning_rate)| TrainParams { bits, l2, epochs, learning_rate, ..base })
+    .map(|(bits, l2, epochs, learning_rate)| TrainParams {
+        bits,
+        l2,
+        epochs,
+        learning_rate,
+        ..base
+    })
     .collect();
-    let gold: Vec<usize> = labels.lines().map(|l| l.trim().parse()).collect::<Result<_, _>>()?;
+    let gold: Vec<usize> = labels
+        .lines()
+        .map(|l| l.trim().parse())
+        .collect::<Result<_, _>>()?;
     let mut best: Option<(TrainParams, f32, [f32; 3])> = None;
     for params in grid {
         let examples: Vec<(Features, usize)> = texts
@@ -43,8 +52,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let folds = 5;
         let mut logits = vec![[0f32; 3]; examples.len()];
         for f in 0..folds {
-            let train: Vec<(Features, usize)> =
-                examples.iter().enumerate().filter(|(i, _)| i % folds != f).map(|(_, e)| e.clone()).collect();
+            let train: Vec<(Features, usize)> = examples
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % folds != f)
+                .map(|(_, e)| e.clone())
+                .collect();
             let m = model::train(&train, params);
             for (i, (x, _)) in examples.iter().enumerate().filter(|(i, _)| i % folds == f) {
                 logits[i] = m.logits(x);
@@ -66,7 +79,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let (params, recall, offsets) = best.expect("a grid point");
-    eprintln!("chosen: bits {} l2 {:e} epochs {} (CV {recall:.4})", params.bits, params.l2, params.epochs);
+    eprintln!(
+        "chosen: bits {} l2 {:e} epochs {} (CV {recall:.4})",
+        params.bits, params.l2, params.epochs
+    );
     let examples: Vec<(Features, usize)> = texts
         .lines()
         .zip(&gold)
@@ -81,5 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn argmax(z: &[f32; 3], offsets: [f32; 3]) -> usize {
-    (0..3).max_by(|&a, &b| (z[a] + offsets[a]).total_cmp(&(z[b] + offsets[b]))).expect("3")
+    (0..3)
+        .max_by(|&a, &b| (z[a] + offsets[a]).total_cmp(&(z[b] + offsets[b])))
+        .expect("3")
 }

@@ -112,7 +112,10 @@ impl Lexicon {
             return None;
         }
         // One lookup by the word's first letters finds the few stems it could start with.
-        let key_end = folded.char_indices().nth(MIN_STEM_CHARS).map_or(folded.len(), |(o, _)| o);
+        let key_end = folded
+            .char_indices()
+            .nth(MIN_STEM_CHARS)
+            .map_or(folded.len(), |(o, _)| o);
         if folded[..key_end].chars().count() < MIN_STEM_CHARS {
             return None;
         }
@@ -127,8 +130,14 @@ impl Lexicon {
     fn index_stems(&mut self) {
         self.stems_by_head.clear();
         for stem in self.stems.keys() {
-            let end = stem.char_indices().nth(MIN_STEM_CHARS).map_or(stem.len(), |(o, _)| o);
-            self.stems_by_head.entry(stem[..end].to_string()).or_default().push(stem.clone());
+            let end = stem
+                .char_indices()
+                .nth(MIN_STEM_CHARS)
+                .map_or(stem.len(), |(o, _)| o);
+            self.stems_by_head
+                .entry(stem[..end].to_string())
+                .or_default()
+                .push(stem.clone());
         }
         for list in self.stems_by_head.values_mut() {
             list.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -232,10 +241,7 @@ impl Lexicon {
                 merge(self.entry_for(&first), entry);
             } else {
                 let index = self.phrases.len() as u32;
-                self.phrases.push(Phrase {
-                    rest,
-                    entry,
-                });
+                self.phrases.push(Phrase { rest, entry });
                 self.entry_for(&first).phrases.push(index);
             }
         }
@@ -365,10 +371,8 @@ impl crate::text::SymbolTable for Symbols {
             .iter()
             .position(|b| b.is_ascii_whitespace() || !b.is_ascii())
             .unwrap_or(limit);
-        (2..=end).rev().find_map(|len| {
-            self.emoticons
-                .get(&s[..len])
-                .map(|&valence| (len, valence))
-        })
+        (2..=end)
+            .rev()
+            .find_map(|len| self.emoticons.get(&s[..len]).map(|&valence| (len, valence)))
     }
 }

@@ -134,8 +134,10 @@ impl Analyzer {
     /// Lexicons, rules and the English model.
     pub fn new() -> Analyzer {
         let mut analyzer = Analyzer::rules_only();
-        analyzer.english_model =
-            Some(Model::from_bytes(EN_MODEL).expect("the embedded English model is valid: a test reads it"));
+        analyzer.english_model = Some(
+            Model::from_bytes(EN_MODEL)
+                .expect("the embedded English model is valid: a test reads it"),
+        );
         analyzer
     }
 
@@ -257,7 +259,12 @@ fn decide_by_rules(rules: &mut RuleAnalysis, text: &str, threshold: f32) -> Sent
     }
 }
 
-fn decide_with_model(model: &Model, features: &Features, mut rules: RuleAnalysis, text: &str) -> Sentiment {
+fn decide_with_model(
+    model: &Model,
+    features: &Features,
+    mut rules: RuleAnalysis,
+    text: &str,
+) -> Sentiment {
     let logits = model.logits(features);
     let p = model::softmax(logits);
     let class = model.decide(logits);
@@ -266,7 +273,12 @@ fn decide_with_model(model: &Model, features: &Features, mut rules: RuleAnalysis
         model::POSITIVE => Polarity::Positive,
         _ => Polarity::Neutral,
     };
-    let mut evidence = finish_evidence(&mut rules.evidence, text, polarity_sign(polarity), EVIDENCE_SHOWN - 1);
+    let mut evidence = finish_evidence(
+        &mut rules.evidence,
+        text,
+        polarity_sign(polarity),
+        EVIDENCE_SHOWN - 1,
+    );
     if polarity == Polarity::Neutral && rules.question {
         evidence.insert(0, "question".to_string());
     }

@@ -41,7 +41,13 @@ pub enum ModelError {
 /// dense ones after.
 pub type Features = Vec<(u32, f32)>;
 
-pub(crate) fn features(tokens: &Tokens, rules: &RuleAnalysis, bits: u32, text: &str, out: &mut Features) {
+pub(crate) fn features(
+    tokens: &Tokens,
+    rules: &RuleAnalysis,
+    bits: u32,
+    text: &str,
+    out: &mut Features,
+) {
     out.clear();
     let mask = (1u32 << bits) - 1;
     let mut prev: Option<u64> = None;
@@ -155,7 +161,9 @@ impl Model {
         }
         for w in &self.weights {
             for &v in w {
-                let q = (v / scale).round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16;
+                let q = (v / scale)
+                    .round()
+                    .clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16;
                 out.extend_from_slice(&q.to_le_bytes());
             }
         }
@@ -250,9 +258,8 @@ pub fn train(examples: &[(Features, usize)], params: TrainParams) -> Model {
     for (_, y) in examples {
         counts[*y] += 1;
     }
-    let class_weight: [f32; CLASSES] = std::array::from_fn(|c| {
-        examples.len() as f32 / (CLASSES as f32 * counts[c].max(1) as f32)
-    });
+    let class_weight: [f32; CLASSES] =
+        std::array::from_fn(|c| examples.len() as f32 / (CLASSES as f32 * counts[c].max(1) as f32));
     let mut order: Vec<usize> = (0..examples.len()).collect();
     let mut rng = params.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     let mut model = Model {

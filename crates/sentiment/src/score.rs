@@ -182,10 +182,14 @@ impl Scorer<'_> {
                 }
             }
             // The upside-down face is social text's wink that praise is not meant.
-            if matches!(tok.kind, Kind::Emoji(_)) && text[tok.span.clone()].starts_with('\u{1f643}') {
+            if matches!(tok.kind, Kind::Emoji(_)) && text[tok.span.clone()].starts_with('\u{1f643}')
+            {
                 irony = true;
             }
-            if brand.iter().any(|b| b.start < tok.span.end && tok.span.start < b.end) {
+            if brand
+                .iter()
+                .any(|b| b.start < tok.span.end && tok.span.start < b.end)
+            {
                 current.has_brand = true;
             }
             if let Kind::Punct(mark) = tok.kind {
@@ -214,7 +218,11 @@ impl Scorer<'_> {
             clause_has_tokens = true;
         }
         // Trailing marks belong to a clause not yet pushed; so does an empty text.
-        if clause_has_tokens || clause_of.last().is_none_or(|&c| c as usize == clauses.len()) {
+        if clause_has_tokens
+            || clause_of
+                .last()
+                .is_none_or(|&c| c as usize == clauses.len())
+        {
             clauses.push(current);
         }
 
@@ -232,7 +240,11 @@ impl Scorer<'_> {
                 w /= 1.0 + 0.5 * d as f32;
             }
             if let Some(c) = last_contrast {
-                w *= if ci < c { BEFORE_CONTRAST } else { AFTER_CONTRAST };
+                w *= if ci < c {
+                    BEFORE_CONTRAST
+                } else {
+                    AFTER_CONTRAST
+                };
             }
             if reply {
                 w *= REPLY_DAMPING;
@@ -244,12 +256,16 @@ impl Scorer<'_> {
             }
             clause.weight = w;
         }
-        let brand_sentences: Vec<u32> = brand_clauses.iter().map(|&c| clauses[c].sentence).collect();
+        let brand_sentences: Vec<u32> =
+            brand_clauses.iter().map(|&c| clauses[c].sentence).collect();
         let mut out = RuleAnalysis {
             irony,
             question: clauses.iter().any(|c| c.question),
             request: reply || clauses.iter().any(|c| c.request),
-            clause_weight_of_token: clause_of.iter().map(|&c| clauses[c as usize].weight).collect(),
+            clause_weight_of_token: clause_of
+                .iter()
+                .map(|&c| clauses[c as usize].weight)
+                .collect(),
             in_negation_scope: negation_scope(tokens, &resolved, &clause_of),
             ..RuleAnalysis::default()
         };
@@ -257,7 +273,16 @@ impl Scorer<'_> {
         // Comparisons in the brand's sentences: which side of "than" is the brand on?
         let mut comparison_words: Vec<usize> = Vec::new();
         if !brand.is_empty() {
-            self.compare(tokens, &resolved, &clause_of, &clauses, &brand_sentences, brand, &mut out, &mut comparison_words);
+            self.compare(
+                tokens,
+                &resolved,
+                &clause_of,
+                &clauses,
+                &brand_sentences,
+                brand,
+                &mut out,
+                &mut comparison_words,
+            );
         }
 
         // Valence of each word, emoji and phrase.
@@ -267,8 +292,12 @@ impl Scorer<'_> {
             let clause = clause_of[idx];
             let (valence, span): (f32, Range<usize>) = match (tok.kind, resolved[idx]) {
                 (Kind::Emoji(v), _) => (v, tok.span.clone()),
-                (_, Resolved::Entry(e)) if !comparison_words.contains(&idx) => (e.valence, tok.span.clone()),
-                (_, Resolved::Phrase(e, len)) => (e.valence, tok.span.start..list[idx + len - 1].span.end),
+                (_, Resolved::Entry(e)) if !comparison_words.contains(&idx) => {
+                    (e.valence, tok.span.clone())
+                }
+                (_, Resolved::Phrase(e, len)) => {
+                    (e.valence, tok.span.start..list[idx + len - 1].span.end)
+                }
                 _ => continue,
             };
             if valence == 0.0 {
@@ -318,7 +347,8 @@ impl Scorer<'_> {
                 out.negative -= contribution;
             }
             out.total += contribution;
-            out.evidence.push((contribution, Evidence::Words { span, negated }));
+            out.evidence
+                .push((contribution, Evidence::Words { span, negated }));
         }
 
         // Complaint markers in clauses that are about the brand (or anywhere, overall).
@@ -330,14 +360,20 @@ impl Scorer<'_> {
         }
         if irony && out.total > 0.0 {
             out.total = -out.total;
-            out.evidence.push((out.total, Evidence::Rule("irony marker".to_string())));
+            out.evidence
+                .push((out.total, Evidence::Rule("irony marker".to_string())));
         }
         out.score = out.total / (out.total * out.total + NORMALISATION_ALPHA).sqrt();
         out
     }
 
     /// The phrase starting at token `i` whose words follow, longest first.
-    fn match_phrase<'l>(&'l self, entry: &Entry, tokens: &Tokens, i: usize) -> Option<(&'l Entry, usize)> {
+    fn match_phrase<'l>(
+        &'l self,
+        entry: &Entry,
+        tokens: &Tokens,
+        i: usize,
+    ) -> Option<(&'l Entry, usize)> {
         let mut best: Option<(&Entry, usize)> = None;
         for &p in &entry.phrases {
             let phrase = &self.lexicon.phrases[p as usize];
@@ -387,7 +423,9 @@ impl Scorer<'_> {
             let Some(than) = than else { continue };
             let in_brand = |i: usize| {
                 let span = &list[i].span;
-                brand.iter().any(|b| b.start < span.end && span.start < b.end)
+                brand
+                    .iter()
+                    .any(|b| b.start < span.end && span.start < b.end)
             };
             let before = (0..a).any(|i| sentence_of(i) == s && in_brand(i));
             let after = (than + 1..list.len()).any(|i| sentence_of(i) == s && in_brand(i));
@@ -409,7 +447,11 @@ impl Scorer<'_> {
             } else {
                 out.negative -= contribution;
             }
-            let side = if sign > 0.0 { "brand wins" } else { "brand loses" };
+            let side = if sign > 0.0 {
+                "brand wins"
+            } else {
+                "brand loses"
+            };
             let words = format!(
                 "comparison ({side}): {} … {}",
                 tokens.folded(&list[a]),
@@ -429,16 +471,30 @@ pub(crate) fn finish_evidence(
 ) -> Vec<String> {
     // Show what pushed toward the verdict first; a neutral verdict shows the strongest.
     evidence.sort_by(|a, b| {
-        let ka = if toward_sign == 0.0 { a.0.abs() } else { a.0 * toward_sign };
-        let kb = if toward_sign == 0.0 { b.0.abs() } else { b.0 * toward_sign };
+        let ka = if toward_sign == 0.0 {
+            a.0.abs()
+        } else {
+            a.0 * toward_sign
+        };
+        let kb = if toward_sign == 0.0 {
+            b.0.abs()
+        } else {
+            b.0 * toward_sign
+        };
         kb.total_cmp(&ka)
     });
     evidence
         .iter()
         .take(keep)
         .map(|(_, e)| match e {
-            Evidence::Words { span, negated: false } => text[span.clone()].to_string(),
-            Evidence::Words { span, negated: true } => format!("negated: {}", &text[span.clone()]),
+            Evidence::Words {
+                span,
+                negated: false,
+            } => text[span.clone()].to_string(),
+            Evidence::Words {
+                span,
+                negated: true,
+            } => format!("negated: {}", &text[span.clone()]),
             Evidence::Rule(rule) => rule.clone(),
         })
         .collect()

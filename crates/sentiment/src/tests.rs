@@ -37,17 +37,32 @@ fn embedded_tables_and_model_load() {
 fn plain_polarity_per_language() {
     assert_eq!(polarity("The app is great", "en"), Polarity::Positive);
     assert_eq!(polarity("The app is terrible", "en"), Polarity::Negative);
-    assert_eq!(polarity("Świetna obsługa, polecam", "pl"), Polarity::Positive);
+    assert_eq!(
+        polarity("Świetna obsługa, polecam", "pl"),
+        Polarity::Positive
+    );
     assert_eq!(polarity("Beznadziejna obsługa", "pl"), Polarity::Negative);
-    assert_eq!(polarity("Der Service war hervorragend", "de"), Polarity::Positive);
-    assert_eq!(polarity("Der Service war furchtbar", "de"), Polarity::Negative);
-    assert_eq!(polarity("Чудовий сервіс, рекомендую", "uk"), Polarity::Positive);
+    assert_eq!(
+        polarity("Der Service war hervorragend", "de"),
+        Polarity::Positive
+    );
+    assert_eq!(
+        polarity("Der Service war furchtbar", "de"),
+        Polarity::Negative
+    );
+    assert_eq!(
+        polarity("Чудовий сервіс, рекомендую", "uk"),
+        Polarity::Positive
+    );
     assert_eq!(polarity("Жахливий сервіс", "uk"), Polarity::Negative);
 }
 
 #[test]
 fn negation_flips_polarity() {
-    assert_eq!(polarity("Nie polecam tego sklepu", "pl"), Polarity::Negative);
+    assert_eq!(
+        polarity("Nie polecam tego sklepu", "pl"),
+        Polarity::Negative
+    );
     assert_eq!(polarity("I do not like this app", "en"), Polarity::Negative);
     assert_eq!(polarity("not bad at all", "en"), Polarity::Positive);
     assert_eq!(polarity("Das war nicht schlecht", "de"), Polarity::Positive);
@@ -59,7 +74,11 @@ fn negation_flips_polarity() {
 #[test]
 fn negation_is_shown_in_evidence() {
     let s = RULES.overall("Das ist nicht gut", "de");
-    assert!(s.evidence.iter().any(|e| e == "negated: gut"), "{:?}", s.evidence);
+    assert!(
+        s.evidence.iter().any(|e| e == "negated: gut"),
+        "{:?}",
+        s.evidence
+    );
 }
 
 #[test]
@@ -67,7 +86,10 @@ fn intensifiers_strengthen_and_diminishers_weaken() {
     let plain = RULES.overall("The food was good", "en").score;
     let very = RULES.overall("The food was very good", "en").score;
     let slightly = RULES.overall("The food was slightly good", "en").score;
-    assert!(very > plain && plain > slightly, "{very} {plain} {slightly}");
+    assert!(
+        very > plain && plain > slightly,
+        "{very} {plain} {slightly}"
+    );
     let pl_plain = RULES.overall("jedzenie dobre", "pl").score;
     let pl_very = RULES.overall("jedzenie bardzo dobre", "pl").score;
     assert!(pl_very > pl_plain);
@@ -89,7 +111,10 @@ fn contrast_weighs_the_clause_after_but() {
     let s = toward(&RULES, text, "pl", "Biedronce");
     assert_eq!(s.polarity, Polarity::Negative, "{s:?}");
     let reverse = "Obsługa w Lidlu słaba, ale ceny świetne";
-    assert_eq!(toward(&RULES, reverse, "pl", "Lidl").polarity, Polarity::Positive);
+    assert_eq!(
+        toward(&RULES, reverse, "pl", "Lidl").polarity,
+        Polarity::Positive
+    );
     let en = "The staff were rude but the food was amazing";
     assert_eq!(polarity(en, "en"), Polarity::Positive);
 }
@@ -106,22 +131,40 @@ fn emoji_and_emoticons_carry_sentiment() {
 
 #[test]
 fn questions_and_service_requests_are_neutral() {
-    assert_eq!(polarity("Is the new Monzo card any good?", "en"), Polarity::Neutral);
-    assert_eq!(polarity("Czy ktoś wie, do której jest otwarta Żabka?", "pl"), Polarity::Neutral);
-    assert_eq!(polarity("Wie kann ich bei Zalando eine Rücksendung anmelden?", "de"), Polarity::Neutral);
-    assert_eq!(polarity("Підкажіть, як змінити адресу доставки?", "uk"), Polarity::Neutral);
+    assert_eq!(
+        polarity("Is the new Monzo card any good?", "en"),
+        Polarity::Neutral
+    );
+    assert_eq!(
+        polarity("Czy ktoś wie, do której jest otwarta Żabka?", "pl"),
+        Polarity::Neutral
+    );
+    assert_eq!(
+        polarity("Wie kann ich bei Zalando eine Rücksendung anmelden?", "de"),
+        Polarity::Neutral
+    );
+    assert_eq!(
+        polarity("Підкажіть, як змінити адресу доставки?", "uk"),
+        Polarity::Neutral
+    );
 }
 
 #[test]
 fn complaints_are_flagged_and_praise_is_not() {
-    let s = RULES.overall("Paczka nie dotarła, czekam od tygodnia, reklamacja zero odzewu", "pl");
+    let s = RULES.overall(
+        "Paczka nie dotarła, czekam od tygodnia, reklamacja zero odzewu",
+        "pl",
+    );
     assert_eq!(s.polarity, Polarity::Negative);
     assert!(s.complaint, "{s:?}");
     let de = RULES.overall("Zug ausgefallen, schon wieder 40 Minuten Verspätung", "de");
     assert!(de.complaint && de.polarity == Polarity::Negative, "{de:?}");
     let uk = RULES.overall("Посилка досі не прийшла, підтримка не відповідає", "uk");
     assert!(uk.complaint, "{uk:?}");
-    let en = RULES.overall("Still waiting for my refund, customer service is useless", "en");
+    let en = RULES.overall(
+        "Still waiting for my refund, customer service is useless",
+        "en",
+    );
     assert!(en.complaint, "{en:?}");
     assert!(!RULES.overall("Szybka dostawa, polecam", "pl").complaint);
 }
@@ -129,14 +172,27 @@ fn complaints_are_flagged_and_praise_is_not() {
 #[test]
 fn comparison_where_another_brand_wins_counts_against_the_brand() {
     let text = "Lidl jest dużo lepszy niż Biedronka";
-    assert_eq!(toward(&RULES, text, "pl", "Lidl").polarity, Polarity::Positive);
+    assert_eq!(
+        toward(&RULES, text, "pl", "Lidl").polarity,
+        Polarity::Positive
+    );
     let s = toward(&RULES, text, "pl", "Biedronka");
     assert_eq!(s.polarity, Polarity::Negative, "{s:?}");
-    assert!(s.evidence.iter().any(|e| e.starts_with("comparison")), "{:?}", s.evidence);
+    assert!(
+        s.evidence.iter().any(|e| e.starts_with("comparison")),
+        "{:?}",
+        s.evidence
+    );
     let en = "Monzo is so much better than Tesco Bank";
-    assert_eq!(toward(&RULES, en, "en", "Tesco").polarity, Polarity::Negative);
+    assert_eq!(
+        toward(&RULES, en, "en", "Tesco").polarity,
+        Polarity::Negative
+    );
     let de = "Zalando ist günstiger als der Laden um die Ecke";
-    assert_eq!(toward(&RULES, de, "de", "Zalando").polarity, Polarity::Positive);
+    assert_eq!(
+        toward(&RULES, de, "de", "Zalando").polarity,
+        Polarity::Positive
+    );
 }
 
 #[test]
@@ -149,8 +205,14 @@ fn sentiment_far_from_the_brand_counts_less() {
 
 #[test]
 fn irony_marker_turns_praise_negative() {
-    assert_eq!(polarity("Great, another delay. Love it #sarcasm", "en"), Polarity::Negative);
-    assert_eq!(polarity("Super, znowu spóźnienie /s", "pl"), Polarity::Negative);
+    assert_eq!(
+        polarity("Great, another delay. Love it #sarcasm", "en"),
+        Polarity::Negative
+    );
+    assert_eq!(
+        polarity("Super, znowu spóźnienie /s", "pl"),
+        Polarity::Negative
+    );
     assert_eq!(polarity("Dzięki za nic", "pl"), Polarity::Negative);
 }
 
@@ -202,4 +264,21 @@ fn model_bytes_round_trip() {
     assert_eq!(model.bits, again.bits);
     assert_eq!(model.weights.len(), again.weights.len());
     assert!(Model::from_bytes(b"nope").is_err());
+}
+
+#[test]
+fn analyzer_is_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Analyzer>();
+    let text = "Nie polecam, dramat";
+    let answers: Vec<Polarity> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| FULL.overall(text, "pl").polarity))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    assert_eq!(answers, [Polarity::Negative, Polarity::Negative]);
 }

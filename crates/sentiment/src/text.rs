@@ -107,7 +107,10 @@ fn is_apostrophe(c: char) -> bool {
 
 /// Marks that only modify the emoji before them (variation selectors, skin tones, ZWJ).
 fn is_emoji_modifier(c: char) -> bool {
-    matches!(c, '\u{fe0e}' | '\u{fe0f}' | '\u{200d}' | '\u{1f3fb}'..='\u{1f3ff}' | '\u{20e3}')
+    matches!(
+        c,
+        '\u{fe0e}' | '\u{fe0f}' | '\u{200d}' | '\u{1f3fb}'..='\u{1f3ff}' | '\u{20e3}'
+    )
 }
 
 pub(crate) fn tokenize(text: &str, symbols: &impl SymbolTable, out: &mut Tokens) {
@@ -144,7 +147,11 @@ pub(crate) fn tokenize(text: &str, symbols: &impl SymbolTable, out: &mut Tokens)
             && let Some(next) = text[i + 1..].chars().next()
             && is_word_char(next)
         {
-            let kind = if c == '#' { Kind::Hashtag } else { Kind::Handle };
+            let kind = if c == '#' {
+                Kind::Hashtag
+            } else {
+                Kind::Handle
+            };
             i = push_word(out, text, i, kind, 1);
             continue;
         }
@@ -309,7 +316,9 @@ fn push_word(out: &mut Tokens, text: &str, start: usize, kind: Kind, sigil_len: 
 }
 
 fn next_is_letter(text: &str, at: usize) -> bool {
-    text.get(at..).and_then(|rest| rest.chars().next()).is_some_and(is_letter)
+    text.get(at..)
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(is_letter)
 }
 
 /// Folds a whole string the way words are folded; for building tables.

@@ -9,13 +9,54 @@ static ANALYZER: LazyLock<Analyzer> = LazyLock::new(Analyzer::new);
 
 fn social_text() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
-        "nie", "polecam", "ale", "super", "dramat", "not", "bad", "but", "nicht", "schlecht",
-        "aber", "не", "добре", "але", "Żabka", "Biedronce", "😡", "😍", "🙃", ":)", ":(", "!!!",
-        "?", ",", ".", "\n", "#sarcasm", "/s", "@user", "https://t.co/x", "SOOO", "goooood",
-        "lepszy", "niż", "better", "than", "als", "ніж", "\u{fe0f}", "\u{200d}", "'", "’",
+        "nie",
+        "polecam",
+        "ale",
+        "super",
+        "dramat",
+        "not",
+        "bad",
+        "but",
+        "nicht",
+        "schlecht",
+        "aber",
+        "не",
+        "добре",
+        "але",
+        "Żabka",
+        "Biedronce",
+        "😡",
+        "😍",
+        "🙃",
+        ":)",
+        ":(",
+        "!!!",
+        "?",
+        ",",
+        ".",
+        "\n",
+        "#sarcasm",
+        "/s",
+        "@user",
+        "https://t.co/x",
+        "SOOO",
+        "goooood",
+        "lepszy",
+        "niż",
+        "better",
+        "than",
+        "als",
+        "ніж",
+        "\u{fe0f}",
+        "\u{200d}",
+        "'",
+        "’",
     ]);
-    prop::collection::vec(prop_oneof![pieces.prop_map(str::to_string), any::<String>()], 0..30)
-        .prop_map(|parts| parts.join(" "))
+    prop::collection::vec(
+        prop_oneof![pieces.prop_map(str::to_string), any::<String>()],
+        0..30,
+    )
+    .prop_map(|parts| parts.join(" "))
 }
 
 proptest! {
