@@ -116,6 +116,8 @@ fn is_emoji_modifier(c: char) -> bool {
 pub(crate) fn tokenize(text: &str, symbols: &impl SymbolTable, out: &mut Tokens) {
     out.list.clear();
     out.folded.clear();
+    out.folded.reserve(text.len() + 8);
+    out.list.reserve(text.len() / 4);
     out.caps_words = 0;
     out.words = 0;
     let bytes = text.as_bytes();
@@ -373,27 +375,15 @@ pub(crate) fn fold_char(c: char, out: &mut String) {
 /// "goooood" → "good" (keep 2) or "god" (keep 1).
 pub(crate) fn squeeze(word: &str, keep: usize, out: &mut String) {
     out.clear();
-    let mut last = '\0';
-    let mut run = 0usize;
-    let chars: Vec<char> = word.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if c == last {
+    let mut chars = word.chars().peekable();
+    while let Some(c) = chars.next() {
+        // The whole run of `c`: an elongation (3+) is cut to `keep`, a double is kept.
+        let mut run = 1;
+        while chars.next_if_eq(&c).is_some() {
             run += 1;
-        } else {
-            last = c;
-            run = 1;
         }
-        // Count the whole run to know whether it is an elongation (3+) or a normal double.
-        let mut run_len = run;
-        let mut j = i + 1;
-        while j < chars.len() && chars[j] == c {
-            run_len += 1;
-            j += 1;
-        }
-        let limit = if run_len >= 3 { keep } else { usize::MAX };
-        if run <= limit {
-            out.push(c);
-        }
+        let kept = if run >= 3 { keep.min(run) } else { run };
+        out.extend(std::iter::repeat_n(c, kept));
     }
 }
 
