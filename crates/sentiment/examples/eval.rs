@@ -1,0 +1,266 @@
+//! Scores the analyser on labelled data it was not written from and prints per-class
+//! precision and recall, macro-averaged recall and a confusion matrix (as Markdown).
+//!
+//! ```text
+//! cargo run --release -p earshot-sentiment --example eval -- [--rules-only] \
+//!     tweeteval ../shared/sentiment-dev/tweeteval val        # TweetEval validation split
+//! cargo run --release -p earshot-sentiment --example eval -- [--rules-only] \
+//!     apart crates/enrichment/eval/apart pl.test.jsonl        # toward each labelled brand
+//! ```
+//!
+//! For the apart sets the brand's spans are found by a case-insensitive search of each
+//! keyword, hashtag and handle from `brands.json`, cut to a prefix so that inflected
+//! forms match ("Biedronk" finds "Biedronce"); the pipeline passes the matcher's spans.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use earshot_sentiment::{Analyzer, Polarity};
+use serde::Deserialize;
+
+const CLASSES: [Polarity; 3] = [Polarity::Negative, Polarity::Neutral, Polarity::Positive];
+
+#[derive(Deserialize)]
+struct BrandConfig {
+    name: String,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    hashtags: Vec<String>,
+    #[serde(default)]
+    handles: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Mention {
+    text: String,
+    language: String,
+    brands: Vec<BrandLabel>,
+    overall_sentiment: Option<Polarity>,
+}
+
+#[derive(Deserialize)]
+struct BrandLabel {
+    brand: String,
+    sentiment: Polarity,
+    #[serde(default)]
+    complaint: bool,
+}
+
+#[derive(Default)]
+struct Tally {
+    /// confusion[gold][predicted], predicted including `unknown` as a 4th column.
+    confusion: [[usize; 4]; 3],
+    complaint: [[usize; 2]; 2],
+}
+
+fn index(p: Polarity) -> usize {
+    match p {
+        Polarity::Negative => 0,
+        Polarity::Neutral => 1,
+        Polarity::Positive => 2,
+        Polarity::Unknown => 3,
+    }
+}
+
+impl Tally {
+    fn add(&mut self, gold: Polarity, predicted: Polarity) {
+        if gold != Polarity::Unknown {
+            self.confusion[index(gold)][index(predicted)] += 1;
+        }
+    }
+
+    fn macro_recall(&self) -> f64 {
+        let recalls: Vec<f64> = (0..3)
+            .filter(|&g| self.confusion[g].iter().sum::<usize>() > 0)
+            .map(|g| self.confusion[g][g] as f64 / self.confusion[g].iter().sum::<usize>() as f64)
+            .collect();
+        recalls.iter().sum::<f64>() / recalls.len().max(1) as f64
+    }
+
+    fn print(&self, title: &str) {
+        let n: usize = self.confusion.iter().flatten().sum();
+        println!("### {title}\n");
+        println!(
+            "{n} items; macro-averaged recall **{:.3}**\n",
+            self.macro_recall()
+        );
+        println!("| class | precision | recall | support |\n| --- | --- | --- | --- |");
+        for (g, class) in CLASSES.iter().enumerate() {
+            let support: usize = self.confusion[g].iter().sum();
+            let predicted: usize = (0..3).map(|x| self.confusion[x][g]).sum();
+            let hit = self.confusion[g][g];
+            println!(
+                "| {} | {:.3} | {:.3} | {support} |",
+                class.as_str(),
+                hit as f64 / predicted.max(1) as f64,
+                hit as f64 / support.max(1) as f64
+            );
+        }
+        println!(
+            "\n| gold \\ predicted | negative | neutral | positive | unknown |\n| --- | --- | --- | --- | --- |"
+        );
+        for (g, class) in CLASSES.iter().enumerate() {
+            let row = self.confusion[g];
+            println!(
+                "| {} | {} | {} | {} | {} |",
+                class.as_str(),
+                row[0],
+                row[1],
+                row[2],
+                row[3]
+            );
+        }
+        let [[tn, fp], [fn_, tp]] = self.complaint;
+        if tp + fn_ + fp > 0 {
+            println!(
+                "\ncomplaint flag: precision {:.3}, recall {:.3} ({} gold complaints; tn {tn})",
+                tp as f64 / (tp + fp).max(1) as f64,
+                tp as f64 / (tp + fn_).max(1) as f64,
+                tp + fn_
+            );
+        }
+        println!();
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let rules_only = args.first().is_some_and(|a| a == "--rules-only");
+    if rules_only {
+        args.remove(0);
+    }
+    let verbose = std::env::var_os("EVAL_VERBOSE").is_some();
+    // Every answer as a JSON line on stderr: to check that a speed change changes no answer.
+    let dump = std::env::var_os("EVAL_DUMP").is_some();
+    let analyzer = if rules_only {
+        Analyzer::rules_only()
+    } else {
+        Analyzer::new()
+    };
+    let mode = if rules_only {
+        "rules only"
+    } else {
+        "rules + model"
+    };
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["tweeteval", dir, split] => {
+            let dir = PathBuf::from(dir);
+            let texts = std::fs::read_to_string(dir.join(format!("{split}_text.txt")))?;
+            let labels = std::fs::read_to_string(dir.join(format!("{split}_labels.txt")))?;
+            let mut tally = Tally::default();
+            for (text, label) in texts.lines().zip(labels.lines()) {
+                let gold = CLASSES[label.trim().parse::<usize>()?];
+                let s = analyzer.overall(text, "en");
+                if dump {
+                    eprintln!("{}", serde_json::to_string(&s)?);
+                }
+                tally.add(gold, s.polarity);
+            }
+            tally.print(&format!("TweetEval {split} ({mode})"));
+        }
+        ["apart", dir, file] => {
+            let dir = PathBuf::from(dir);
+            let brands: Vec<BrandConfig> =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("brands.json"))?)?;
+            let mut toward = Tally::default();
+            let mut overall = Tally::default();
+            for line in std::fs::read_to_string(dir.join(file))?
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+            {
+                let m: Mention = serde_json::from_str(line)?;
+                if let Some(gold) = m.overall_sentiment {
+                    overall.add(gold, analyzer.overall(&m.text, &m.language).polarity);
+                }
+                for label in &m.brands {
+                    let Some(config) = brands.iter().find(|b| b.name == label.brand) else {
+                        continue;
+                    };
+                    let spans = brand_spans(&m.text, config);
+                    let s = if spans.is_empty() {
+                        analyzer.overall(&m.text, &m.language)
+                    } else {
+                        analyzer.toward(&m.text, &m.language, &spans)
+                    };
+                    if dump {
+                        eprintln!("{}", serde_json::to_string(&s)?);
+                    }
+                    toward.add(label.sentiment, s.polarity);
+                    toward.complaint[usize::from(label.complaint)][usize::from(s.complaint)] += 1;
+                    if verbose && (s.polarity != label.sentiment || s.complaint != label.complaint)
+                    {
+                        eprintln!(
+                            "{} gold {:?}/{} got {:?}/{} {:?} | {}",
+                            label.brand,
+                            label.sentiment,
+                            label.complaint,
+                            s.polarity,
+                            s.complaint,
+                            s.evidence,
+                            m.text
+                        );
+                    }
+                }
+            }
+            toward.print(&format!("{file}: toward each labelled brand ({mode})"));
+            overall.print(&format!("{file}: overall sentiment ({mode})"));
+        }
+        _ => {
+            return Err("usage: eval [--rules-only] (tweeteval DIR SPLIT | apart DIR FILE)".into());
+        }
+    }
+    Ok(())
+}
+
+/// Every place the brand is named: keyword, hashtag or handle, case-insensitively, by a
+/// prefix long enough to be the brand's and short enough to match inflected endings.
+fn brand_spans(text: &str, brand: &BrandConfig) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let terms = brand
+        .keywords
+        .iter()
+        .chain(&brand.hashtags)
+        .chain(&brand.handles);
+    for term in terms {
+        let chars: Vec<char> = term.chars().flat_map(char::to_lowercase).collect();
+        let keep = if chars.len() >= 5 {
+            chars.len() - 2
+        } else {
+            chars.len().clamp(3, 4)
+        };
+        let prefix = &chars[..keep.min(chars.len())];
+        for (start, _) in text.char_indices() {
+            let mut matched = 0;
+            let mut end = start;
+            for c in text[start..].chars() {
+                if matched == prefix.len() {
+                    break;
+                }
+                if c.to_lowercase().next() != Some(prefix[matched]) {
+                    break;
+                }
+                matched += 1;
+                end += c.len_utf8();
+            }
+            if matched == prefix.len() {
+                let word_end = text[end..]
+                    .char_indices()
+                    .find(|(_, c)| !c.is_alphanumeric())
+                    .map_or(text.len(), |(o, _)| end + o);
+                if !spans
+                    .iter()
+                    .any(|s: &Range<usize>| s.start <= start && start < s.end)
+                {
+                    spans.push(start..word_end);
+                }
+            }
+        }
+    }
+    spans
+}

@@ -1,0 +1,284 @@
+//! Behaviour of the rules and the model, one hard case of social text at a time.
+
+use std::sync::LazyLock;
+
+use super::*;
+
+static RULES: LazyLock<Analyzer> = LazyLock::new(Analyzer::rules_only);
+static FULL: LazyLock<Analyzer> = LazyLock::new(Analyzer::new);
+
+/// The byte ranges of every case-insensitive occurrence of `brand` in `text`.
+fn spans(text: &str, brand: &str) -> Vec<Range<usize>> {
+    let lower = text.to_lowercase();
+    let needle = brand.to_lowercase();
+    lower
+        .match_indices(&needle)
+        .map(|(i, m)| i..i + m.len())
+        .collect()
+}
+
+fn toward(analyzer: &Analyzer, text: &str, lang: &str, brand: &str) -> Sentiment {
+    let s = spans(text, brand);
+    assert!(!s.is_empty(), "{brand} not in {text}");
+    analyzer.toward(text, lang, &s)
+}
+
+fn polarity(text: &str, lang: &str) -> Polarity {
+    RULES.overall(text, lang).polarity
+}
+
+#[test]
+fn embedded_tables_and_model_load() {
+    Analyzer::try_rules_only().expect("tables parse");
+    Model::from_bytes(EN_MODEL).expect("model parses");
+}
+
+#[test]
+fn plain_polarity_per_language() {
+    assert_eq!(polarity("The app is great", "en"), Polarity::Positive);
+    assert_eq!(polarity("The app is terrible", "en"), Polarity::Negative);
+    assert_eq!(
+        polarity("Świetna obsługa, polecam", "pl"),
+        Polarity::Positive
+    );
+    assert_eq!(polarity("Beznadziejna obsługa", "pl"), Polarity::Negative);
+    assert_eq!(
+        polarity("Der Service war hervorragend", "de"),
+        Polarity::Positive
+    );
+    assert_eq!(
+        polarity("Der Service war furchtbar", "de"),
+        Polarity::Negative
+    );
+    assert_eq!(
+        polarity("Чудовий сервіс, рекомендую", "uk"),
+        Polarity::Positive
+    );
+    assert_eq!(polarity("Жахливий сервіс", "uk"), Polarity::Negative);
+}
+
+#[test]
+fn negation_flips_polarity() {
+    assert_eq!(
+        polarity("Nie polecam tego sklepu", "pl"),
+        Polarity::Negative
+    );
+    assert_eq!(polarity("I do not like this app", "en"), Polarity::Negative);
+    assert_eq!(polarity("not bad at all", "en"), Polarity::Positive);
+    assert_eq!(polarity("Das war nicht schlecht", "de"), Polarity::Positive);
+    assert_eq!(polarity("Das ist nicht gut", "de"), Polarity::Negative);
+    assert_eq!(polarity("Це не добре", "uk"), Polarity::Negative);
+    assert_eq!(polarity("Dostawa bez problemu", "pl"), Polarity::Positive);
+}
+
+#[test]
+fn negation_is_shown_in_evidence() {
+    let s = RULES.overall("Das ist nicht gut", "de");
+    assert!(
+        s.evidence.iter().any(|e| e == "negated: gut"),
+        "{:?}",
+        s.evidence
+    );
+}
+
+#[test]
+fn intensifiers_strengthen_and_diminishers_weaken() {
+    let plain = RULES.overall("The food was good", "en").score;
+    let very = RULES.overall("The food was very good", "en").score;
+    let slightly = RULES.overall("The food was slightly good", "en").score;
+    assert!(
+        very > plain && plain > slightly,
+        "{very} {plain} {slightly}"
+    );
+    let pl_plain = RULES.overall("jedzenie dobre", "pl").score;
+    let pl_very = RULES.overall("jedzenie bardzo dobre", "pl").score;
+    assert!(pl_very > pl_plain);
+}
+
+#[test]
+fn caps_and_elongation_emphasise() {
+    let plain = RULES.overall("this is good", "en").score;
+    let caps = RULES.overall("this is GOOD", "en").score;
+    let long = RULES.overall("this is goooood", "en").score;
+    assert!(caps > plain, "{caps} {plain}");
+    assert!(long > plain, "{long} {plain}");
+    assert_eq!(polarity("suuuuper", "pl"), Polarity::Positive);
+}
+
+#[test]
+fn contrast_weighs_the_clause_after_but() {
+    let text = "Tanio w Biedronce, ale obsługa to dramat";
+    let s = toward(&RULES, text, "pl", "Biedronce");
+    assert_eq!(s.polarity, Polarity::Negative, "{s:?}");
+    let reverse = "Obsługa w Lidlu słaba, ale ceny świetne";
+    assert_eq!(
+        toward(&RULES, reverse, "pl", "Lidl").polarity,
+        Polarity::Positive
+    );
+    let en = "The staff were rude but the food was amazing";
+    assert_eq!(polarity(en, "en"), Polarity::Positive);
+}
+
+#[test]
+fn emoji_and_emoticons_carry_sentiment() {
+    assert_eq!(polarity("Paczka z InPostu 😍", "pl"), Polarity::Positive);
+    assert_eq!(polarity("Zalando 😡😡", "de"), Polarity::Negative);
+    assert_eq!(polarity("monzo again :(", "en"), Polarity::Negative);
+    assert_eq!(polarity("Tesco <3", "en"), Polarity::Positive);
+    let s = RULES.overall("Deutsche Bahn 🤡", "de");
+    assert!(s.evidence.iter().any(|e| e == "🤡"), "{:?}", s.evidence);
+}
+
+#[test]
+fn questions_and_service_requests_are_neutral() {
+    assert_eq!(
+        polarity("Is the new Monzo card any good?", "en"),
+        Polarity::Neutral
+    );
+    assert_eq!(
+        polarity("Czy ktoś wie, do której jest otwarta Żabka?", "pl"),
+        Polarity::Neutral
+    );
+    assert_eq!(
+        polarity("Wie kann ich bei Zalando eine Rücksendung anmelden?", "de"),
+        Polarity::Neutral
+    );
+    assert_eq!(
+        polarity("Підкажіть, як змінити адресу доставки?", "uk"),
+        Polarity::Neutral
+    );
+}
+
+#[test]
+fn complaints_are_flagged_and_praise_is_not() {
+    let s = RULES.overall(
+        "Paczka nie dotarła, czekam od tygodnia, reklamacja zero odzewu",
+        "pl",
+    );
+    assert_eq!(s.polarity, Polarity::Negative);
+    assert!(s.complaint, "{s:?}");
+    let de = RULES.overall("Zug ausgefallen, schon wieder 40 Minuten Verspätung", "de");
+    assert!(de.complaint && de.polarity == Polarity::Negative, "{de:?}");
+    let uk = RULES.overall("Посилка досі не прийшла, підтримка не відповідає", "uk");
+    assert!(uk.complaint, "{uk:?}");
+    let en = RULES.overall(
+        "Still waiting for my refund, customer service is useless",
+        "en",
+    );
+    assert!(en.complaint, "{en:?}");
+    assert!(!RULES.overall("Szybka dostawa, polecam", "pl").complaint);
+}
+
+#[test]
+fn comparison_where_another_brand_wins_counts_against_the_brand() {
+    let text = "Lidl jest dużo lepszy niż Biedronka";
+    assert_eq!(
+        toward(&RULES, text, "pl", "Lidl").polarity,
+        Polarity::Positive
+    );
+    let s = toward(&RULES, text, "pl", "Biedronka");
+    assert_eq!(s.polarity, Polarity::Negative, "{s:?}");
+    assert!(
+        s.evidence.iter().any(|e| e.starts_with("comparison")),
+        "{:?}",
+        s.evidence
+    );
+    let en = "Monzo is so much better than Tesco Bank";
+    assert_eq!(
+        toward(&RULES, en, "en", "Tesco").polarity,
+        Polarity::Negative
+    );
+    let de = "Zalando ist günstiger als der Laden um die Ecke";
+    assert_eq!(
+        toward(&RULES, de, "de", "Zalando").polarity,
+        Polarity::Positive
+    );
+}
+
+#[test]
+fn sentiment_far_from_the_brand_counts_less() {
+    let text = "Orlen ok. Ale ta druga stacja obok to dramat, brud i chamstwo.";
+    let toward_orlen = toward(&RULES, text, "pl", "Orlen").score;
+    let overall = RULES.overall(text, "pl").score;
+    assert!(toward_orlen > overall, "{toward_orlen} {overall}");
+}
+
+#[test]
+fn irony_marker_turns_praise_negative() {
+    assert_eq!(
+        polarity("Great, another delay. Love it #sarcasm", "en"),
+        Polarity::Negative
+    );
+    assert_eq!(
+        polarity("Super, znowu spóźnienie /s", "pl"),
+        Polarity::Negative
+    );
+    assert_eq!(polarity("Dzięki za nic", "pl"), Polarity::Negative);
+}
+
+#[test]
+fn unknown_language_is_not_guessed() {
+    let s = FULL.overall("C'est vraiment génial", "fr");
+    assert_eq!(s.polarity, Polarity::Unknown);
+    assert_eq!(s.score, 0.0);
+    assert!(s.evidence[0].contains("fr"));
+}
+
+#[test]
+fn no_sentiment_words_is_neutral() {
+    let s = RULES.overall("Paczkomat przy ulicy Długiej", "pl");
+    assert_eq!(s.polarity, Polarity::Neutral);
+    assert!(s.confidence > 0.9);
+}
+
+#[test]
+fn english_model_decides_with_evidence() {
+    let s = FULL.overall("I love my new Monzo card, best bank ever!", "en");
+    assert_eq!(s.polarity, Polarity::Positive);
+    assert!(s.evidence.iter().any(|e| e.starts_with("model:")));
+    let neg = FULL.overall("Worst customer service ever, still no refund", "en");
+    assert_eq!(neg.polarity, Polarity::Negative);
+    assert!(neg.complaint);
+}
+
+#[test]
+fn serialises_lowercase() {
+    let s = RULES.overall("świetne", "pl");
+    let json = serde_json::to_string(&s).expect("serialises");
+    assert!(json.contains("\"polarity\":\"positive\""), "{json}");
+    let unknown = serde_json::to_string(&Polarity::Unknown).expect("serialises");
+    assert_eq!(unknown, "\"unknown\"");
+}
+
+#[test]
+fn scores_stay_in_range_for_extreme_text() {
+    let text = "AMAZING!!!! 😍😍😍😍 best best best best love love love".repeat(20);
+    let s = RULES.overall(&text, "en");
+    assert!((-1.0..=1.0).contains(&s.score) && (0.0..=1.0).contains(&s.confidence));
+}
+
+#[test]
+fn model_bytes_round_trip() {
+    let model = Model::from_bytes(EN_MODEL).expect("parses");
+    let again = Model::from_bytes(&model.to_bytes()).expect("round trip");
+    assert_eq!(model.bits, again.bits);
+    assert_eq!(model.weights.len(), again.weights.len());
+    assert!(Model::from_bytes(b"nope").is_err());
+}
+
+#[test]
+fn analyzer_is_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Analyzer>();
+    let text = "Nie polecam, dramat";
+    let answers: Vec<Polarity> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| FULL.overall(text, "pl").polarity))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    assert_eq!(answers, [Polarity::Negative, Polarity::Negative]);
+}
