@@ -28,10 +28,15 @@ pub struct Settings {
 impl Settings {
     /// Reads `path` (TOML), then applies `EARSHOT_SECTION__KEY=value` overrides.
     pub fn load(path: &Path) -> anyhow::Result<Settings> {
+        // EARSHOT_CONFIG names the file (`--config`); it is not a setting.
+        let overrides: config::Map<String, String> = std::env::vars()
+            .filter(|(key, _)| key != "EARSHOT_CONFIG")
+            .collect();
         let settings: Settings = config::Config::builder()
             .add_source(config::File::from(path).format(config::FileFormat::Toml))
             .add_source(
                 config::Environment::with_prefix("EARSHOT")
+                    .source(Some(overrides))
                     .prefix_separator("_")
                     .separator("__")
                     .try_parsing(true)

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use earshot_collectors::CursorStore;
 use earshot_model::topics;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use support::mentions::{self, as_mastodon_status};
 use support::{TestEnv, assert_matches_truth, eventually, rows};
@@ -32,7 +32,19 @@ async fn kill_and_restart_broker(down_for: Duration) {
     support::restart_stack();
 }
 
-fn spawn(env: &TestEnv, args: &[&str], settings: &[(&str, &str)], log: &str) -> Child {
+/// A child process that is SIGKILLed if the test fails before it stops it.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn spawn(env: &TestEnv, args: &[&str], settings: &[(&str, &str)], log: &str) -> Guard {
     let mut command = env.earshot();
     command.args(args);
     for (key, value) in settings {
@@ -43,6 +55,7 @@ fn spawn(env: &TestEnv, args: &[&str], settings: &[(&str, &str)], log: &str) -> 
         .stdout(Stdio::null())
         .stderr(Stdio::from(support::log_file(&format!("{}-{log}.log", env.name))))
         .spawn()
+        .map(Guard)
         .expect("starting earshot")
 }
 
@@ -52,7 +65,8 @@ async fn broker_sigkilled_mid_stream_collectors_and_processor_recover_nothing_lo
     let env = TestEnv::new("brokerkill").await;
     // Mentions over 60 minutes; the platform shows the first half, then the rest while
     // the broker is down, so the collector has new pages to deliver across the outage.
-    let input = mentions::generate(3_000, 60, 21, 21_000_000);
+    // Few enough that a tag's first poll reaches back to its first mention.
+    let input = mentions::generate(600, 60, 21, 21_000_000);
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("mastodon")).unwrap();
     let data = dir.path().join("mastodon/statuses.json");
@@ -103,7 +117,7 @@ async fn broker_sigkilled_mid_stream_collectors_and_processor_recover_nothing_lo
     .await;
     // Give a redelivered tail time to arrive before judging.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    for (name, child) in [("collector", &mut collector), ("processor", &mut processor)] {
+    for (name, Guard(child)) in [("collector", &mut collector), ("processor", &mut processor)] {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the {name} must survive the broker's death (logs in target/test-logs/{}-*.log)",
@@ -116,29 +130,28 @@ async fn broker_sigkilled_mid_stream_collectors_and_processor_recover_nothing_lo
     assert_matches_truth(&env, &input).await;
 }
 
-/// A cursors topic like `collector.cursors`, but with segments that roll every 100 ms
-/// and a cleaner that compacts as soon as anything is dirty.
-async fn create_eager_compacted_topic(env: &TestEnv) -> String {
+/// This test's `collector.cursors` (made by `TestEnv::new` as the collectors make it),
+/// reconfigured so segments roll every 100 ms and the cleaner compacts as soon as
+/// anything is dirty.
+async fn make_compaction_eager(env: &TestEnv) -> String {
     let topic = env.kafka.topic(topics::COLLECTOR_CURSORS);
     let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &env.kafka.brokers)
         .create()
         .unwrap();
-    let spec = NewTopic::new(&topic, 1, TopicReplication::Fixed(1))
+    // AlterConfigs replaces the topic's dynamic configs, so the policy is restated.
+    let change = AlterConfig::new(ResourceSpecifier::Topic(&topic))
         .set("cleanup.policy", "compact")
         .set("segment.ms", "100")
         .set("min.cleanable.dirty.ratio", "0.01")
         .set("min.compaction.lag.ms", "0")
         .set("delete.retention.ms", "100");
-    let results = admin
-        .create_topics([&spec], &AdminOptions::new())
+    for result in admin
+        .alter_configs([&change], &AdminOptions::new())
         .await
-        .unwrap();
-    for result in results {
-        match result {
-            Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) => panic!("creating {name}: {code}"),
-        }
+        .unwrap()
+    {
+        result.unwrap_or_else(|(resource, code)| panic!("altering {resource:?}: {code}"));
     }
     topic
 }
@@ -159,7 +172,7 @@ async fn records_on(env: &TestEnv, topic: &str) -> usize {
 async fn cursors_read_back_after_compaction_and_after_a_broker_restart() {
     let _serial = SERIAL.lock().await;
     let env = TestEnv::new("compaction").await;
-    let topic = create_eager_compacted_topic(&env).await;
+    let topic = make_compaction_eager(&env).await;
     let jobs: Vec<String> = (0..5).map(|i| format!("mastodon:job{i}")).collect();
     let store = CursorStore::open(&env.kafka, env.kafka.producer().unwrap())
         .await

@@ -240,6 +240,49 @@ impl KafkaConfig {
                 }
             }
         }
-        Ok(())
+        wait_for_leaders(admin, names).await
     }
+}
+
+/// Waits until every partition of `topics` has a leader. Apache Kafka answers
+/// CreateTopics before the partitions are led, and a reader that asks for watermarks in
+/// between gets `NotLeaderForPartition`.
+async fn wait_for_leaders(
+    admin: AdminClient<DefaultClientContext>,
+    topics: Vec<String>,
+) -> Result<(), Error> {
+    tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        for topic in &topics {
+            loop {
+                let metadata = admin
+                    .inner()
+                    .fetch_metadata(Some(topic), Duration::from_secs(5));
+                let led = metadata.as_ref().is_ok_and(|m| {
+                    m.topics().iter().all(|t| {
+                        t.error().is_none()
+                            && !t.partitions().is_empty()
+                            && t.partitions()
+                                .iter()
+                                .all(|p| p.leader() >= 0 && p.error().is_none())
+                    })
+                });
+                if led {
+                    break;
+                }
+                if std::time::Instant::now() >= deadline {
+                    return Err(Error::CreateTopic {
+                        topic: format!("{topic} (partitions without a leader after 30 s)"),
+                        source: metadata.err().unwrap_or(KafkaError::AdminOp(
+                            RDKafkaErrorCode::LeaderNotAvailable,
+                        )),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(())
+    })
+    .await
+    .expect("the metadata task does not panic")
 }
