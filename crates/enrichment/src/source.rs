@@ -1,11 +1,13 @@
 //! Source type: who is speaking, relative to one brand.
 //!
 //! Identity beats self-description beats content. Configured accounts and domains
-//! (the brand's own, its staff's, the press directory) are facts, so they are checked
-//! first; then what the bio says (a role at the brand, a press role, a staff
-//! disclaimer); then bots and organisations, which are `unknown`; and whoever is left
-//! is a person talking about the brand: a customer, surer when they talk about buying
-//! or using it.
+//! (the brand's own, its staff's, the press directory) and accounts named after the
+//! brand are facts, so they are checked first; then what the bio says (a role at the
+//! brand, a press role, a staff disclaimer); then what the post says: staff speaking
+//! as staff ("na mojej zmianie"), a brand answering ("DM us"), a stake other than
+//! buying (recruiting, investing), and buying or using the product. A customer needs
+//! that last evidence: someone who merely names a brand is as likely a bystander
+//! commenting on news, so with no evidence the answer is `unknown`, not `customer`.
 
 use earshot_model::{Platform, RawMention};
 
@@ -40,7 +42,7 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
             .iter()
             .any(|d| handle.trim_start_matches('@').eq_ignore_ascii_case(d))
     {
-        return Tag::new(Unknown, 0.9, "brand.own_account");
+        return Tag::new(BrandAccount, 0.95, "brand_account.handle");
     }
     if brand
         .employee_handles
@@ -48,6 +50,12 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
         .any(|h| same_account(handle, h))
     {
         return Tag::new(Employee, 0.95, "employee.handle");
+    }
+    let brand_voice = has(ev.post_rules, RuleKind::BrandVoice, |_| true);
+    // "zabka_pomoc", "Lidl Kundenservice": an account named after the brand.
+    let named_after_brand = named_after(ev.mention, &brand.name);
+    if named_after_brand && (brand_voice || is_service_name(ev.mention)) {
+        return Tag::new(BrandAccount, 0.85, "brand_account.name");
     }
     if brand
         .employee_domains
@@ -63,7 +71,7 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
         return Tag::new(Press, 0.9, "press.account");
     }
     if is_bot_handle(handle) || has(ev.bio_rules, RuleKind::Bot, |h| !negated(ev.bio, h.start)) {
-        return Tag::new(Unknown, 0.7, "unknown.bot");
+        return Tag::new(Other, 0.7, "other.bot");
     }
 
     let brand_hits = |hits| of_brand(hits, brand_id);
@@ -124,15 +132,77 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
     if says_works_here {
         return Tag::new(Employee, 0.7, "employee.post_works_at");
     }
-    if has(ev.bio_rules, RuleKind::Organization, |_| true) {
-        return Tag::new(Unknown, 0.6, "unknown.organization");
+    // A role at the brand in the bio without a preposition ("Zugbegleiterin, DB").
+    if brand_in_bio && has(ev.bio_rules, RuleKind::WorkAt, |_| true) {
+        return Tag::new(Employee, 0.65, "employee.bio_role");
     }
-    if has(ev.post_rules, RuleKind::Purchase, |r| {
-        !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)
-    }) {
+    let unguarded = |kind: RuleKind| {
+        has(ev.post_rules, kind, |r| {
+            !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)
+        })
+    };
+    // Staff speak as staff without naming the employer next to it: "na mojej zmianie".
+    let staff_voice = unguarded(RuleKind::StaffVoice)
+        || has(ev.bio_rules, RuleKind::StaffVoice, |_| true) && brand_in_bio;
+    if staff_voice && !has(ev.bio_rules, RuleKind::Organization, |_| true) {
+        return Tag::new(Employee, 0.6, "employee.post_staff_voice");
+    }
+    if brand_voice {
+        return Tag::new(BrandAccount, 0.6, "brand_account.voice");
+    }
+    if has(ev.bio_rules, RuleKind::Organization, |_| true) {
+        return Tag::new(Other, 0.6, "other.organization");
+    }
+    if unguarded(RuleKind::OtherRole) || has(ev.bio_rules, RuleKind::OtherRole, |_| true) {
+        return Tag::new(Other, 0.6, "other.role");
+    }
+    if unguarded(RuleKind::Purchase) {
         return Tag::new(Customer, 0.8, "customer.purchase");
     }
-    Tag::new(Customer, 0.55, "customer")
+    // Nothing says who is speaking: a bystander as likely as a customer.
+    Tag::new(Unknown, 0.3, "no_evidence")
+}
+
+/// The author's handle or display name carries the brand's name ("zabka_pomoc",
+/// "Lidl Kundenservice").
+fn named_after(mention: &RawMention, brand: &str) -> bool {
+    let key: String = crate::fold::fold(brand)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    if key.chars().count() < 4 {
+        return false;
+    }
+    let squash = |s: &str| -> String {
+        crate::fold::fold(s)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
+    let local = mention
+        .author
+        .handle
+        .trim_start_matches('@')
+        .split(['@', '.'])
+        .next()
+        .unwrap_or("");
+    squash(local).contains(&key) || squash(&mention.author.name).contains(&key)
+}
+
+/// A display name or handle that says "support" or "official".
+fn is_service_name(mention: &RawMention) -> bool {
+    const WORDS: &[&str] = &[
+        "support", "help", "pomoc", "hilfe", "service", "care", "official", "oficjal",
+        "kundenservice", "kontakt", "info", "sklep", "shop", "store", "polska", "poland",
+        "uk", "ua", "pl", "de", "підтримка", "офіц",
+    ];
+    let name = crate::fold::fold(&mention.author.name);
+    let handle = crate::fold::fold(&mention.author.handle);
+    WORDS.iter().any(|w| {
+        name.split(|c: char| !c.is_alphanumeric()).any(|t| t.starts_with(w))
+            || handle.split(|c: char| !c.is_alphanumeric()).any(|t| t == *w)
+            || handle.contains(&format!("_{w}"))
+    })
 }
 
 /// Hits of one brand that refer to it (everything but exclusions).

@@ -253,7 +253,10 @@ pub(crate) fn jobs(
     let api = Arc::new(config.api(http, budgets)?);
     let keywords = brand_keywords(brands);
     let mut jobs = search::jobs(&api, config, &keywords);
-    jobs.extend(listing::jobs(&api, config, &keywords));
+    if !keywords.is_empty() {
+        let filter = crate::text::brand_filter(brands)?;
+        jobs.extend(listing::jobs(&api, config, &filter));
+    }
     Ok(jobs)
 }
 
