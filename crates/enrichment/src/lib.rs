@@ -236,7 +236,13 @@ impl Enricher {
         s.post_brands.clear();
         s.bio_brands.clear();
         self.brands.scan(&s.post, MAX_HITS, &mut s.post_brands);
-        let brands = if s.post_brands.is_empty() {
+        // A brand's own account answering someone often does not name the brand.
+        let own_account = self.brands.brands.iter().position(|b| {
+            b.handles
+                .iter()
+                .any(|h| source::same_account(&mention.author.handle, h))
+        });
+        let brands = if s.post_brands.is_empty() && own_account.is_none() {
             Vec::new()
         } else {
             self.brands.scan(&s.bio, MAX_HITS, &mut s.bio_brands);
@@ -250,7 +256,7 @@ impl Enricher {
                 post_brands: &s.post_brands,
                 press: &self.press,
             };
-            self.matches(&evidence)
+            self.matches(&evidence, own_account.map(|id| id as u32))
         };
         Enrichment {
             language,
@@ -260,8 +266,15 @@ impl Enricher {
     }
 
     /// The brands the post's hits match, each with who is speaking about it.
-    fn matches(&self, ev: &source::Evidence<'_>) -> Vec<BrandMatch> {
-        matched_brands(&self.brands, ev.post_brands)
+    fn matches(&self, ev: &source::Evidence<'_>, own_account: Option<u32>) -> Vec<BrandMatch> {
+        let named = matched_brands(&self.brands, ev.post_brands);
+        let mut seen_own = false;
+        let own = own_account.map(|id| (id, 0.9, "author.own_account"));
+        named
+            .inspect(|&(id, _, _)| seen_own |= Some(id) == own_account)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .chain(own.filter(|_| !seen_own))
             .map(|(id, confidence, evidence)| {
                 let entry = &self.brands.brands[id as usize];
                 BrandMatch {

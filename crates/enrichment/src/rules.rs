@@ -52,6 +52,9 @@ pub(crate) enum RuleKind {
     BrandVoice,
     /// Someone with a stake other than buying: recruiters, investors, marketers.
     OtherRole,
+    /// The author speaks of themselves ("I", "mój", "ich", "мій"): someone talking
+    /// about a brand in the first person is far more often its customer than not.
+    FirstPerson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,6 +319,7 @@ impl Section {
             "staff_voice" => K::StaffVoice,
             "brand_voice" => K::BrandVoice,
             "other_role" => K::OtherRole,
+            "first_person" => K::FirstPerson,
             "fan" => K::Fan,
             other => return Err(format!("unknown section [{other}]")),
         }))

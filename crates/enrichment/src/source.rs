@@ -18,6 +18,9 @@ use crate::tags::{SourceType, Tag};
 
 /// Bytes between "engineer at" and the brand it names ("engineer at @Acme").
 const WORK_AT_GAP: usize = 3;
+/// Bytes between "I work" and the brand in a post ("I work in signal maintenance at
+/// Deutsche Bahn"), within one sentence.
+const POST_WORK_AT_REACH: usize = 48;
 /// Bytes before a rule in which a qualifier ("former", "not a", "fan of") applies.
 const QUALIFIER_REACH: usize = 12;
 
@@ -70,6 +73,9 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
     if ev.press.is_account(handle) || ev.press.is_domain_handle(handle) {
         return Tag::new(Press, 0.9, "press.account");
     }
+    if is_newsy_name(ev.mention) {
+        return Tag::new(Press, 0.65, "press.account_name");
+    }
     if is_bot_handle(handle) || has(ev.bio_rules, RuleKind::Bot, |h| !negated(ev.bio, h.start)) {
         return Tag::new(Other, 0.7, "other.bot");
     }
@@ -89,6 +95,12 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
         });
     if works_here {
         return Tag::new(Employee, 0.85, "employee.bio_works_at");
+    }
+    // "backend @ Allegro", "Specjalistka ds. komunikacji @ ORLEN": a role at the brand.
+    if brand_hits(ev.bio_brands).any(|b| {
+        b.kind == TermKind::Keyword && ev.bio[..b.start].trim_end().ends_with('@')
+    }) {
+        return Tag::new(Employee, 0.8, "employee.bio_at_brand");
     }
     let fan_before = |at: usize| qualified(ev.bio_rules, RuleKind::Fan, at, ev.bio);
     if brand_hits(ev.bio_brands).any(|b| b.kind == TermKind::Handle && !fan_before(b.start)) {
@@ -125,8 +137,8 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
             !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)
                 && brand_hits(ev.post_brands).any(|b| {
                     b.start >= r.end
-                        && b.start - r.end <= WORK_AT_GAP
-                        && gap_is_blank(ev.post, r.end, b.start)
+                        && b.start - r.end <= POST_WORK_AT_REACH
+                        && !ev.post[r.end..b.start].contains(['.', '!', '?', '|', ';'])
                 })
         });
     if says_works_here {
@@ -156,8 +168,17 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
     if unguarded(RuleKind::OtherRole) || has(ev.bio_rules, RuleKind::OtherRole, |_| true) {
         return Tag::new(Other, 0.6, "other.role");
     }
-    if unguarded(RuleKind::Purchase) {
+    if has(ev.post_rules, RuleKind::Purchase, |r| {
+        !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post) && !negated(ev.post, r.start)
+    }) {
         return Tag::new(Customer, 0.8, "customer.purchase");
+    }
+    if unguarded(RuleKind::FirstPerson) {
+        return Tag::new(Customer, 0.6, "customer.first_person");
+    }
+    // A few words and a brand ("Żabka 💚", "InPost znowu spóźniony"): a user's verdict.
+    if ev.post.split(' ').filter(|w| w.chars().any(char::is_alphabetic)).count() <= 6 {
+        return Tag::new(Customer, 0.5, "customer.short_verdict");
     }
     // Nothing says who is speaking: a bystander as likely as a customer.
     Tag::new(Unknown, 0.3, "no_evidence")
@@ -187,6 +208,29 @@ fn named_after(mention: &RawMention, brand: &str) -> bool {
         .next()
         .unwrap_or("");
     squash(local).contains(&key) || squash(&mention.author.name).contains(&key)
+}
+
+/// A handle or display name that says it is news: `logistics_weekly`, `berlin_news`.
+fn is_newsy_name(mention: &RawMention) -> bool {
+    const WORDS: &[&str] = &[
+        "news", "wiadomosci", "nachrichten", "novyny", "новини", "weekly", "daily",
+        "gazeta", "zeitung", "magazin", "journal", "tygodnik", "dziennik", "report",
+        "times", "herald", "tribune", "press", "prasa", "presse",
+    ];
+    let handle = crate::fold::fold(
+        mention
+            .author
+            .handle
+            .trim_start_matches('@')
+            .split(['@', '.'])
+            .next()
+            .unwrap_or(""),
+    );
+    let name = crate::fold::fold(&mention.author.name);
+    WORDS.iter().any(|w| {
+        handle.split(['_', '-']).any(|t| t == *w)
+            || name.split(|c: char| !c.is_alphanumeric()).any(|t| t == *w)
+    })
 }
 
 /// A display name or handle that says "support" or "official".
@@ -228,8 +272,10 @@ fn qualified(hits: &[RuleHit], kind: RuleKind, at: usize, text: &str) -> bool {
 /// "not a bot", "nie jestem botem".
 fn negated(text: &str, at: usize) -> bool {
     let before = &text[..at];
-    let window = &before[before.floor_char_boundary(before.len().saturating_sub(12))..];
-    window.contains("not ") || window.contains("nie ") || window.contains("no ")
+    let window = &before[before.floor_char_boundary(before.len().saturating_sub(16))..];
+    ["not ", "nie ", "no ", "never ", "nigdy ", "nicht ", "kein", "не ", "ніколи "]
+        .iter()
+        .any(|w| window.contains(w))
 }
 
 fn gap_is_blank(text: &str, from: usize, to: usize) -> bool {
@@ -239,7 +285,7 @@ fn gap_is_blank(text: &str, from: usize, to: usize) -> bool {
 
 /// Handles compare without `@` and case; a configured handle without an instance
 /// matches that name on any instance.
-fn same_account(author: &str, configured: &str) -> bool {
+pub(crate) fn same_account(author: &str, configured: &str) -> bool {
     let author = author.trim_start_matches('@');
     if author.eq_ignore_ascii_case(configured) {
         return true;
