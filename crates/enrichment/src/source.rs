@@ -98,7 +98,9 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
     }
     // "backend @ Allegro", "Specjalistka ds. komunikacji @ ORLEN": a role at the brand.
     if brand_hits(ev.bio_brands).any(|b| {
-        b.kind == TermKind::Keyword && ev.bio[..b.start].trim_end().ends_with('@')
+        b.kind == TermKind::Keyword
+            && ev.bio[..b.start].ends_with(' ')
+            && ev.bio[..b.start].trim_end().ends_with('@')
     }) {
         return Tag::new(Employee, 0.8, "employee.bio_at_brand");
     }
