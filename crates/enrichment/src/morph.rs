@@ -122,6 +122,13 @@ pub(crate) fn forms(word: &str, inflect: bool) -> Vec<Form> {
     if !cyrillic && word.ends_with(|c: char| !vowels.contains(&c)) {
         fleeting_vowel(word, &mut push);
     }
+    // German adjectives in names: "der Deutschen Bahn", "mit deutscher Pünktlichkeit".
+    // Only long words: a short one plus `n` is too often another word ("Orle" → "Orlen").
+    if !cyrillic && chars >= 7 && word.ends_with('e') {
+        for ending in ["n", "r", "m", "s"] {
+            push(format!("{word}{ending}"), After::Boundary);
+        }
+    }
     out
 }
 
@@ -206,6 +213,12 @@ mod tests {
         assert!(has("Żywiec", "zywc", After::MustInflect));
         assert!(has("Domek", "domk", After::MustInflect));
         assert!(has("Biedronka", "biedronek", After::Boundary));
+    }
+
+    #[test]
+    fn german_adjectives_decline() {
+        assert!(has("Deutsche", "Deutschen", After::Boundary));
+        assert!(!has("Orle", "Orlen", After::Boundary));
     }
 
     #[test]
