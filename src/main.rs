@@ -62,6 +62,10 @@ enum Command {
     DetectSeries(commands::detect_series::DetectSeriesArgs),
     /// Detect preference shifts in the rollups and deliver alerts; or replay history.
     Detect(commands::detect::DetectArgs),
+    /// Tag mentions offline (RawMention JSON lines, or plain text with --text) and print
+    /// one JSON line per input line: language, cohort and per brand its source type,
+    /// each tag with its confidence and evidence.
+    Enrich(commands::enrich::EnrichArgs),
 }
 
 #[tokio::main]
@@ -85,6 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::DetectSeries(args) => return commands::detect_series::run(args),
         Command::ReplayServer(args) => return commands::replay_server::run(args).await,
+        Command::Enrich(args) => return commands::enrich::run(args, &cli.config),
         _ => {}
     }
     let settings = settings::Settings::load(&cli.config)?;
@@ -113,6 +118,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Detect(args) => commands::detect::run(&args, &settings).await,
-        Command::DetectSeries(_) | Command::ReplayServer(_) => unreachable!("handled above"),
+        Command::DetectSeries(_) | Command::ReplayServer(_) | Command::Enrich(_) => {
+            unreachable!("handled above")
+        }
     }
 }

@@ -3,6 +3,7 @@ pub mod collect;
 pub mod demo;
 pub mod detect;
 pub mod detect_series;
+pub mod enrich;
 pub mod migrate;
 pub mod process;
 pub mod replay_server;

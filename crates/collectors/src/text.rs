@@ -1,24 +1,23 @@
 //! Text helpers shared by platforms: turning the HTML some platforms send (Mastodon
 //! content and bios, YouTube comments, RSS descriptions) into the plain text enrichment
-//! reads, and matching brand keywords locally where a platform cannot search for them
+//! reads, and matching brand queries locally where a platform cannot search for them
 //! (Bluesky's Jetstream, Reddit's subreddit listings).
 
-/// Whether `text` (lower-cased) holds `keyword` (lower-cased) as whole words: `orlen`
-/// matches "Orlen, again" but not "orlenowski". Whole words keep short brand names from
-/// matching inside longer words, which plain substring search would flood with noise.
-pub fn contains_word(text: &str, keyword: &str) -> bool {
-    text.match_indices(keyword).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + keyword.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
-}
+use std::sync::Arc;
 
-/// Whether `text` names any of `keywords` (lower-cased, as
-/// `platforms::brand_keywords` gives them) as whole words, ignoring case.
-pub fn mentions_any(text: &str, keywords: &[String]) -> bool {
-    let lower = text.to_lowercase();
-    keywords.iter().any(|k| contains_word(&lower, k))
+use earshot_model::Brand;
+
+use crate::error::Error;
+
+pub use earshot_enrichment::BrandFilter;
+
+/// The brands' queries as one filter: enrichment's matcher (folding, whole words,
+/// Polish and Ukrainian inflection: "w Żabce", "na stacji Orlen"), so a collector
+/// never drops a mention enrichment would tag.
+pub fn brand_filter(brands: &[Brand]) -> Result<Arc<BrandFilter>, Error> {
+    BrandFilter::new(brands)
+        .map(Arc::new)
+        .map_err(|e| Error::config("brands", e.to_string()))
 }
 
 /// Strips tags, turns paragraph and line breaks into newlines and decodes entities.
@@ -104,7 +103,7 @@ pub fn decode_entities(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -116,14 +115,32 @@ mod tests {
         );
     }
 
+    /// A filter for one brand with these keywords.
+    pub(crate) fn filter(keywords: &[&str]) -> BrandFilter {
+        BrandFilter::new(&[Brand {
+            name: "Brand".into(),
+            keywords: keywords.iter().map(|k| k.to_string()).collect(),
+            ..Brand::default()
+        }])
+        .unwrap()
+    }
+
     #[test]
-    fn keywords_match_whole_words_ignoring_case() {
-        let keywords = vec!["orlen".to_string(), "żabka sklep".to_string()];
-        assert!(mentions_any("Kolejka w ORLEN, znowu", &keywords));
-        assert!(mentions_any("(Żabka sklep) nocny", &keywords));
-        assert!(!mentions_any("orlenowski rachunek", &keywords));
-        assert!(!mentions_any("żabka sklepik", &keywords));
-        assert!(contains_word("x orlen", "orlen") && !contains_word("xorlen", "orlen"));
+    fn brand_filter_matches_whole_words_ignoring_case_and_inflection() {
+        let f = filter(&["Orlen", "Żabka", "stacja Orzeł"]);
+        assert!(f.matches("Kolejka w ORLEN, znowu"));
+        assert!(f.matches("(Żabka) nocny"));
+        assert!(f.matches("znowu kolejka w Zabce"), "no diacritics, locative");
+        assert!(f.matches("na stacji Orzeł"), "inflected word inside a phrase");
+        assert!(f.matches("tankowałem na Orlenie"));
+        assert!(!f.matches("orlenowski rachunek"));
+        assert!(!f.matches("xorlen"));
+    }
+
+    #[test]
+    fn brand_filter_config_errors_name_the_brand() {
+        let err = brand_filter(&[Brand::default()]).unwrap_err().to_string();
+        assert!(err.contains("brands"), "{err}");
     }
 
     #[test]

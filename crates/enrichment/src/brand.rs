@@ -1,17 +1,21 @@
 //! Brand queries compiled into one Aho-Corasick automaton over folded text.
 //!
 //! Every term of every brand (keywords, required and excluded terms, `#hashtags`,
-//! `@handles`, domains, staff hashtags) is one pattern, so a mention is scanned once
-//! however many brands are configured. Each hit is then checked at its edges: a
-//! keyword must be a whole word ("Orlen" is not in "Borlenge"), optionally followed by
-//! an inflectional ending ("Orlenu", "Orlenem"); a domain may follow a subdomain dot
-//! but not a letter.
+//! `@handles`, domains, staff hashtags) is one or more patterns, so a mention is
+//! scanned once however many brands are configured. Each hit is then checked at its
+//! edges: a keyword must be whole words ("Orlen" is not in "Borlenge"); each of its
+//! words may take any of its inflected forms ([`crate::morph`]: "w Żabce", "na stacji
+//! Orlen", "Orła"); a domain may follow a subdomain dot but not a letter.
+//!
+//! The automaton holds the forms of a keyword's first word; the words after it are
+//! checked in place, so "stacja Orlen" costs one pattern per form of "stacja".
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use earshot_model::Brand;
 
 use crate::ConfigError;
 use crate::fold::{char_at, char_before, fold, is_word_char};
+use crate::morph::{self, After, Form};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TermKind {
@@ -25,14 +29,15 @@ pub(crate) enum TermKind {
     StaffTag,
 }
 
+/// One automaton pattern: a form of a term's first word.
 #[derive(Debug, Clone, Copy)]
 struct Term {
     brand: u32,
     kind: TermKind,
-    /// The pattern is a stem ("biedronk") that only counts with an ending.
-    needs_ending: bool,
-    /// Endings may follow ("orlen" + "u").
-    inflects: bool,
+    after: After,
+    inflected: bool,
+    /// Index into [`BrandMatcher::rests`]: the forms of the words after the first.
+    rest: usize,
 }
 
 /// A brand's identity beyond its query: who speaks for it.
@@ -60,13 +65,12 @@ pub(crate) struct BrandHit {
 pub(crate) struct BrandMatcher {
     automaton: Option<AhoCorasick>,
     terms: Vec<Term>,
+    /// Per multi-word term, per word after the first: its forms. Index 0 is empty.
+    rests: Vec<Vec<Vec<Form>>>,
     pub(crate) brands: Vec<BrandEntry>,
     /// Folded inflectional endings, longest first.
     endings: Vec<String>,
 }
-
-/// Shortest keyword that may take an ending: short words inflect into other words.
-const MIN_INFLECTED_LEN: usize = 4;
 
 impl BrandMatcher {
     pub(crate) fn new(brands: &[Brand], inflect: bool) -> Result<Self, ConfigError> {
@@ -93,6 +97,7 @@ impl BrandMatcher {
 
         let mut patterns: Vec<String> = Vec::new();
         let mut terms: Vec<Term> = Vec::new();
+        let mut rests: Vec<Vec<Vec<Form>>> = vec![Vec::new()];
         let mut entries = Vec::with_capacity(brands.len());
         for (index, brand) in brands.iter().enumerate() {
             if brand.name.trim().is_empty() {
@@ -117,30 +122,37 @@ impl BrandMatcher {
                         kind,
                         TermKind::Keyword | TermKind::Required | TermKind::Excluded
                     );
-                    let inflects = inflect
-                        && word_like
-                        && folded.chars().count() >= MIN_INFLECTED_LEN
-                        && folded.ends_with(|c: char| c.is_ascii_alphabetic());
-                    if inflects
-                        && folded.chars().count() > MIN_INFLECTED_LEN
-                        && folded.ends_with(['a', 'e', 'o', 'y'])
-                    {
-                        let stem = &folded[..folded.len() - 1];
-                        patterns.push(stem.to_owned());
+                    if !word_like {
+                        patterns.push(folded);
                         terms.push(Term {
                             brand: id,
                             kind,
-                            needs_ending: true,
-                            inflects: true,
+                            after: After::Boundary,
+                            inflected: false,
+                            rest: 0,
+                        });
+                        continue;
+                    }
+                    let mut words = folded.split([' ', '-']).filter(|w| !w.is_empty());
+                    let first = words.next().unwrap_or_default();
+                    let rest_forms: Vec<Vec<Form>> =
+                        words.map(|w| morph::forms(w, inflect)).collect();
+                    let rest = if rest_forms.is_empty() {
+                        0
+                    } else {
+                        rests.push(rest_forms);
+                        rests.len() - 1
+                    };
+                    for form in morph::forms(first, inflect) {
+                        patterns.push(form.text);
+                        terms.push(Term {
+                            brand: id,
+                            kind,
+                            after: form.after,
+                            inflected: form.inflected,
+                            rest,
                         });
                     }
-                    patterns.push(folded);
-                    terms.push(Term {
-                        brand: id,
-                        kind,
-                        needs_ending: false,
-                        inflects,
-                    });
                 }
                 Ok(())
             };
@@ -213,6 +225,7 @@ impl BrandMatcher {
         Ok(Self {
             automaton,
             terms,
+            rests,
             brands: entries,
             endings,
         })
@@ -246,38 +259,71 @@ impl BrandMatcher {
             if !left_ok || in_email {
                 continue;
             }
-            let (right_ok, inflected) = match term.kind {
-                TermKind::Handle | TermKind::Domain => (ends_host(text, end), false),
-                _ => self.word_end(text, end, term),
+            let matched = match term.kind {
+                TermKind::Handle | TermKind::Domain => ends_host(text, end).then_some((end, false)),
+                _ => self.words_end(text, end, term),
             };
-            if right_ok {
-                out.push(BrandHit {
-                    brand: term.brand,
-                    kind: term.kind,
-                    start,
-                    end,
-                    inflected,
-                });
+            let Some((end, inflected)) = matched else {
+                continue;
+            };
+            // Several forms of one word ("zabk" + "a", "zabka") find the same place.
+            if let Some(same) = out.iter_mut().rev().take(8).find(|h| {
+                h.brand == term.brand && h.kind == term.kind && h.start == start
+            }) {
+                same.inflected &= inflected;
+                same.end = same.end.max(end);
+                continue;
             }
+            out.push(BrandHit {
+                brand: term.brand,
+                kind: term.kind,
+                start,
+                end,
+                inflected: term.inflected || inflected,
+            });
         }
     }
 
-    /// Whether a word-like term ends at `end`, directly or after an ending.
-    fn word_end(&self, text: &str, end: usize, term: Term) -> (bool, bool) {
-        let ends_word = !text[..end].ends_with(is_word_char);
+    /// Where a word-like term that matched its first form up to `end` ends, with the
+    /// words after it, and whether any word was inflected; `None` if it does not.
+    fn words_end(&self, text: &str, end: usize, term: Term) -> Option<(usize, bool)> {
+        let (mut end, mut inflected) = self.form_end(text, end, term.after)?;
+        for word in &self.rests[term.rest] {
+            let next = text[end..]
+                .strip_prefix([' ', '-'])
+                .map(|_| end + 1)
+                .filter(|&at| text[at..].starts_with(is_word_char))?;
+            let (word_end, word_inflected) = word.iter().find_map(|form| {
+                text[next..].starts_with(form.text.as_str()).then_some(())?;
+                let (e, i) = self.form_end(text, next + form.text.len(), form.after)?;
+                Some((e, i || form.inflected))
+            })?;
+            end = word_end;
+            inflected |= word_inflected;
+        }
+        Some((end, inflected))
+    }
+
+    /// Where the word of a form ending at `end` ends, given what may follow it.
+    fn form_end(&self, text: &str, end: usize, after: After) -> Option<(usize, bool)> {
         let at_boundary = |at: usize| !char_at(text, at).is_some_and(is_word_char);
-        if !term.needs_ending && (ends_word || at_boundary(end)) {
-            return (true, false);
+        let ends_word = !text[..end].ends_with(is_word_char);
+        if after != After::MustInflect && (ends_word || at_boundary(end)) {
+            return Some((end, false));
         }
-        if term.inflects {
-            let rest = &text[end..];
-            for ending in &self.endings {
-                if rest.starts_with(ending.as_str()) && at_boundary(end + ending.len()) {
-                    return (true, true);
-                }
-            }
+        if after == After::Boundary {
+            return None;
         }
-        (false, false)
+        let rest = &text[end..];
+        // "Tesco's", "InPost'u", "Allegro-wi": an apostrophe or dash before the ending.
+        let (rest, skip) = match rest.strip_prefix(['\'', '-']) {
+            Some(r) if after == After::MayInflect => (r, 1),
+            _ => (rest, 0),
+        };
+        self.endings
+            .iter()
+            .find(|e| rest.starts_with(e.as_str()) && at_boundary(end + skip + e.len()))
+            .map(|e| (end + skip + e.len(), true))
     }
 }
 
@@ -345,9 +391,60 @@ mod tests {
         assert_eq!(kinds("na Orlenie"), vec![(TermKind::Keyword, true)]);
         assert_eq!(
             kinds("w Biedronce? nie, w Biedronki"),
-            vec![(TermKind::Keyword, true)]
+            vec![(TermKind::Keyword, true), (TermKind::Keyword, true)]
         );
         assert!(kinds("Orlenowski").is_empty());
+    }
+
+    fn matches(keyword: &str, text: &str) -> bool {
+        let b = Brand {
+            name: "B".into(),
+            keywords: vec![keyword.into()],
+            ..Brand::default()
+        };
+        let m = BrandMatcher::new(&[b], true).unwrap();
+        let mut out = Vec::new();
+        m.scan(&fold(text), 100, &mut out);
+        !out.is_empty()
+    }
+
+    #[test]
+    fn polish_alternations_and_fleeting_vowels_match() {
+        assert!(matches("Żabka", "kupiłam w Żabce bułki"));
+        assert!(matches("Żabka", "w zabce znowu kolejka"));
+        assert!(matches("Jaskółka", "byłem w Jaskółce"));
+        assert!(matches("Biedronka", "promocje w Biedronce"));
+        assert!(matches("InPost", "paczka utknęła w InPoście"));
+        assert!(matches("InPost", "z InPostu nic"));
+        assert!(matches("Orzeł", "tankuję tylko na Orle, nie na Orła stacjach"));
+        assert!(matches("Żywiec", "dwa Żywce i chipsy"));
+        assert!(matches("Żywiec", "piwo z Żywca"));
+    }
+
+    #[test]
+    fn every_word_of_a_phrase_inflects() {
+        assert!(matches("stacja Orzeł", "na stacji Orzeł było tanio"));
+        assert!(matches("stacja Orzeł", "przy stacjach Orła"));
+        assert!(matches("Deutsche Bahn", "mit der Deutschen Bahn"));
+        assert!(matches("Нова пошта", "забрав у Новій пошті"));
+        assert!(matches("Нова пошта", "відправив Новою поштою"));
+        assert!(!matches("stacja Orzeł", "stacja benzynowa, orzeł na niebie"));
+    }
+
+    #[test]
+    fn ukrainian_forms_match() {
+        assert!(matches("Розетка", "замовив у Розетці"));
+        assert!(matches("Розетка", "на Розетку"));
+        assert!(matches("монобанк", "у монобанку кешбек"));
+        assert!(!matches("монобанк", "монобанкір"));
+    }
+
+    #[test]
+    fn forms_do_not_leak_into_other_words() {
+        assert!(!matches("Żabka", "żabkowaty"));
+        assert!(!matches("Lidl", "lidlowski"));
+        assert!(!matches("Orlen", "orle"));
+        assert!(matches("Tesco", "Tesco's meal deal"));
     }
 
     #[test]

@@ -48,6 +48,22 @@ pub(crate) fn infer(found: &[Found<'_>], date: PostDate, bounds: &CohortBoundari
     let mut best: Option<Candidate> = None;
     let mut conflict = false;
     let mut slang = 0u32;
+    // A bio that states a bare age ("19, nocny marek", "Erzieherin, 59", "мама, 33").
+    for f in found.iter().filter(|f| f.place == Place::Bio) {
+        if let Some(age) = bare_bio_age(f.text) {
+            let hit = RuleHit {
+                kind: RuleKind::Age,
+                start: 0,
+                end: 0,
+                value: age,
+            };
+            if let Some(mut c) = candidate(&hit, Place::Bio, date, bounds) {
+                c.evidence = "bio.bare_age";
+                c.confidence *= 0.9;
+                best = Some(c);
+            }
+        }
+    }
     for f in found {
         for hit in f.hits {
             if hit.kind == RuleKind::Slang {
@@ -173,6 +189,50 @@ fn candidate(
         confidence,
         evidence,
     })
+}
+
+/// Units a bio may put after a bare age: "42 lata", "50 років", "17 y.o.".
+const AGE_UNITS: &[&str] = &[
+    "", "lat", "lata", "latek", "latka", "years", "yrs", "y.o.", "yo", "jahre", "j.", "років",
+    "роки", "рік",
+];
+
+/// The age a bio states as one of its segments, alone or with a unit: "19, nocny marek",
+/// "Senior dev, 34", "Mama von 2, 38" (not the "2": "von 2" is not a segment of its own).
+fn bare_bio_age(bio: &str) -> Option<i32> {
+    let mut found = None;
+    // "24/7" and "1/2" are not "24" and "7".
+    let slash_number = bio.as_bytes().windows(3).any(|w| {
+        w[1] == b'/' && w[0].is_ascii_digit() && w[2].is_ascii_digit()
+    });
+    let separators: &[char] = if slash_number {
+        &[',', '|', ';', '.', '•', '·']
+    } else {
+        &[',', '|', '/', ';', '.', '•', '·']
+    };
+    for segment in bio.split(separators) {
+        // "'97" is a birth year, not an age of 97.
+        if segment.trim_start().starts_with('\'') {
+            continue;
+        }
+        let segment = segment
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .trim();
+        let (number, unit) = match segment.find(|c: char| !c.is_ascii_digit()) {
+            Some(at) => (&segment[..at], segment[at..].trim()),
+            None => (segment, ""),
+        };
+        let unit = unit.trim_start_matches(['-', ' ']);
+        if number.len() != 2 || !AGE_UNITS.contains(&unit) {
+            continue;
+        }
+        let age: i32 = number.parse().ok()?;
+        if !(13..=99).contains(&age) || found.is_some_and(|f| f != age) {
+            return None; // two different numbers: not telling which is the age
+        }
+        found = Some(age);
+    }
+    found
 }
 
 /// Evidence right after "my son", "when I was" and the like is not about the author now.
@@ -303,6 +363,17 @@ mod tests {
             Cohort::Boomers
         );
         assert_eq!(cohort("licealistka 📚", ""), Cohort::GenZ);
+    }
+
+    #[test]
+    fn bare_ages_in_bios() {
+        assert_eq!(cohort("19, nocny marek", ""), Cohort::GenZ);
+        assert_eq!(cohort("Erzieherin, 59", ""), Cohort::GenX);
+        assert_eq!(cohort("мама, 33", ""), Cohort::Millennials);
+        assert_eq!(cohort("tata, 42 lata", ""), Cohort::Millennials);
+        assert_eq!(cohort("Stats since 1998 | 24/7", ""), Cohort::Unknown);
+        assert_eq!(cohort("Mama von 2", ""), Cohort::Unknown);
+        assert_eq!(cohort("12 | 45", ""), Cohort::Unknown);
     }
 
     #[test]

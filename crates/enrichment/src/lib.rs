@@ -13,6 +13,7 @@ mod cohort;
 mod fold;
 mod hash;
 mod language;
+mod morph;
 mod press;
 mod rules;
 mod source;
@@ -235,7 +236,13 @@ impl Enricher {
         s.post_brands.clear();
         s.bio_brands.clear();
         self.brands.scan(&s.post, MAX_HITS, &mut s.post_brands);
-        let brands = if s.post_brands.is_empty() {
+        // A brand's own account answering someone often does not name the brand.
+        let own_account = self.brands.brands.iter().position(|b| {
+            b.handles
+                .iter()
+                .any(|h| source::same_account(&mention.author.handle, h))
+        });
+        let brands = if s.post_brands.is_empty() && own_account.is_none() {
             Vec::new()
         } else {
             self.brands.scan(&s.bio, MAX_HITS, &mut s.bio_brands);
@@ -249,7 +256,7 @@ impl Enricher {
                 post_brands: &s.post_brands,
                 press: &self.press,
             };
-            self.matches(&evidence)
+            self.matches(&evidence, own_account.map(|id| id as u32))
         };
         Enrichment {
             language,
@@ -258,52 +265,106 @@ impl Enricher {
         }
     }
 
-    /// Applies each brand's query to the post's hits: any-of terms, required terms,
-    /// exclusions.
-    fn matches(&self, ev: &source::Evidence<'_>) -> Vec<BrandMatch> {
-        let mut out = Vec::new();
-        let mut seen: u64 = 0; // brands already decided, for the common case of < 64
-        for (i, first) in ev.post_brands.iter().enumerate() {
-            let id = first.brand;
-            if id < 64 && seen & (1 << id) != 0
-                || id >= 64 && ev.post_brands[..i].iter().any(|h| h.brand == id)
-            {
-                continue;
-            }
-            if id < 64 {
-                seen |= 1 << id;
-            }
-            let hits = || ev.post_brands.iter().filter(|h| h.brand == id);
-            if hits().any(|h| h.kind == TermKind::Excluded) {
-                continue;
-            }
-            let entry = &self.brands.brands[id as usize];
-            if entry.has_required && !hits().any(|h| h.kind == TermKind::Required) {
-                continue;
-            }
-            let strongest = hits()
-                .filter_map(|h| match_strength(h.kind, h.inflected))
-                .max_by(|a, b| a.0.total_cmp(&b.0));
-            let Some((confidence, evidence)) = strongest else {
-                continue;
-            };
-            let kinds = hits()
-                .filter(|h| match_strength(h.kind, false).is_some())
-                .map(|h| h.kind as u8)
-                .fold(0u8, |m, k| m | 1 << k);
-            let confidence = if kinds.count_ones() > 1 {
-                (confidence + 0.05).min(0.99)
-            } else {
-                confidence
-            };
-            out.push(BrandMatch {
-                brand: entry.name.clone(),
-                confidence,
-                evidence: evidence.into(),
-                source_type: source::classify(ev, id, entry),
-            });
+    /// The brands the post's hits match, each with who is speaking about it.
+    fn matches(&self, ev: &source::Evidence<'_>, own_account: Option<u32>) -> Vec<BrandMatch> {
+        let named = matched_brands(&self.brands, ev.post_brands);
+        let mut seen_own = false;
+        let own = own_account.map(|id| (id, 0.9, "author.own_account"));
+        named
+            .inspect(|&(id, _, _)| seen_own |= Some(id) == own_account)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .chain(own.filter(|_| !seen_own))
+            .map(|(id, confidence, evidence)| {
+                let entry = &self.brands.brands[id as usize];
+                BrandMatch {
+                    brand: entry.name.clone(),
+                    confidence,
+                    evidence: evidence.into(),
+                    source_type: source::classify(ev, id, entry),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Applies each brand's query to a text's hits: any-of terms, required terms,
+/// exclusions. Yields each matched brand once, with the confidence and evidence of its
+/// strongest hit. Shared by [`Enricher`] and [`BrandFilter`], so a collector's
+/// pre-filter keeps exactly the mentions enrichment would tag.
+fn matched_brands<'a>(
+    matcher: &'a BrandMatcher,
+    hits: &'a [BrandHit],
+) -> impl Iterator<Item = (u32, f32, &'static str)> + 'a {
+    let mut seen: u64 = 0; // brands already decided, for the common case of < 64
+    hits.iter().enumerate().filter_map(move |(i, first)| {
+        let id = first.brand;
+        if id < 64 && seen & (1 << id) != 0
+            || id >= 64 && hits[..i].iter().any(|h| h.brand == id)
+        {
+            return None;
         }
-        out
+        if id < 64 {
+            seen |= 1 << id;
+        }
+        let of_brand = || hits.iter().filter(move |h| h.brand == id);
+        if of_brand().any(|h| h.kind == TermKind::Excluded) {
+            return None;
+        }
+        let entry = &matcher.brands[id as usize];
+        if entry.has_required && !of_brand().any(|h| h.kind == TermKind::Required) {
+            return None;
+        }
+        let (confidence, evidence) = of_brand()
+            .filter_map(|h| match_strength(h.kind, h.inflected))
+            .max_by(|a, b| a.0.total_cmp(&b.0))?;
+        let kinds = of_brand()
+            .filter(|h| match_strength(h.kind, false).is_some())
+            .map(|h| h.kind as u8)
+            .fold(0u8, |m, k| m | 1 << k);
+        let confidence = if kinds.count_ones() > 1 {
+            (confidence + 0.05).min(0.99)
+        } else {
+            confidence
+        };
+        Some((id, confidence, evidence))
+    })
+}
+
+/// The brand queries alone, for collectors that must pick mentions out of a stream
+/// (Bluesky's Jetstream, Reddit listings) before enrichment sees them. It is the same
+/// matcher as [`Enricher`]'s, with the same folding and Polish and Ukrainian
+/// inflection, so a pre-filter never drops a mention enrichment would tag.
+#[derive(Debug)]
+pub struct BrandFilter {
+    brands: BrandMatcher,
+}
+
+impl BrandFilter {
+    /// Matches inflected forms, as the default [`EnrichmentConfig`] does.
+    pub fn new(brands: &[Brand]) -> Result<Self, ConfigError> {
+        Self::with_inflection(brands, EnrichmentConfig::default().brand_inflection)
+    }
+
+    pub fn with_inflection(brands: &[Brand], inflect: bool) -> Result<Self, ConfigError> {
+        Ok(Self {
+            brands: BrandMatcher::new(brands, inflect)?,
+        })
+    }
+
+    /// The configured names of the brands `text` matches, in order of first mention.
+    pub fn matching_brands(&self, text: &str) -> Vec<&str> {
+        let folded = fold::fold(text);
+        let mut hits = Vec::new();
+        self.brands.scan(&folded, MAX_HITS, &mut hits);
+        matched_brands(&self.brands, &hits)
+            .map(|(id, _, _)| self.brands.brands[id as usize].name.as_str())
+            .collect()
+    }
+
+    /// Whether `text` matches any brand's query.
+    pub fn matches(&self, text: &str) -> bool {
+        !self.matching_brands(text).is_empty()
     }
 }
 

@@ -45,6 +45,16 @@ pub(crate) enum RuleKind {
     Organization,
     /// "fan of", "kocham": a brand reference after it is affection, not employment.
     Fan,
+    /// Staff speaking as staff in a post, without naming the employer after it:
+    /// "na mojej zmianie", "our team is on site", "u nas na stacji".
+    StaffVoice,
+    /// A brand's support or shop account answering people: "DM us", "napisz do nas".
+    BrandVoice,
+    /// Someone with a stake other than buying: recruiters, investors, marketers.
+    OtherRole,
+    /// The author speaks of themselves ("I", "mój", "ich", "мій"): someone talking
+    /// about a brand in the first person is far more often its customer than not.
+    FirstPerson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +97,7 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("rules/en.txt", include_str!("../data/rules/en.txt")),
     ("rules/pl.txt", include_str!("../data/rules/pl.txt")),
     ("rules/de.txt", include_str!("../data/rules/de.txt")),
+    ("rules/uk.txt", include_str!("../data/rules/uk.txt")),
 ];
 
 impl RuleSet {
@@ -305,6 +316,10 @@ impl Section {
             "purchase" => K::Purchase,
             "bot" => K::Bot,
             "organization" => K::Organization,
+            "staff_voice" => K::StaffVoice,
+            "brand_voice" => K::BrandVoice,
+            "other_role" => K::OtherRole,
+            "first_person" => K::FirstPerson,
             "fan" => K::Fan,
             other => return Err(format!("unknown section [{other}]")),
         }))

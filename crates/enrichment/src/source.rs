@@ -1,11 +1,13 @@
 //! Source type: who is speaking, relative to one brand.
 //!
 //! Identity beats self-description beats content. Configured accounts and domains
-//! (the brand's own, its staff's, the press directory) are facts, so they are checked
-//! first; then what the bio says (a role at the brand, a press role, a staff
-//! disclaimer); then bots and organisations, which are `unknown`; and whoever is left
-//! is a person talking about the brand: a customer, surer when they talk about buying
-//! or using it.
+//! (the brand's own, its staff's, the press directory) and accounts named after the
+//! brand are facts, so they are checked first; then what the bio says (a role at the
+//! brand, a press role, a staff disclaimer); then what the post says: staff speaking
+//! as staff ("na mojej zmianie"), a brand answering ("DM us"), a stake other than
+//! buying (recruiting, investing), and buying or using the product. A customer needs
+//! that last evidence: someone who merely names a brand is as likely a bystander
+//! commenting on news, so with no evidence the answer is `unknown`, not `customer`.
 
 use earshot_model::{Platform, RawMention};
 
@@ -16,6 +18,9 @@ use crate::tags::{SourceType, Tag};
 
 /// Bytes between "engineer at" and the brand it names ("engineer at @Acme").
 const WORK_AT_GAP: usize = 3;
+/// Bytes between "I work" and the brand in a post ("I work in signal maintenance at
+/// Deutsche Bahn"), within one sentence.
+const POST_WORK_AT_REACH: usize = 48;
 /// Bytes before a rule in which a qualifier ("former", "not a", "fan of") applies.
 const QUALIFIER_REACH: usize = 12;
 
@@ -40,7 +45,7 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
             .iter()
             .any(|d| handle.trim_start_matches('@').eq_ignore_ascii_case(d))
     {
-        return Tag::new(Unknown, 0.9, "brand.own_account");
+        return Tag::new(BrandAccount, 0.95, "brand_account.handle");
     }
     if brand
         .employee_handles
@@ -48,6 +53,12 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
         .any(|h| same_account(handle, h))
     {
         return Tag::new(Employee, 0.95, "employee.handle");
+    }
+    let brand_voice = has(ev.post_rules, RuleKind::BrandVoice, |_| true);
+    // "zabka_pomoc", "Lidl Kundenservice": an account named after the brand.
+    let named_after_brand = named_after(ev.mention, &brand.name);
+    if named_after_brand && (brand_voice || is_service_name(ev.mention)) {
+        return Tag::new(BrandAccount, 0.85, "brand_account.name");
     }
     if brand
         .employee_domains
@@ -62,8 +73,11 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
     if ev.press.is_account(handle) || ev.press.is_domain_handle(handle) {
         return Tag::new(Press, 0.9, "press.account");
     }
+    if is_newsy_name(ev.mention) {
+        return Tag::new(Press, 0.65, "press.account_name");
+    }
     if is_bot_handle(handle) || has(ev.bio_rules, RuleKind::Bot, |h| !negated(ev.bio, h.start)) {
-        return Tag::new(Unknown, 0.7, "unknown.bot");
+        return Tag::new(Other, 0.7, "other.bot");
     }
 
     let brand_hits = |hits| of_brand(hits, brand_id);
@@ -81,6 +95,14 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
         });
     if works_here {
         return Tag::new(Employee, 0.85, "employee.bio_works_at");
+    }
+    // "backend @ Allegro", "Specjalistka ds. komunikacji @ ORLEN": a role at the brand.
+    if brand_hits(ev.bio_brands).any(|b| {
+        b.kind == TermKind::Keyword
+            && ev.bio[..b.start].ends_with(' ')
+            && ev.bio[..b.start].trim_end().ends_with('@')
+    }) {
+        return Tag::new(Employee, 0.8, "employee.bio_at_brand");
     }
     let fan_before = |at: usize| qualified(ev.bio_rules, RuleKind::Fan, at, ev.bio);
     if brand_hits(ev.bio_brands).any(|b| b.kind == TermKind::Handle && !fan_before(b.start)) {
@@ -117,22 +139,116 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
             !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)
                 && brand_hits(ev.post_brands).any(|b| {
                     b.start >= r.end
-                        && b.start - r.end <= WORK_AT_GAP
-                        && gap_is_blank(ev.post, r.end, b.start)
+                        && b.start - r.end <= POST_WORK_AT_REACH
+                        && !ev.post[r.end..b.start].contains(['.', '!', '?', '|', ';'])
                 })
         });
     if says_works_here {
         return Tag::new(Employee, 0.7, "employee.post_works_at");
     }
+    // A role at the brand in the bio without a preposition ("Zugbegleiterin, DB").
+    if brand_in_bio && has(ev.bio_rules, RuleKind::WorkAt, |_| true) {
+        return Tag::new(Employee, 0.65, "employee.bio_role");
+    }
+    let unguarded = |kind: RuleKind| {
+        has(ev.post_rules, kind, |r| {
+            !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)
+        })
+    };
+    // Staff speak as staff without naming the employer next to it: "na mojej zmianie".
+    let staff_voice = unguarded(RuleKind::StaffVoice)
+        || has(ev.bio_rules, RuleKind::StaffVoice, |_| true) && brand_in_bio;
+    if staff_voice && !has(ev.bio_rules, RuleKind::Organization, |_| true) {
+        return Tag::new(Employee, 0.6, "employee.post_staff_voice");
+    }
+    if brand_voice {
+        return Tag::new(BrandAccount, 0.6, "brand_account.voice");
+    }
     if has(ev.bio_rules, RuleKind::Organization, |_| true) {
-        return Tag::new(Unknown, 0.6, "unknown.organization");
+        return Tag::new(Other, 0.6, "other.organization");
+    }
+    if unguarded(RuleKind::OtherRole) || has(ev.bio_rules, RuleKind::OtherRole, |_| true) {
+        return Tag::new(Other, 0.6, "other.role");
     }
     if has(ev.post_rules, RuleKind::Purchase, |r| {
-        !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post)
+        !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post) && !negated(ev.post, r.start)
     }) {
         return Tag::new(Customer, 0.8, "customer.purchase");
     }
-    Tag::new(Customer, 0.55, "customer")
+    if unguarded(RuleKind::FirstPerson) {
+        return Tag::new(Customer, 0.6, "customer.first_person");
+    }
+    // A few words and a brand ("Żabka 💚", "InPost znowu spóźniony"): a user's verdict.
+    if ev.post.split(' ').filter(|w| w.chars().any(char::is_alphabetic)).count() <= 6 {
+        return Tag::new(Customer, 0.5, "customer.short_verdict");
+    }
+    // Nothing says who is speaking: a bystander as likely as a customer.
+    Tag::new(Unknown, 0.3, "no_evidence")
+}
+
+/// The author's handle or display name carries the brand's name ("zabka_pomoc",
+/// "Lidl Kundenservice").
+fn named_after(mention: &RawMention, brand: &str) -> bool {
+    let key: String = crate::fold::fold(brand)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    if key.chars().count() < 4 {
+        return false;
+    }
+    let squash = |s: &str| -> String {
+        crate::fold::fold(s)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
+    let local = mention
+        .author
+        .handle
+        .trim_start_matches('@')
+        .split(['@', '.'])
+        .next()
+        .unwrap_or("");
+    squash(local).contains(&key) || squash(&mention.author.name).contains(&key)
+}
+
+/// A handle or display name that says it is news: `logistics_weekly`, `berlin_news`.
+fn is_newsy_name(mention: &RawMention) -> bool {
+    const WORDS: &[&str] = &[
+        "news", "wiadomosci", "nachrichten", "novyny", "новини", "weekly", "daily",
+        "gazeta", "zeitung", "magazin", "journal", "tygodnik", "dziennik", "report",
+        "times", "herald", "tribune", "press", "prasa", "presse",
+    ];
+    let handle = crate::fold::fold(
+        mention
+            .author
+            .handle
+            .trim_start_matches('@')
+            .split(['@', '.'])
+            .next()
+            .unwrap_or(""),
+    );
+    let name = crate::fold::fold(&mention.author.name);
+    WORDS.iter().any(|w| {
+        handle.split(['_', '-']).any(|t| t == *w)
+            || name.split(|c: char| !c.is_alphanumeric()).any(|t| t == *w)
+    })
+}
+
+/// A display name or handle that says "support" or "official".
+fn is_service_name(mention: &RawMention) -> bool {
+    const WORDS: &[&str] = &[
+        "support", "help", "pomoc", "hilfe", "service", "care", "official", "oficjal",
+        "kundenservice", "kontakt", "info", "sklep", "shop", "store", "polska", "poland",
+        "uk", "ua", "pl", "de", "підтримка", "офіц",
+    ];
+    let name = crate::fold::fold(&mention.author.name);
+    let handle = crate::fold::fold(&mention.author.handle);
+    WORDS.iter().any(|w| {
+        name.split(|c: char| !c.is_alphanumeric()).any(|t| t.starts_with(w))
+            || handle.split(|c: char| !c.is_alphanumeric()).any(|t| t == *w)
+            || handle.contains(&format!("_{w}"))
+    })
 }
 
 /// Hits of one brand that refer to it (everything but exclusions).
@@ -158,8 +274,10 @@ fn qualified(hits: &[RuleHit], kind: RuleKind, at: usize, text: &str) -> bool {
 /// "not a bot", "nie jestem botem".
 fn negated(text: &str, at: usize) -> bool {
     let before = &text[..at];
-    let window = &before[before.floor_char_boundary(before.len().saturating_sub(12))..];
-    window.contains("not ") || window.contains("nie ") || window.contains("no ")
+    let window = &before[before.floor_char_boundary(before.len().saturating_sub(16))..];
+    ["not ", "nie ", "no ", "never ", "nigdy ", "nicht ", "kein", "не ", "ніколи "]
+        .iter()
+        .any(|w| window.contains(w))
 }
 
 fn gap_is_blank(text: &str, from: usize, to: usize) -> bool {
@@ -169,7 +287,7 @@ fn gap_is_blank(text: &str, from: usize, to: usize) -> bool {
 
 /// Handles compare without `@` and case; a configured handle without an instance
 /// matches that name on any instance.
-fn same_account(author: &str, configured: &str) -> bool {
+pub(crate) fn same_account(author: &str, configured: &str) -> bool {
     let author = author.trim_start_matches('@');
     if author.eq_ignore_ascii_case(configured) {
         return true;

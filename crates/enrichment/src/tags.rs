@@ -55,28 +55,42 @@ impl Cohort {
     }
 }
 
-/// Who is speaking, relative to one brand.
+/// Who is speaking, relative to one brand, as a brand team means it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceType {
+    /// Buys, uses, has used or considers the brand's products or service.
     Customer,
+    /// Current staff speaking about their employer (in the bio or the post).
     Employee,
+    /// The brand's own official, support or shop account speaking.
+    BrandAccount,
+    /// A journalist or news outlet in its professional role.
     Press,
+    /// Evidence of someone else: recruiters, investors, bots, organisations,
+    /// bystanders commenting on news, marketing re-posters.
+    Other,
+    /// No evidence either way: the tag abstains.
     Unknown,
 }
 
 impl SourceType {
-    pub const ALL: [SourceType; 4] = [
+    pub const ALL: [SourceType; 6] = [
         SourceType::Customer,
         SourceType::Employee,
+        SourceType::BrandAccount,
         SourceType::Press,
+        SourceType::Other,
         SourceType::Unknown,
     ];
 
+    /// The value stored in ClickHouse (a string column: new values need no migration).
     pub fn as_str(self) -> &'static str {
         match self {
             SourceType::Customer => "customer",
             SourceType::Employee => "employee",
+            SourceType::BrandAccount => "brand_account",
             SourceType::Press => "press",
+            SourceType::Other => "other",
             SourceType::Unknown => "unknown",
         }
     }

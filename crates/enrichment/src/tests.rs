@@ -130,12 +130,55 @@ fn no_match_no_brands() {
 }
 
 #[test]
-fn source_brand_own_account_is_unknown() {
+fn source_brand_own_account_is_brand_account() {
     assert_eq!(
         source("Nowa promocja na Orlen", "orlen", "").0,
-        SourceType::Unknown
+        SourceType::BrandAccount
     );
-    assert_eq!(source("Orlen news", "orlen.pl", "").1, "brand.own_account");
+    assert_eq!(
+        source("Orlen news", "orlen.pl", "").1,
+        "brand_account.handle"
+    );
+}
+
+#[test]
+fn the_brands_own_account_matches_without_naming_it() {
+    let e = enricher().enrich(&mention(
+        "@ala Przepraszamy, napisz do nas w wiadomości prywatnej",
+        "orlen",
+        "",
+    ));
+    assert_eq!(e.brands.len(), 1);
+    assert_eq!(e.brands[0].evidence, "author.own_account");
+    assert_eq!(e.brands[0].source_type.value, SourceType::BrandAccount);
+}
+
+#[test]
+fn source_from_what_the_post_says() {
+    assert_eq!(
+        source("Na mojej zmianie na Orlenie dziś tłumy, kawa się nie wyrabia", "jan", "").1,
+        "employee.post_staff_voice"
+    );
+    assert_eq!(
+        source("Sorry to hear that! Please DM us your order number, Apple Support", "help_desk", "").1,
+        "brand_account.voice"
+    );
+    assert_eq!(
+        source("We're hiring engineers to work on Orlen charging stations across Poland", "jobs", "").1,
+        "other.role"
+    );
+    assert_eq!(
+        source("Never bought anything from Apple and my life is great, thank you", "ala", "").1,
+        "customer.first_person"
+    );
+    assert_eq!(
+        source("I work in the payments team at Apple and this launch was a long week", "ala", "").1,
+        "employee.post_works_at"
+    );
+    assert_eq!(
+        source("Orlen", "ala", "backend @ Orlen").1,
+        "employee.bio_at_brand"
+    );
 }
 
 #[test]
@@ -217,11 +260,20 @@ fn source_customer_and_unknown() {
     );
     assert_eq!(
         source("Orlen again in the news", "ala", "cat person").1,
-        "customer"
+        "customer.short_verdict"
+    );
+    assert_eq!(
+        source(
+            "Orlen again in the headlines today, after the board changed its strategy",
+            "ala",
+            "cat person"
+        )
+        .0,
+        SourceType::Unknown
     );
     assert_eq!(
         source("Orlen price: 6.49", "fuelpricebot", "").0,
-        SourceType::Unknown
+        SourceType::Other
     );
     assert_eq!(
         source(
@@ -230,7 +282,7 @@ fn source_customer_and_unknown() {
             "Automated account posting fuel prices"
         )
         .1,
-        "unknown.bot"
+        "other.bot"
     );
     assert_eq!(
         source("Orlen price", "ala", "I'm not a bot, just a nerd").0,
@@ -243,7 +295,7 @@ fn source_customer_and_unknown() {
             "Official account of Shell Polska"
         )
         .1,
-        "unknown.organization"
+        "other.organization"
     );
 }
 

@@ -32,13 +32,13 @@ use crate::config::HttpConfig;
 use crate::error::Error;
 use crate::http::Backoff;
 use crate::jobs::{Job, JobContext, PollReport};
-use crate::text::contains_word;
+use crate::text::BrandFilter;
 
-/// The Jetstream job for `keywords`.
+/// The Jetstream job, keeping the posts `filter` matches.
 pub(super) fn job(
     config: &BlueskyConfig,
     http: &HttpConfig,
-    keywords: Vec<String>,
+    filter: Arc<BrandFilter>,
 ) -> Result<Arc<dyn Job>, Error> {
     let mut endpoint = Url::parse(&config.endpoint)
         .map_err(|e| Error::config("collectors.bluesky.endpoint", e.to_string()))?;
@@ -52,7 +52,7 @@ pub(super) fn job(
     Ok(Arc::new(Jetstream {
         id: "bluesky:jetstream".into(),
         endpoint,
-        keywords,
+        filter,
         config: config.clone(),
         connect_timeout: http.connect_timeout(),
         max_retries: http.max_retries,
@@ -76,7 +76,7 @@ pub struct JetstreamCursor {
 struct Jetstream {
     id: String,
     endpoint: Url,
-    keywords: Vec<String>,
+    filter: Arc<BrandFilter>,
     config: BlueskyConfig,
     connect_timeout: Duration,
     max_retries: u32,
@@ -298,7 +298,7 @@ impl Job for Jetstream {
                 drops = 0;
                 last_time_us = Some(last_time_us.map_or(time_us, |t: i64| t.max(time_us)));
                 in_batch += 1;
-                if let Some(mention) = to_mention(&event, &self.keywords)
+                if let Some(mention) = to_mention(&event, &self.filter)
                     && seen.insert(mention.id.as_str().to_string())
                 {
                     pending.push((time_us, mention));
@@ -315,8 +315,9 @@ impl Job for Jetstream {
     }
 }
 
-/// Maps a post-create event naming one of `keywords`; `None` for anything else.
-pub(crate) fn to_mention(event: &Value, keywords: &[String]) -> Option<RawMention> {
+/// Maps a post-create event naming a brand (the enrichment's own matcher, so
+/// "w Żabce" counts); `None` for anything else.
+pub(crate) fn to_mention(event: &Value, filter: &BrandFilter) -> Option<RawMention> {
     let commit = &event["commit"];
     if event["kind"] != "commit" || commit["operation"] != "create" || commit["collection"] != POST
     {
@@ -326,8 +327,7 @@ pub(crate) fn to_mention(event: &Value, keywords: &[String]) -> Option<RawMentio
     let rkey = commit["rkey"].as_str()?;
     let record = &commit["record"];
     let text = record["text"].as_str()?;
-    let lower = text.to_lowercase();
-    if !keywords.iter().any(|k| contains_word(&lower, k)) {
+    if !filter.matches(text) {
         return None;
     }
     let time_us = event["time_us"].as_i64()?;
@@ -356,7 +356,7 @@ mod tests {
         let event = serde_json::json!({"did": "did:plc:abc", "time_us": 1773302400000000i64,
             "kind": "commit", "commit": {"operation": "create", "collection": POST,
             "rkey": "3k1", "record": {"text": "Kolejka w Orlen znowu", "createdAt": "2026-03-12T08:00:00.000Z", "langs": ["pl"]}}});
-        let keywords = vec!["orlen".to_string()];
+        let keywords = crate::text::tests::filter(&["Orlen"]);
         let m = to_mention(&event, &keywords).unwrap();
         assert_eq!(
             m.id.as_str(),
@@ -365,9 +365,12 @@ mod tests {
         assert_eq!(m.url, "https://bsky.app/profile/did:plc:abc/post/3k1");
         assert_eq!(m.language_hint.as_deref(), Some("pl"));
         assert!(
-            to_mention(&event, &["orle".to_string()]).is_none(),
+            to_mention(&event, &crate::text::tests::filter(&["orle"])).is_none(),
             "whole words"
         );
+        let mut inflected = event.clone();
+        inflected["commit"]["record"]["text"] = "Tankowałem na Orlenie".into();
+        assert!(to_mention(&inflected, &keywords).is_some(), "inflected");
         let mut like = event.clone();
         like["commit"]["collection"] = "app.bsky.feed.like".into();
         assert!(to_mention(&like, &keywords).is_none());

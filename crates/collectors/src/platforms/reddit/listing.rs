@@ -4,8 +4,8 @@
 //!
 //! A listing holds every link of the subreddit newest first, where search misses links
 //! its index has not caught up with. The sweep reads all of them and produces those whose
-//! title or self text names a brand keyword as whole words, ignoring case (the same
-//! matcher as Bluesky's Jetstream, [`crate::text::mentions_any`]). The watermark is the
+//! title or self text matches a brand's query (enrichment's own matcher, shared with
+//! Bluesky's Jetstream: [`crate::text::BrandFilter`]). The watermark is the
 //! newest link read, matched or not, so the next sweep stops there.
 
 use std::sync::Arc;
@@ -16,17 +16,15 @@ use super::RedditConfig;
 use super::auth::Api;
 use super::search::LinkSweep;
 use crate::jobs::Job;
+use crate::text::BrandFilter;
 use crate::paginate::PaginatedJob;
 
-/// One listing job per configured subreddit; none without keywords to match.
+/// One listing job per configured subreddit, keeping the links `filter` matches.
 pub(super) fn jobs(
     api: &Arc<Api>,
     config: &RedditConfig,
-    keywords: &[String],
+    filter: &Arc<BrandFilter>,
 ) -> Vec<Arc<dyn Job>> {
-    if keywords.is_empty() {
-        return Vec::new();
-    }
     super::subreddit_names(&config.listing_subreddits)
         .into_iter()
         .map(|subreddit| {
@@ -36,7 +34,7 @@ pub(super) fn jobs(
                 url: api.url(&["r", &subreddit, "new"]),
                 params: vec![("limit", config.page_limit.to_string())],
                 job: id.clone(),
-                keywords: Some(keywords.to_vec()),
+                filter: Some(filter.clone()),
                 history_pages: config.history_pages,
             };
             Arc::new(

@@ -9,7 +9,7 @@
 //!   ([`crate::sweep`]).
 //! - **Listings** (`listing.rs`): `GET https://oauth.reddit.com/r/{subreddit}/new?limit=100
 //!   &after=…`, one job per `listing_subreddits` entry, swept the same way; every link is
-//!   read and those naming a brand keyword (whole words, ignoring case) are produced.
+//!   read and those matching a brand's query (enrichment's `BrandFilter`) are produced.
 //!   Search is lossy (its index lags and drops links); a listing holds every link.
 //! - **Backfill** (`backfill.rs`): search with `sort=new&t=all`, paged back with `after`
 //!   until links are older than `--from`. Listings have no time parameter and stop at
@@ -253,7 +253,10 @@ pub(crate) fn jobs(
     let api = Arc::new(config.api(http, budgets)?);
     let keywords = brand_keywords(brands);
     let mut jobs = search::jobs(&api, config, &keywords);
-    jobs.extend(listing::jobs(&api, config, &keywords));
+    if !keywords.is_empty() {
+        let filter = crate::text::brand_filter(brands)?;
+        jobs.extend(listing::jobs(&api, config, &filter));
+    }
     Ok(jobs)
 }
 

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
 use crate::sweep::{self, SweepCursor};
-use crate::text::mentions_any;
+use crate::text::BrandFilter;
 
 /// Where a sweeping job stands: the next page's `after` and the newest links.
 pub type SearchCursor = SweepCursor<Mark>;
@@ -40,7 +40,7 @@ pub(super) fn jobs(
                 url: search_url(api, &subreddits),
                 params: search_params(query, !subreddits.is_empty(), config.page_limit),
                 job: id.clone(),
-                keywords: None,
+                filter: None,
                 history_pages: config.history_pages,
             };
             Arc::new(
@@ -97,18 +97,18 @@ pub(super) struct LinkSweep {
     pub params: Vec<(&'static str, String)>,
     /// The job id, for logs.
     pub job: String,
-    /// For listings: produce only links naming one of these (lower-cased) keywords.
+    /// For listings: produce only links matching a brand's query.
     /// Search needs none: Reddit matched the query already.
-    pub keywords: Option<Vec<String>>,
+    pub filter: Option<Arc<BrandFilter>>,
     pub history_pages: u32,
 }
 
 impl LinkSweep {
     fn wanted(&self, link: &serde_json::Value) -> bool {
-        let Some(keywords) = &self.keywords else {
+        let Some(filter) = &self.filter else {
             return true;
         };
-        let matched = mentions_any(&text_of(link), keywords);
+        let matched = filter.matches(&text_of(link));
         metrics::counter!("earshot_collector_scanned_items_total", "platform" => "reddit",
             "matched" => if matched { "yes" } else { "no" })
         .increment(1);
