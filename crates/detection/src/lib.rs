@@ -41,6 +41,7 @@
 //! ```
 
 mod alerting;
+pub mod anomaly;
 mod baseline;
 mod config;
 pub mod observation;
@@ -53,6 +54,7 @@ use crate::baseline::{Baseline, Learning};
 use crate::observation::Observation;
 
 pub use crate::alerting::Direction;
+pub use crate::anomaly::{Anomaly, AnomalyScore, Component};
 
 /// Change of the stabilised level across an alert beyond which seasons and noise are
 /// relearned (1.5 in the square-root domain is a 2.25x change in counts).
@@ -97,6 +99,9 @@ pub struct Scored {
     pub observed: Option<f64>,
     /// How the point was treated.
     pub status: Status,
+    /// Scale-free ensemble anomaly score of the raw value (see [`anomaly`]): scores
+    /// from the first day of data, whatever the units and noise of the series.
+    pub anomaly: Anomaly,
 }
 
 impl Scored {
@@ -110,6 +115,7 @@ impl Scored {
             baseline: None,
             observed,
             status,
+            anomaly: Anomaly::default(),
         }
     }
 }
@@ -131,6 +137,8 @@ pub struct Detector {
     phase: Phase,
     /// Baseline level when the current or last alert started.
     level_at_alert: f64,
+    /// Ensemble anomaly score of the raw values, independent of the warm-up.
+    anomaly: AnomalyScore,
 }
 
 impl Detector {
@@ -155,6 +163,7 @@ impl Detector {
             cusum: Cusum::default(),
             phase: Phase::Idle,
             level_at_alert: 0.0,
+            anomaly: AnomalyScore::new(),
         })
     }
 
@@ -171,6 +180,12 @@ impl Detector {
     /// Step in seconds, configured or inferred so far (`None` before two points).
     pub fn step_secs(&self) -> Option<u32> {
         (self.step_secs > 0).then_some(self.step_secs)
+    }
+
+    /// Bytes of state, heap included (the figure `docs/alerts.md` reports).
+    pub fn state_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() - std::mem::size_of::<AnomalyScore>()
+            + self.anomaly.state_bytes()
     }
 
     /// Whether the warm-up is over and alerts may fire.
@@ -269,6 +284,7 @@ impl Detector {
         let baseline_value = observation::back_transform(kind, forecast.mean);
 
         let mut scored = Scored::unscored(Status::Warmup, Some(obs.observed));
+        scored.anomaly = self.anomaly.push(t, obs.observed);
         if started {
             scored.baseline = Some(baseline_value);
         }
