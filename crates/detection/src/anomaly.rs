@@ -35,8 +35,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Slots of the time-of-day profile: half hours.
+/// Slots of the time-of-day profile: half hours, stored as two halves of a day
+/// (serde derives arrays of up to 32 elements).
 const SLOTS: usize = 48;
+const HALF: usize = SLOTS / 2;
 const SLOT_SECS: i64 = 86_400 / SLOTS as i64;
 /// Smoothing rate of the fast level that predicts the next point (~10 points).
 const LEVEL_RATE: f64 = 0.1;
@@ -127,7 +129,7 @@ impl ErrorLikelihood {
     }
 }
 
-/// Streaming ensemble anomaly score for one series (about 450 bytes of state).
+/// Streaming ensemble anomaly score for one series (about 440 bytes of state, no heap).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyScore {
     points: u64,
@@ -135,9 +137,10 @@ pub struct AnomalyScore {
     min: f64,
     max: f64,
     level: f64,
-    /// Time-of-day profile and how often each slot was seen (saturating).
-    profile: Vec<f32>,
-    visits: Vec<u16>,
+    /// Time-of-day profile and how often each slot was seen (saturating), inline so
+    /// a detector never allocates.
+    profile: [[f32; HALF]; 2],
+    visits: [[u16; HALF]; 2],
     level_error: ErrorLikelihood,
     season_error: ErrorLikelihood,
     suppressed: u16,
@@ -158,8 +161,8 @@ impl AnomalyScore {
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             level: 0.0,
-            profile: vec![0.0; SLOTS],
-            visits: vec![0; SLOTS],
+            profile: [[0.0; HALF]; 2],
+            visits: [[0; HALF]; 2],
             level_error: ErrorLikelihood::default(),
             season_error: ErrorLikelihood::default(),
             suppressed: 0,
@@ -191,8 +194,9 @@ impl AnomalyScore {
         self.level += LEVEL_RATE * (value - self.level);
 
         let slot = usize::try_from(t.rem_euclid(86_400) / SLOT_SECS).unwrap_or(0) % SLOTS;
-        let expected = f64::from(self.profile[slot]);
-        if self.visits[slot] > 0 && t.saturating_sub(self.first_t) >= SEASON_DAYS * 86_400 {
+        let (half, index) = (slot / HALF, slot % HALF);
+        let expected = f64::from(self.profile[half][index]);
+        if self.visits[half][index] > 0 && t.saturating_sub(self.first_t) >= SEASON_DAYS * 86_400 {
             let score = self.season_error.update(value - expected);
             if score > best.score {
                 best = Anomaly {
@@ -201,9 +205,10 @@ impl AnomalyScore {
                 };
             }
         }
-        self.visits[slot] = self.visits[slot].saturating_add(1);
-        let rate = rate_after(SEASON_RATE, f64::from(self.visits[slot]));
-        self.profile[slot] = (expected + rate * (value - expected)) as f32;
+        let visits = self.visits[half][index].saturating_add(1);
+        self.visits[half][index] = visits;
+        let rate = rate_after(SEASON_RATE, f64::from(visits));
+        self.profile[half][index] = (expected + rate * (value - expected)) as f32;
 
         if outside {
             best = Anomaly {
@@ -224,11 +229,9 @@ impl AnomalyScore {
         best
     }
 
-    /// Bytes of state, heap included, for capacity planning.
+    /// Bytes of state (all inline), for capacity planning.
     pub fn state_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self.profile.capacity() * std::mem::size_of::<f32>()
-            + self.visits.capacity() * std::mem::size_of::<u16>()
     }
 }
 
