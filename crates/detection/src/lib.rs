@@ -20,6 +20,12 @@
 //!    `exit_score`, then cool down; meanwhile the baseline re-levels quickly so a
 //!    new normal does not keep alerting.
 //!
+//! Alongside, every usable point gets [`Scored::anomaly`]: a scale-free ensemble
+//! score of the raw value (level and time-of-day errors through an anomaly
+//! likelihood, range novelty, suppression after a detection; see [`anomaly`]). It
+//! needs no warm-up of weeks and no Poisson noise, which is what `detect-series`
+//! writes and the NAB benchmark measures.
+//!
 //! ```
 //! use earshot_detection::{Detector, DetectorConfig, Direction};
 //!
