@@ -26,8 +26,8 @@
 //!   points would be false positives.
 //!
 //! The components join as they become meaningful: the level error from the second
-//! point, the likelihood after [`LEARN_POINTS`], the daily profile after
-//! [`SEASON_DAYS`] days of data. Nothing holds the whole score back until a weekly
+//! point, the likelihood after 150 points, the daily profile after
+//! two days of data. Nothing holds the whole score back until a weekly
 //! cycle has been seen.
 //!
 //! The constants were chosen once for all series, on NAB's development corpus as a
@@ -56,7 +56,7 @@ const SHORT_RATE: f64 = 0.2;
 /// Rate of the long-run mean and variance of the short average (~5000 points).
 const LONG_RATE: f64 = 0.0002;
 /// Points a component learns from before its likelihood scores.
-pub(crate) const LEARN_POINTS: u32 = 150;
+const LEARN_POINTS: u32 = 150;
 /// Points before a value outside the seen range counts as novel.
 const SPATIAL_AFTER: u64 = 300;
 /// How far outside the seen range (as a share of the range) a value must be.
