@@ -5,8 +5,11 @@
 //! `2014-04-01T00:00:00Z`), a value, and optionally more columns that are ignored.
 //! Rows are processed strictly as a stream (read a row, score it, write it), so a
 //! score never depends on later rows. The output is
-//! `timestamp,value,anomaly_score,label` where `label` is 1 on the row where an
-//! alert starts.
+//! `timestamp,value,anomaly_score,label`: `anomaly_score` is the detector's
+//! scale-free ensemble score ([`earshot_detection::anomaly`]), which works on any
+//! real series from its first day (what NAB measures); `label` is 1 on the row where
+//! a brand alert starts (the shift detector's verdict, with its warm-up and volume
+//! gates).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -136,7 +139,7 @@ fn score_stream(
             "{},{},{:.6},{}",
             quote_if_needed(raw_time),
             raw_value.trim(),
-            scored.score,
+            scored.anomaly.score,
             u8::from(scored.alert)
         )
         .with_context(|| format!("line {line_no}: cannot write output"))?;

@@ -267,6 +267,7 @@ mod tests {
                 baseline: Some(0.5),
                 observed: Some(0.9),
                 status: Status::Scored,
+                anomaly: earshot_detection::Anomaly::default(),
             },
             mentions: 27,
             denominator: Some(30),

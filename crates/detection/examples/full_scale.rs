@@ -47,22 +47,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let mut alerts = 0_u64;
     let mut score_sum = 0.0;
+    let mut state_bytes = 0;
     for s in 0..SERIES {
         let values = &patterns[s % PATTERNS];
         let mut detector = Detector::new(cfg.clone())?;
         for (i, &v) in values.iter().enumerate() {
             let scored = detector.push_count(i as i64 * 3600, Some(v));
             alerts += u64::from(scored.alert);
-            score_sum += scored.score;
+            score_sum += scored.score + scored.anomaly.score;
         }
+        state_bytes = detector.state_bytes();
     }
     let elapsed = started.elapsed();
     let points = (SERIES * POINTS) as f64;
     println!(
-        "{SERIES} series x {POINTS} points = {points:.0} points in {:.2} s ({:.1} M points/s, one thread); {alerts} alerts, mean score {:.4}",
+        "{SERIES} series x {POINTS} points = {points:.0} points in {:.2} s ({:.1} M points/s, one thread); {alerts} alerts, mean score {:.4}; state {state_bytes} bytes per series",
         elapsed.as_secs_f64(),
         points / elapsed.as_secs_f64() / 1e6,
-        score_sum / points
+        score_sum / points / 2.0
     );
     Ok(())
 }

@@ -20,6 +20,12 @@
 //!    `exit_score`, then cool down; meanwhile the baseline re-levels quickly so a
 //!    new normal does not keep alerting.
 //!
+//! Alongside, every usable point gets [`Scored::anomaly`]: a scale-free ensemble
+//! score of the raw value (level and time-of-day errors through an anomaly
+//! likelihood, range novelty, suppression after a detection; see [`anomaly`]). It
+//! needs no warm-up of weeks and no Poisson noise, which is what `detect-series`
+//! writes and the NAB benchmark measures.
+//!
 //! ```
 //! use earshot_detection::{Detector, DetectorConfig, Direction};
 //!
@@ -41,6 +47,7 @@
 //! ```
 
 mod alerting;
+pub mod anomaly;
 mod baseline;
 mod config;
 pub mod observation;
@@ -53,6 +60,7 @@ use crate::baseline::{Baseline, Learning};
 use crate::observation::Observation;
 
 pub use crate::alerting::Direction;
+pub use crate::anomaly::{Anomaly, AnomalyScore, Component};
 
 /// Change of the stabilised level across an alert beyond which seasons and noise are
 /// relearned (1.5 in the square-root domain is a 2.25x change in counts).
@@ -97,6 +105,9 @@ pub struct Scored {
     pub observed: Option<f64>,
     /// How the point was treated.
     pub status: Status,
+    /// Scale-free ensemble anomaly score of the raw value (see [`anomaly`]): scores
+    /// from the first day of data, whatever the units and noise of the series.
+    pub anomaly: Anomaly,
 }
 
 impl Scored {
@@ -110,6 +121,7 @@ impl Scored {
             baseline: None,
             observed,
             status,
+            anomaly: Anomaly::default(),
         }
     }
 }
@@ -131,6 +143,8 @@ pub struct Detector {
     phase: Phase,
     /// Baseline level when the current or last alert started.
     level_at_alert: f64,
+    /// Ensemble anomaly score of the raw values, independent of the warm-up.
+    anomaly: AnomalyScore,
 }
 
 impl Detector {
@@ -155,6 +169,7 @@ impl Detector {
             cusum: Cusum::default(),
             phase: Phase::Idle,
             level_at_alert: 0.0,
+            anomaly: AnomalyScore::new(),
         })
     }
 
@@ -171,6 +186,11 @@ impl Detector {
     /// Step in seconds, configured or inferred so far (`None` before two points).
     pub fn step_secs(&self) -> Option<u32> {
         (self.step_secs > 0).then_some(self.step_secs)
+    }
+
+    /// Bytes of state (all inline, no heap; the figure `docs/alerts.md` reports).
+    pub fn state_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
     }
 
     /// Whether the warm-up is over and alerts may fire.
@@ -269,6 +289,7 @@ impl Detector {
         let baseline_value = observation::back_transform(kind, forecast.mean);
 
         let mut scored = Scored::unscored(Status::Warmup, Some(obs.observed));
+        scored.anomaly = self.anomaly.push(t, obs.observed);
         if started {
             scored.baseline = Some(baseline_value);
         }
@@ -367,6 +388,28 @@ mod tests {
             assert!((a.score - b.score).abs() < 1e-9, "{a:?} {b:?}");
             assert_eq!(a.alert, b.alert);
         }
+    }
+
+    #[test]
+    fn the_anomaly_score_works_during_the_warm_up() {
+        // Three days at 5-minute steps of a 50 +- 20 daily cycle: far from the two
+        // weeks the shift detector's warm-up wants, and a +120 spike still scores.
+        let mut d = Detector::new(DetectorConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        let cycle = |i: i64| {
+            let phase = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
+            (50.0 + 20.0 * phase.sin() + ((i * 31) % 9) as f64).round()
+        };
+        let quiet = (0..864).map(|i| d.push_count(i * 300, Some(cycle(i))).anomaly.score);
+        assert!(quiet.fold(0.0, f64::max) < 0.5);
+        let spike = d.push_count(864 * 300, Some(cycle(864) + 120.0));
+        assert_eq!(spike.status, Status::Warmup);
+        assert!(spike.anomaly.score >= 0.5, "{spike:?}");
+    }
+
+    #[test]
+    fn state_stays_small() {
+        let d = Detector::new(DetectorConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(d.state_bytes() < 2048, "{} bytes", d.state_bytes());
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! * Counts use Anscombe's square root, `sqrt(y + 3/8)`: Poisson noise then has
 //!   variance about 1/4 whatever the level, so a sparse series going 0 -> 2 is a
 //!   ~2 sigma wiggle, not a 200% jump.
-//! * Shares use Anscombe's arcsine, `asin(sqrt((k + 3/8) / (n + 3/4)))`: binomial
-//!   noise then has variance `1 / (4n + 2)`. This is the binomial score test on the
+//! * Shares use the arcsine square root, `asin(sqrt(p))` of the share kept 1% away
+//!   from 0 and 1 (the same margin whatever the denominator): binomial noise then has
+//!   variance about `1 / (4n + 2)`. This is the binomial score test on the
 //!   share (like Wilson's interval) but stays well behaved at shares of 0 and 1, and
 //!   a share out of 5 mentions gets an error bar as wide as it deserves.
 //!
@@ -16,6 +17,10 @@
 /// Largest raw value accepted; beyond it inputs are treated as invalid, which keeps
 /// every intermediate (squares of residuals included) finite.
 pub(crate) const MAX_VALUE: f64 = 1e12;
+
+/// Shares are read as at least this far from 0 and 1 before the arcsine: enough to
+/// tame the transform's slope at the edges, small enough for a brand at 2% share.
+const EDGE: f64 = 0.01;
 
 /// What kind of series a detector is tracking; fixed by the first valid point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -65,7 +70,13 @@ pub(crate) fn share(numerator: f64, denominator: f64) -> Option<Observation> {
     if !valid {
         return None;
     }
-    let p = (numerator + 0.375) / (denominator + 0.75);
+    // Shares are clamped to [EDGE, 1 - EDGE] before the arcsine, so the transform's
+    // infinite slope at 0 and 1 cannot turn one mention of five into a huge
+    // residual. The clamp does not depend on `n`, unlike Anscombe's
+    // `(k + 3/8) / (n + 3/4)`: with that, a share that is always 1.0 moved with its
+    // denominator (1.31 at 5 mentions, 1.51 at 100, against a sampling sigma of 0.05
+    // at 100) and alerted on volume changes alone.
+    let p = (numerator / denominator).clamp(EDGE, 1.0 - EDGE);
     Some(Observation {
         x: p.sqrt().asin(),
         sampling_var: 1.0 / (4.0 * denominator + 2.0),
@@ -116,6 +127,22 @@ mod tests {
         assert!((back_transform(SeriesKind::Count, c) - 100.0).abs() < 1e-9);
         let s = share(30.0, 100.0).map(|o| o.x).unwrap_or_default();
         assert!((back_transform(SeriesKind::Share, s) - 0.30).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_constant_share_does_not_move_with_its_denominator() {
+        let xs: Vec<f64> = [3.0, 5.0, 40.0, 1000.0]
+            .iter()
+            .filter_map(|&n| share(n, n).map(|o| o.x))
+            .collect();
+        assert_eq!(xs.len(), 4);
+        assert!(xs.iter().all(|&x| (x - xs[0]).abs() < 1e-12), "{xs:?}");
+        let zeros: Vec<f64> = [3.0, 1000.0]
+            .iter()
+            .filter_map(|&n| share(0.0, n).map(|o| o.x))
+            .collect();
+        assert_eq!(zeros.len(), 2);
+        assert!((zeros[0] - zeros[1]).abs() < 1e-12, "{zeros:?}");
     }
 
     #[test]

@@ -214,6 +214,7 @@ mod tests {
                 baseline: Some(100.0),
                 observed: Some(180.0),
                 status: Status::Scored,
+                anomaly: earshot_detection::Anomaly::default(),
             },
             mentions: 180,
             denominator: None,
