@@ -14,7 +14,7 @@ use earshot_collectors::CursorStore;
 use earshot_model::topics;
 use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
-use support::mentions::{self, as_mastodon_status};
+use support::mentions;
 use support::{TestEnv, assert_matches_truth, eventually, rows};
 use tokio::sync::Mutex;
 
@@ -74,14 +74,7 @@ async fn broker_sigkilled_mid_stream_collectors_and_processor_recover_nothing_lo
         m.id = earshot_model::MentionId::new(earshot_model::Platform::Mastodon, &m.platform_id);
         m.url = format!("https://mastodon.example/@user{}/{}", m.author.id, m.platform_id);
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("mastodon")).unwrap();
-    let data = dir.path().join("mastodon/statuses.json");
-    let statuses: Vec<_> = input.iter().map(as_mastodon_status).collect();
-    std::fs::write(&data, serde_json::to_vec(&statuses).unwrap()).unwrap();
-    let server = earshot_replay::start(earshot_replay::Dataset::from_files([&data]).unwrap())
-        .await
-        .unwrap();
+    let server = mentions::mastodon_replay_server(&input).await;
     let half = mentions::start_time() + chrono::Duration::minutes(30);
     server.set_visible_until(Some(half));
     let first_half = input.iter().filter(|m| m.created_at <= half).count() as u64;

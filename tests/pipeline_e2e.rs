@@ -7,20 +7,13 @@ mod support;
 use std::process::Stdio;
 
 use support::TestEnv;
-use support::mentions::{self, MINUTE_ROLLUP_SQL, as_mastodon_status, parse_minute_rollup};
+use support::mentions::{self, MINUTE_ROLLUP_SQL, parse_minute_rollup};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mastodon_to_clickhouse_with_exact_rows_and_minute_rollups() {
     let env = TestEnv::new("e2e").await;
     let input = mentions::generate(300, 20, 99, 100);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("mastodon")).unwrap();
-    let data = dir.path().join("mastodon/statuses.json");
-    let statuses: Vec<_> = input.iter().map(as_mastodon_status).collect();
-    std::fs::write(&data, serde_json::to_vec(&statuses).unwrap()).unwrap();
-    let server = earshot_replay::start(earshot_replay::Dataset::from_files([&data]).unwrap())
-        .await
-        .unwrap();
+    let server = mentions::mastodon_replay_server(&input).await;
 
     let collect = || {
         let output = env

@@ -177,3 +177,16 @@ pub fn as_mastodon_status(m: &earshot_model::RawMention) -> serde_json::Value {
         "media_attachments": [],
     })
 }
+
+/// A local server in Mastodon's API shape that serves `input` as statuses.
+pub async fn mastodon_replay_server(input: &[RawMention]) -> earshot_replay::ReplayServer {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("mastodon")).unwrap();
+    let data = dir.path().join("mastodon/statuses.json");
+    let statuses: Vec<_> = input.iter().map(as_mastodon_status).collect();
+    std::fs::write(&data, serde_json::to_vec(&statuses).unwrap()).unwrap();
+    // The dataset is read into memory here, so the folder may go.
+    earshot_replay::start(earshot_replay::Dataset::from_files([&data]).unwrap())
+        .await
+        .unwrap()
+}
