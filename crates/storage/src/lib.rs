@@ -90,6 +90,19 @@ pub fn is_transient_code(code: u32) -> bool {
     )
 }
 
+pub(crate) trait Context<T> {
+    fn context(self, action: impl FnOnce() -> String) -> Result<T, Error>;
+}
+
+impl<T> Context<T> for Result<T, clickhouse::error::Error> {
+    fn context(self, action: impl FnOnce() -> String) -> Result<T, Error> {
+        self.map_err(|source| Error::ClickHouse {
+            action: action(),
+            source,
+        })
+    }
+}
+
 #[cfg(test)]
 mod error_tests {
     use super::*;
@@ -120,18 +133,5 @@ mod error_tests {
             message: "Code: 206".into(),
         };
         assert!(!statement.is_transient());
-    }
-}
-
-pub(crate) trait Context<T> {
-    fn context(self, action: impl FnOnce() -> String) -> Result<T, Error>;
-}
-
-impl<T> Context<T> for Result<T, clickhouse::error::Error> {
-    fn context(self, action: impl FnOnce() -> String) -> Result<T, Error> {
-        self.map_err(|source| Error::ClickHouse {
-            action: action(),
-            source,
-        })
     }
 }

@@ -85,7 +85,7 @@ impl Store {
         let parts_source = match target.cluster {
             Some(cluster) => format!(
                 "clusterAllReplicas('{}', system.parts)",
-                cluster.replace('\\', "").replace('\'', "")
+                cluster.replace(['\\', '\''], "")
             ),
             None => "system.parts".to_string(),
         };
