@@ -100,9 +100,8 @@ impl TopicReader {
                 partitions
                     .into_iter()
                     .map(|p| {
-                        consumer
-                            .fetch_watermarks(&topic, p, timeout)
-                            .map(|(_, high)| (p, high))
+                        fetch_watermark_while_leaderless(&consumer, &topic, p, timeout)
+                            .map(|high| (p, high))
                     })
                     .collect::<Result<HashMap<i32, i64>, _>>()
             })
@@ -176,3 +175,28 @@ impl TopicReader {
         Ok(())
     }
 }
+
+/// The high watermark of one partition, asked again while the partition has no leader.
+/// A broker that has just restarted (or just created the topic) answers
+/// `NotLeaderForPartition` until it leads its partitions again, which is a wait, not an
+/// error.
+fn fetch_watermark_while_leaderless<C: ConsumerContext>(
+    consumer: &StreamConsumer<C>,
+    topic: &str,
+    partition: i32,
+    timeout: Duration,
+) -> rdkafka::error::KafkaResult<i64> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match consumer.fetch_watermarks(topic, partition, timeout) {
+            Ok((_, high)) => return Ok(high),
+            Err(KafkaError::MetadataFetch(
+                RDKafkaErrorCode::NotLeaderForPartition | RDKafkaErrorCode::LeaderNotAvailable,
+            )) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
