@@ -118,10 +118,11 @@ impl TestEnv {
             .expect("starting earshot process")
     }
 
-    /// Runs `earshot process --exit-when-idle` to completion.
+    /// Runs `earshot process --exit-when-idle` to completion. The idle wait outlasts a
+    /// SIGKILLed processor's session (6 s), which holds its partitions until it expires.
     pub fn process_until_idle(&self, settings: &[(&str, &str)]) {
         let status = self
-            .spawn_processor(settings, &["--exit-when-idle", "3"])
+            .spawn_processor(settings, &["--exit-when-idle", "15"])
             .wait()
             .expect("waiting for earshot process");
         assert!(
