@@ -53,7 +53,10 @@ fn spawn(env: &TestEnv, args: &[&str], settings: &[(&str, &str)], log: &str) -> 
     command
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::from(support::log_file(&format!("{}-{log}.log", env.name))))
+        .stderr(Stdio::from(support::log_file(&format!(
+            "{}-{log}.log",
+            env.name
+        ))))
         .spawn()
         .map(Guard)
         .expect("starting earshot")
@@ -72,7 +75,10 @@ async fn broker_sigkilled_mid_stream_collectors_and_processor_recover_nothing_lo
     for (i, m) in input.iter_mut().enumerate() {
         m.platform_id = (21_000_000 + i).to_string();
         m.id = earshot_model::MentionId::new(earshot_model::Platform::Mastodon, &m.platform_id);
-        m.url = format!("https://mastodon.example/@user{}/{}", m.author.id, m.platform_id);
+        m.url = format!(
+            "https://mastodon.example/@user{}/{}",
+            m.author.id, m.platform_id
+        );
     }
     let server = mentions::mastodon_replay_server(&input).await;
     let half = mentions::start_time() + chrono::Duration::minutes(30);
@@ -125,7 +131,10 @@ async fn broker_sigkilled_mid_stream_collectors_and_processor_recover_nothing_lo
         );
         support::signal(child.id() as i32, "TERM");
         let status = child.wait().unwrap();
-        assert!(status.success(), "the {name} exits cleanly on SIGTERM: {status}");
+        assert!(
+            status.success(),
+            "the {name} exits cleanly on SIGTERM: {status}"
+        );
     }
     assert_matches_truth(&env, &input).await;
 }
@@ -159,13 +168,10 @@ async fn make_compaction_eager(env: &TestEnv) -> String {
 /// How many records the topic holds now, read from its beginning, and the offset after
 /// its last one (what was written, whatever compaction removed).
 async fn records_on(env: &TestEnv, topic: &str) -> (usize, i64) {
-    let mut reader = earshot_collectors::topic::TopicReader::open(
-        &env.kafka,
-        topic,
-        Duration::from_secs(30),
-    )
-    .await
-    .unwrap();
+    let mut reader =
+        earshot_collectors::topic::TopicReader::open(&env.kafka, topic, Duration::from_secs(30))
+            .await
+            .unwrap();
     let records = reader.read_to_end().await.unwrap();
     let end = records.iter().map(|r| r.offset + 1).max().unwrap_or(0);
     (records.len(), end)
@@ -184,7 +190,10 @@ async fn cursors_read_back_after_compaction_and_after_a_broker_restart() {
     const ROUNDS: u64 = 60;
     for round in 1..=ROUNDS {
         for job in &jobs {
-            store.put(job, &serde_json::json!({ "since_id": round })).await.unwrap();
+            store
+                .put(job, &serde_json::json!({ "since_id": round }))
+                .await
+                .unwrap();
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -198,7 +207,10 @@ async fn cursors_read_back_after_compaction_and_after_a_broker_restart() {
         "the log cleaner to compact the cursors",
         Duration::from_secs(120),
         || async {
-            store.put("roll", &serde_json::json!({ "at": 0 })).await.unwrap();
+            store
+                .put("roll", &serde_json::json!({ "at": 0 }))
+                .await
+                .unwrap();
             tokio::time::sleep(Duration::from_millis(200)).await;
             records_on(&env, &topic).await.0 < written / 4
         },
@@ -228,5 +240,8 @@ async fn cursors_read_back_after_compaction_and_after_a_broker_restart() {
         .await
         .unwrap();
     check(after_restart, "after a broker SIGKILL and restart").await;
-    assert!(records_on(&env, &topic).await.0 < written / 4, "compaction is durable");
+    assert!(
+        records_on(&env, &topic).await.0 < written / 4,
+        "compaction is durable"
+    );
 }

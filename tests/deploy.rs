@@ -70,7 +70,10 @@ fn listen_ports(args: &[String], env: &BTreeMap<String, String>) -> Vec<u16> {
     }
     for value in values {
         let addr: std::net::SocketAddr = value.parse().unwrap_or_else(|_| panic!("{value}"));
-        assert!(addr.ip().is_unspecified(), "{value}: a container must listen beyond loopback");
+        assert!(
+            addr.ip().is_unspecified(),
+            "{value}: a container must listen beyond loopback"
+        );
         ports.push(addr.port());
     }
     ports
@@ -81,7 +84,14 @@ fn compose_services_use_real_config_keys_and_probe_the_ports_they_listen_on() {
     let path = repo_root().join("deploy/compose/compose.yaml");
     let compose = &yaml_documents(&path)[0];
     let services = compose["services"].as_mapping().unwrap();
-    for name in ["kafka", "clickhouse", "migrate", "collect", "process", "detect"] {
+    for name in [
+        "kafka",
+        "clickhouse",
+        "migrate",
+        "collect",
+        "process",
+        "detect",
+    ] {
         assert!(services.contains_key(name), "compose has no {name} service");
     }
     let mut earshot_services = 0;
@@ -103,12 +113,19 @@ fn compose_services_use_real_config_keys_and_probe_the_ports_they_listen_on() {
             .map(|(k, v)| {
                 let value = str_of(v);
                 // `${VAR:?message}` is filled in by compose at start.
-                let value = if value.starts_with("${") { "secret".into() } else { value };
+                let value = if value.starts_with("${") {
+                    "secret".into()
+                } else {
+                    value
+                };
                 (str_of(k), value)
             })
             .collect();
         assert_eq!(env["EARSHOT_KAFKA__BROKERS"], "kafka:9092", "{name}");
-        assert_eq!(env["EARSHOT_CLICKHOUSE__URL"], "http://clickhouse:8123", "{name}");
+        assert_eq!(
+            env["EARSHOT_CLICKHOUSE__URL"], "http://clickhouse:8123",
+            "{name}"
+        );
         assert_config_accepts(&name, &repo_root().join("config/earshot.toml"), &env);
         let args: Vec<String> = service["command"]
             .as_sequence()
@@ -151,7 +168,10 @@ fn kubernetes_workloads_use_real_config_keys_and_probe_their_ports() {
             assert!(dir.join(str_of(file)).exists(), "{file:?}");
         }
         for literal in generator["literals"].as_sequence().into_iter().flatten() {
-            let (key, value) = str_of(literal).split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).unwrap();
+            let (key, value) = str_of(literal)
+                .split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .unwrap();
             common.insert(key, value);
         }
     }
@@ -180,15 +200,31 @@ fn kubernetes_workloads_use_real_config_keys_and_probe_their_ports() {
             if kind == "Job" {
                 continue;
             }
-            let args: Vec<String> = container["args"].as_sequence().unwrap().iter().map(str_of).collect();
+            let args: Vec<String> = container["args"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(str_of)
+                .collect();
             let ports = listen_ports(&args, &env);
             assert_eq!(ports.len(), 1, "{name}");
             let port = ports[0] as u64;
-            assert_eq!(container["ports"][0]["containerPort"].as_u64(), Some(port), "{name}");
+            assert_eq!(
+                container["ports"][0]["containerPort"].as_u64(),
+                Some(port),
+                "{name}"
+            );
             for probe in ["readinessProbe", "livenessProbe"] {
-                assert_eq!(container[probe]["httpGet"]["port"].as_u64(), Some(port), "{name} {probe}");
+                assert_eq!(
+                    container[probe]["httpGet"]["port"].as_u64(),
+                    Some(port),
+                    "{name} {probe}"
+                );
             }
-            assert!(container["resources"]["limits"]["memory"].is_string(), "{name}");
+            assert!(
+                container["resources"]["limits"]["memory"].is_string(),
+                "{name}"
+            );
         }
     }
     assert_eq!(workloads, 4, "collect, process, detect and the migrate job");
@@ -197,11 +233,16 @@ fn kubernetes_workloads_use_real_config_keys_and_probe_their_ports() {
     }
     // The brokers and the cluster the services are pointed at are the ones defined here.
     let kafka = yaml_documents(&dir.join("kafka.yaml"));
-    let kafka = kafka.iter().find(|d| str_of(&d["kind"]) == "Kafka").unwrap();
+    let kafka = kafka
+        .iter()
+        .find(|d| str_of(&d["kind"]) == "Kafka")
+        .unwrap();
     let bootstrap = format!(
         "{}-kafka-bootstrap:{}",
         str_of(&kafka["metadata"]["name"]),
-        kafka["spec"]["kafka"]["listeners"][0]["port"].as_u64().unwrap()
+        kafka["spec"]["kafka"]["listeners"][0]["port"]
+            .as_u64()
+            .unwrap()
     );
     assert_eq!(common["EARSHOT_KAFKA__BROKERS"], bootstrap);
     let chi = &yaml_documents(&dir.join("clickhouse.yaml"))[0];
@@ -241,5 +282,7 @@ fn the_cluster_ddl_in_deploy_is_what_print_sql_prints_for_a_cluster() {
         "regenerate with: EARSHOT_CLICKHOUSE__CLUSTER=earshot earshot migrate --print-sql"
     );
     assert!(printed.contains("ReplicatedReplacingMergeTree"));
-    assert!(printed.contains("ENGINE = Distributed('earshot', 'earshot', mentions_local, cityHash64(mention_id))"));
+    assert!(printed.contains(
+        "ENGINE = Distributed('earshot', 'earshot', mentions_local, cityHash64(mention_id))"
+    ));
 }

@@ -126,7 +126,10 @@ async fn every_read(store: &Store, rows: &[MentionRow]) -> Vec<String> {
         .collect();
     stored.sort();
     out.push(format!("stored ids: {} {:?}", stored.len(), &stored[..5]));
-    out.push(format!("rows: {}", store.mention_row_count().await.unwrap()));
+    out.push(format!(
+        "rows: {}",
+        store.mention_row_count().await.unwrap()
+    ));
     out.push(format!(
         "per language minute: {:?}",
         store.mentions_per_language_minute().await.unwrap()
@@ -238,13 +241,23 @@ async fn every_statement_gives_the_same_answer_on_18_16_and_the_current_engine()
     let mut answers = Vec::new();
     for engine in engines("same_answer") {
         let store = &engine.store;
-        let applied = store.migrate().await.unwrap_or_else(|e| panic!("{}: {e}", engine.name));
+        let applied = store
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", engine.name));
         let all: Vec<u32> = MIGRATIONS.iter().map(|m| m.version).collect();
         assert_eq!(applied, all, "{}", engine.name);
-        assert!(store.migrate().await.unwrap().is_empty(), "{}: migrate twice", engine.name);
+        assert!(
+            store.migrate().await.unwrap().is_empty(),
+            "{}: migrate twice",
+            engine.name
+        );
         // 150 days in one batch: more daily partitions of rollup_minute than current
         // ClickHouse takes in one INSERT (100), so the write path must split it.
-        store.insert_mentions(&rows).await.unwrap_or_else(|e| panic!("{}: {e}", engine.name));
+        store
+            .insert_mentions(&rows)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", engine.name));
         store
             .insert_alerts(&[alert("a1", 1_795_000_000), alert("a1", 1_795_000_000)])
             .await
@@ -263,7 +276,12 @@ async fn every_statement_gives_the_same_answer_on_18_16_and_the_current_engine()
             "{}: {dropped:?}",
             engine.name
         );
-        assert_eq!(store.mention_row_count().await.unwrap(), 0, "{}", engine.name);
+        assert_eq!(
+            store.mention_row_count().await.unwrap(),
+            0,
+            "{}",
+            engine.name
+        );
         answers.push((engine.name, reads, dropped));
     }
     let (a, b) = (&answers[0], &answers[1]);
@@ -288,8 +306,14 @@ async fn every_statement_gives_the_same_answer_on_18_16_and_the_current_engine()
     }
     assert_eq!(a.2, b.2, "retention dropped different partitions");
     // The reads saw real data, not two empty answers.
-    assert!(a.1.iter().any(|r| r.starts_with("rows: ") && r != "rows: 0"));
-    assert!(a.1.iter().any(|r| r.contains("share_of_voice_daily") && r.len() > 500));
+    assert!(
+        a.1.iter()
+            .any(|r| r.starts_with("rows: ") && r != "rows: 0")
+    );
+    assert!(
+        a.1.iter()
+            .any(|r| r.contains("share_of_voice_daily") && r.len() > 500)
+    );
 }
 
 fn rows_latest(rows: &[MentionRow]) -> chrono::DateTime<chrono::Utc> {
@@ -320,7 +344,9 @@ async fn an_install_made_with_the_released_migration_2_upgrades_to_the_fixed_vie
     let old = &engines[0].store; // 18.16: where the released migration 2 ran
     old.migrate().await.unwrap();
     for view in ["share_of_voice_daily", "cohort_mix_weekly"] {
-        old.execute(&format!("DROP TABLE {{db}}.{view}")).await.unwrap();
+        old.execute(&format!("DROP TABLE {{db}}.{view}"))
+            .await
+            .unwrap();
     }
     for sql in RELEASED_MIGRATION_2_VIEWS {
         old.execute(sql).await.unwrap();
@@ -328,16 +354,26 @@ async fn an_install_made_with_the_released_migration_2_upgrades_to_the_fixed_vie
     old.execute("ALTER TABLE {db}.schema_migrations DELETE WHERE version = 4")
         .await
         .unwrap();
-    old.execute("OPTIMIZE TABLE {db}.schema_migrations FINAL").await.unwrap();
+    old.execute("OPTIMIZE TABLE {db}.schema_migrations FINAL")
+        .await
+        .unwrap();
     // The current engine refuses what migration 2 used to be.
     let current = &engines[1].store;
     current.migrate().await.unwrap();
-    let refused = current.execute(RELEASED_MIGRATION_2_VIEWS[0].replace(
-        "share_of_voice_daily",
-        "share_of_voice_daily_released",
-    ).as_str()).await;
-    let message = refused.expect_err("current ClickHouse rejects the released view").to_string();
-    assert!(message.contains("206") || message.to_lowercase().contains("alias"), "{message}");
+    let refused = current
+        .execute(
+            RELEASED_MIGRATION_2_VIEWS[0]
+                .replace("share_of_voice_daily", "share_of_voice_daily_released")
+                .as_str(),
+        )
+        .await;
+    let message = refused
+        .expect_err("current ClickHouse rejects the released view")
+        .to_string();
+    assert!(
+        message.contains("206") || message.to_lowercase().contains("alias"),
+        "{message}"
+    );
     // Upgrading the old install applies migration 4 and replaces the views.
     wait_for_mutation(old).await;
     assert_eq!(old.migrate().await.unwrap(), vec![4]);
@@ -352,7 +388,11 @@ async fn an_install_made_with_the_released_migration_2_upgrades_to_the_fixed_vie
         )
         .await;
         assert_eq!(definition.len(), 1, "{view}");
-        assert!(definition[0].contains("AS by_"), "{view} was not replaced: {}", definition[0]);
+        assert!(
+            definition[0].contains("AS by_"),
+            "{view} was not replaced: {}",
+            definition[0]
+        );
     }
 }
 
@@ -379,7 +419,11 @@ fn print_sql_needs_no_server_and_installs_the_schema_on_both_engines() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = String::from_utf8(output.stdout).unwrap();
     let statements: Vec<&str> = text
         .split(";\n")
@@ -409,11 +453,22 @@ fn print_sql_needs_no_server_and_installs_the_schema_on_both_engines() {
             }
             let tables = text_rows(
                 &store,
-                &format!("SELECT name FROM system.tables WHERE database = '{database}' ORDER BY name"),
+                &format!(
+                    "SELECT name FROM system.tables WHERE database = '{database}' ORDER BY name"
+                ),
             )
             .await;
-            for table in ["mentions", "mention_ids", "rollup_minute", "alerts", "share_of_voice_daily"] {
-                assert!(tables.iter().any(|t| t == table), "{url}: no {table} in {tables:?}");
+            for table in [
+                "mentions",
+                "mention_ids",
+                "rollup_minute",
+                "alerts",
+                "share_of_voice_daily",
+            ] {
+                assert!(
+                    tables.iter().any(|t| t == table),
+                    "{url}: no {table} in {tables:?}"
+                );
             }
         }
     });
@@ -428,14 +483,25 @@ async fn cluster_ddl_parses_on_the_current_engine() {
         ..ClickHouseConfig::default()
     };
     let statements = schema_sql(&cluster);
-    assert!(statements.iter().any(|s| s.contains("ReplicatedSummingMergeTree")));
-    assert!(statements.iter().any(|s| s.contains("ENGINE = Distributed('earshot'")));
+    assert!(
+        statements
+            .iter()
+            .any(|s| s.contains("ReplicatedSummingMergeTree"))
+    );
+    assert!(
+        statements
+            .iter()
+            .any(|s| s.contains("ENGINE = Distributed('earshot'"))
+    );
     for sql in &statements {
         // formatQuery parses a statement without running it: no cluster needed.
         let escaped = sql.replace('\\', "\\\\").replace('\'', "\\'");
         let formatted = text_rows(&store, &format!("SELECT formatQuery('{escaped}')")).await;
         assert_eq!(formatted.len(), 1, "{sql}");
-        assert!(formatted[0].contains("ON CLUSTER earshot"), "{sql} -> {formatted:?}");
+        assert!(
+            formatted[0].contains("ON CLUSTER earshot"),
+            "{sql} -> {formatted:?}"
+        );
     }
 }
 

@@ -149,11 +149,17 @@ async fn broker_frozen_for_30_seconds_then_resumed_loses_nothing() {
     // A session longer than the freeze: the processor stays in its group. (Expelled
     // during a freeze, it was seen not to resume once on Apache Kafka: an open bug,
     // see issue 14; a broker that dies and restarts is tests/broker.rs.)
-    survive("frozen", 30_000, 14, &[("EARSHOT_KAFKA__SESSION_TIMEOUT_MS", "45000")], || async {
-        let broker = support::broker_pid();
-        support::signal(broker, "STOP");
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        support::signal(broker, "CONT");
-    })
+    survive(
+        "frozen",
+        30_000,
+        14,
+        &[("EARSHOT_KAFKA__SESSION_TIMEOUT_MS", "45000")],
+        || async {
+            let broker = support::broker_pid();
+            support::signal(broker, "STOP");
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            support::signal(broker, "CONT");
+        },
+    )
     .await;
 }

@@ -218,7 +218,13 @@ mod tests {
             "Kupiłam bułki w Żabce, znowu kolejka przy kasie, masakra\n\nnothing here at all\n",
             InputFormat::Text,
         );
-        assert_eq!(report, Report { lines: 2, errors: 0 });
+        assert_eq!(
+            report,
+            Report {
+                lines: 2,
+                errors: 0
+            }
+        );
         assert_eq!(lines.len(), 2);
         let first = &lines[0];
         assert_eq!(first["language"]["value"], "pl");
@@ -226,7 +232,12 @@ mod tests {
         assert_eq!(first["brands"][0]["brand"], "Żabka");
         assert_eq!(first["brands"][0]["match"]["evidence"], "keyword.inflected");
         assert_eq!(first["brands"][0]["source_type"]["value"], "customer");
-        assert!(first["brands"][0]["source_type"]["confidence"].as_f64().unwrap() > 0.0);
+        assert!(
+            first["brands"][0]["source_type"]["confidence"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
         assert_eq!(first["cohort"]["value"], "unknown");
         assert_eq!(lines[1]["brands"], json!([]));
     }
@@ -241,13 +252,22 @@ mod tests {
         });
         let (lines, _) = run_lines(&format!("{mention}\n"), InputFormat::RawMention);
         assert_eq!(lines[0]["id"], "mastodon:1");
-        assert_eq!(lines[0]["brands"][0]["source_type"]["value"], "brand_account");
+        assert_eq!(
+            lines[0]["brands"][0]["source_type"]["value"],
+            "brand_account"
+        );
     }
 
     #[test]
     fn unreadable_lines_are_reported_in_place() {
         let (lines, report) = run_lines("{not json\n", InputFormat::RawMention);
-        assert_eq!(report, Report { lines: 1, errors: 1 });
+        assert_eq!(
+            report,
+            Report {
+                lines: 1,
+                errors: 1
+            }
+        );
         assert_eq!(lines[0]["line"], 1);
         assert!(
             lines[0]["error"]

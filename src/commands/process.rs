@@ -23,7 +23,12 @@ pub async fn run(args: &ProcessArgs, settings: &Settings) -> anyhow::Result<()> 
     let store = Store::new(&settings.clickhouse)?;
     // A processor started before its dependencies waits for them instead of failing;
     // a schema the server rejects is not something waiting fixes.
-    retry_until_ready("ClickHouse schema", || store.migrate(), |e| e.is_transient()).await?;
+    retry_until_ready(
+        "ClickHouse schema",
+        || store.migrate(),
+        |e| e.is_transient(),
+    )
+    .await?;
     retry_until_ready(
         "Kafka topics",
         || settings.kafka.ensure_topics(PIPELINE_TOPICS),

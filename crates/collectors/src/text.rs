@@ -130,8 +130,14 @@ pub(crate) mod tests {
         let f = filter(&["Orlen", "Żabka", "stacja Orzeł"]);
         assert!(f.matches("Kolejka w ORLEN, znowu"));
         assert!(f.matches("(Żabka) nocny"));
-        assert!(f.matches("znowu kolejka w Zabce"), "no diacritics, locative");
-        assert!(f.matches("na stacji Orzeł"), "inflected word inside a phrase");
+        assert!(
+            f.matches("znowu kolejka w Zabce"),
+            "no diacritics, locative"
+        );
+        assert!(
+            f.matches("na stacji Orzeł"),
+            "inflected word inside a phrase"
+        );
         assert!(f.matches("tankowałem na Orlenie"));
         assert!(!f.matches("orlenowski rachunek"));
         assert!(!f.matches("xorlen"));

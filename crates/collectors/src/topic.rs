@@ -199,4 +199,3 @@ fn fetch_watermark_while_leaderless<C: ConsumerContext>(
         }
     }
 }
-

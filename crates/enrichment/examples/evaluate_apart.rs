@@ -39,9 +39,14 @@ fn main() {
         per_lang.push((lang, score));
     }
     println!("## Apart-written sets ({split})\n");
-    println!("| set | mentions | source P (min class) | employee R | cohort P | cohort coverage | brand P | brand R | language acc | language coverage |");
+    println!(
+        "| set | mentions | source P (min class) | employee R | cohort P | cohort coverage | brand P | brand R | language acc | language coverage |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    for (lang, s) in per_lang.iter().chain(std::iter::once(&("all", all_clone(&all)))) {
+    for (lang, s) in per_lang
+        .iter()
+        .chain(std::iter::once(&("all", all_clone(&all))))
+    {
         s.row(lang);
     }
     println!();
@@ -119,7 +124,13 @@ impl Score {
         if e.language.value == gold_lang {
             self.language.0 += 1;
         } else if verbose {
-            println!("LANG {} gold={gold_lang} got={} ({}) {:?}", s(case, "id"), e.language.value, e.language.evidence, m.text);
+            println!(
+                "LANG {} gold={gold_lang} got={} ({}) {:?}",
+                s(case, "id"),
+                e.language.value,
+                e.language.evidence,
+                m.text
+            );
         }
         let gold_cohort = case["cohort"].as_str().unwrap_or("");
         let got_cohort = match e.cohort.value.as_str() {
@@ -127,7 +138,14 @@ impl Score {
             c => c,
         };
         if verbose && gold_cohort != got_cohort {
-            println!("COHORT {} gold={gold_cohort:?} got={got_cohort:?} ({}) ev={:?} bio={:?} text={:?}", s(case, "id"), e.cohort.evidence, case["cohort_evidence"], m.author.bio, m.text);
+            println!(
+                "COHORT {} gold={gold_cohort:?} got={got_cohort:?} ({}) ev={:?} bio={:?} text={:?}",
+                s(case, "id"),
+                e.cohort.evidence,
+                case["cohort_evidence"],
+                m.author.bio,
+                m.text
+            );
         }
         self.cohort.push((gold_cohort.into(), got_cohort.into()));
         let gold: BTreeMap<&str, &str> = case["brands"]
@@ -143,14 +161,28 @@ impl Score {
                     // `unknown` abstains: scored as coverage, not as a wrong class.
                     let got = b.source_type.value.as_str();
                     if verbose && got != gold_type {
-                        println!("SOURCE {} {} gold={gold_type} got={got} ({}) handle={:?} bio={:?} text={:?}", s(case, "id"), b.brand, b.source_type.evidence, m.author.handle, m.author.bio, m.text);
+                        println!(
+                            "SOURCE {} {} gold={gold_type} got={got} ({}) handle={:?} bio={:?} text={:?}",
+                            s(case, "id"),
+                            b.brand,
+                            b.source_type.evidence,
+                            m.author.handle,
+                            m.author.bio,
+                            m.text
+                        );
                     }
                     self.source.push((gold_type.into(), got.into()));
                 }
                 None => {
                     self.brand.1 += 1;
                     if verbose {
-                        println!("BRAND-FP {} {} ({}) {:?}", s(case, "id"), b.brand, b.evidence, m.text);
+                        println!(
+                            "BRAND-FP {} {} ({}) {:?}",
+                            s(case, "id"),
+                            b.brand,
+                            b.evidence,
+                            m.text
+                        );
                     }
                 }
             }
@@ -168,8 +200,17 @@ impl Score {
     fn class(&self, class: &str) -> (f64, f64, u32, u32) {
         let predicted = self.source.iter().filter(|(_, p)| p == class).count() as f64;
         let gold = self.source.iter().filter(|(g, _)| g == class).count() as f64;
-        let hit = self.source.iter().filter(|(g, p)| g == class && p == class).count() as f64;
-        (ratio(hit, predicted), ratio(hit, gold), predicted as u32, gold as u32)
+        let hit = self
+            .source
+            .iter()
+            .filter(|(g, p)| g == class && p == class)
+            .count() as f64;
+        (
+            ratio(hit, predicted),
+            ratio(hit, gold),
+            predicted as u32,
+            gold as u32,
+        )
     }
 
     fn row(&self, name: &str) {

@@ -267,9 +267,12 @@ impl BrandMatcher {
                 continue;
             };
             // Several forms of one word ("zabk" + "a", "zabka") find the same place.
-            if let Some(same) = out.iter_mut().rev().take(8).find(|h| {
-                h.brand == term.brand && h.kind == term.kind && h.start == start
-            }) {
+            if let Some(same) = out
+                .iter_mut()
+                .rev()
+                .take(8)
+                .find(|h| h.brand == term.brand && h.kind == term.kind && h.start == start)
+            {
                 same.inflected &= inflected;
                 same.end = same.end.max(end);
                 continue;
@@ -416,7 +419,10 @@ mod tests {
         assert!(matches("Biedronka", "promocje w Biedronce"));
         assert!(matches("InPost", "paczka utknęła w InPoście"));
         assert!(matches("InPost", "z InPostu nic"));
-        assert!(matches("Orzeł", "tankuję tylko na Orle, nie na Orła stacjach"));
+        assert!(matches(
+            "Orzeł",
+            "tankuję tylko na Orle, nie na Orła stacjach"
+        ));
         assert!(matches("Żywiec", "dwa Żywce i chipsy"));
         assert!(matches("Żywiec", "piwo z Żywca"));
     }
@@ -428,7 +434,10 @@ mod tests {
         assert!(matches("Deutsche Bahn", "mit der Deutschen Bahn"));
         assert!(matches("Нова пошта", "забрав у Новій пошті"));
         assert!(matches("Нова пошта", "відправив Новою поштою"));
-        assert!(!matches("stacja Orzeł", "stacja benzynowa, orzeł na niebie"));
+        assert!(!matches(
+            "stacja Orzeł",
+            "stacja benzynowa, orzeł na niebie"
+        ));
     }
 
     #[test]

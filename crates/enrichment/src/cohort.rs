@@ -193,8 +193,20 @@ fn candidate(
 
 /// Units a bio may put after a bare age: "42 lata", "50 років", "17 y.o.".
 const AGE_UNITS: &[&str] = &[
-    "", "lat", "lata", "latek", "latka", "years", "yrs", "y.o.", "yo", "jahre", "j.", "років",
-    "роки", "рік",
+    "",
+    "lat",
+    "lata",
+    "latek",
+    "latka",
+    "years",
+    "yrs",
+    "y.o.",
+    "yo",
+    "jahre",
+    "j.",
+    "років",
+    "роки",
+    "рік",
 ];
 
 /// The age a bio states as one of its segments, alone or with a unit: "19, nocny marek",
@@ -202,9 +214,10 @@ const AGE_UNITS: &[&str] = &[
 fn bare_bio_age(bio: &str) -> Option<i32> {
     let mut found = None;
     // "24/7" and "1/2" are not "24" and "7".
-    let slash_number = bio.as_bytes().windows(3).any(|w| {
-        w[1] == b'/' && w[0].is_ascii_digit() && w[2].is_ascii_digit()
-    });
+    let slash_number = bio
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[1] == b'/' && w[0].is_ascii_digit() && w[2].is_ascii_digit());
     let separators: &[char] = if slash_number {
         &[',', '|', ';', '.', '•', '·']
     } else {
@@ -215,9 +228,7 @@ fn bare_bio_age(bio: &str) -> Option<i32> {
         if segment.trim_start().starts_with('\'') {
             continue;
         }
-        let segment = segment
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .trim();
+        let segment = segment.trim_matches(|c: char| !c.is_alphanumeric()).trim();
         let (number, unit) = match segment.find(|c: char| !c.is_ascii_digit()) {
             Some(at) => (&segment[..at], segment[at..].trim()),
             None => (segment, ""),

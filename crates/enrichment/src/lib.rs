@@ -299,9 +299,7 @@ fn matched_brands<'a>(
     let mut seen: u64 = 0; // brands already decided, for the common case of < 64
     hits.iter().enumerate().filter_map(move |(i, first)| {
         let id = first.brand;
-        if id < 64 && seen & (1 << id) != 0
-            || id >= 64 && hits[..i].iter().any(|h| h.brand == id)
-        {
+        if id < 64 && seen & (1 << id) != 0 || id >= 64 && hits[..i].iter().any(|h| h.brand == id) {
             return None;
         }
         if id < 64 {

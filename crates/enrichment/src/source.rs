@@ -179,7 +179,13 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
         return Tag::new(Customer, 0.6, "customer.first_person");
     }
     // A few words and a brand ("Żabka 💚", "InPost znowu spóźniony"): a user's verdict.
-    if ev.post.split(' ').filter(|w| w.chars().any(char::is_alphabetic)).count() <= 6 {
+    if ev
+        .post
+        .split(' ')
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count()
+        <= 6
+    {
         return Tag::new(Customer, 0.5, "customer.short_verdict");
     }
     // Nothing says who is speaking: a bystander as likely as a customer.
@@ -215,9 +221,26 @@ fn named_after(mention: &RawMention, brand: &str) -> bool {
 /// A handle or display name that says it is news: `logistics_weekly`, `berlin_news`.
 fn is_newsy_name(mention: &RawMention) -> bool {
     const WORDS: &[&str] = &[
-        "news", "wiadomosci", "nachrichten", "novyny", "новини", "weekly", "daily",
-        "gazeta", "zeitung", "magazin", "journal", "tygodnik", "dziennik", "report",
-        "times", "herald", "tribune", "press", "prasa", "presse",
+        "news",
+        "wiadomosci",
+        "nachrichten",
+        "novyny",
+        "новини",
+        "weekly",
+        "daily",
+        "gazeta",
+        "zeitung",
+        "magazin",
+        "journal",
+        "tygodnik",
+        "dziennik",
+        "report",
+        "times",
+        "herald",
+        "tribune",
+        "press",
+        "prasa",
+        "presse",
     ];
     let handle = crate::fold::fold(
         mention
@@ -238,15 +261,37 @@ fn is_newsy_name(mention: &RawMention) -> bool {
 /// A display name or handle that says "support" or "official".
 fn is_service_name(mention: &RawMention) -> bool {
     const WORDS: &[&str] = &[
-        "support", "help", "pomoc", "hilfe", "service", "care", "official", "oficjal",
-        "kundenservice", "kontakt", "info", "sklep", "shop", "store", "polska", "poland",
-        "uk", "ua", "pl", "de", "підтримка", "офіц",
+        "support",
+        "help",
+        "pomoc",
+        "hilfe",
+        "service",
+        "care",
+        "official",
+        "oficjal",
+        "kundenservice",
+        "kontakt",
+        "info",
+        "sklep",
+        "shop",
+        "store",
+        "polska",
+        "poland",
+        "uk",
+        "ua",
+        "pl",
+        "de",
+        "підтримка",
+        "офіц",
     ];
     let name = crate::fold::fold(&mention.author.name);
     let handle = crate::fold::fold(&mention.author.handle);
     WORDS.iter().any(|w| {
-        name.split(|c: char| !c.is_alphanumeric()).any(|t| t.starts_with(w))
-            || handle.split(|c: char| !c.is_alphanumeric()).any(|t| t == *w)
+        name.split(|c: char| !c.is_alphanumeric())
+            .any(|t| t.starts_with(w))
+            || handle
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|t| t == *w)
             || handle.contains(&format!("_{w}"))
     })
 }
@@ -275,9 +320,19 @@ fn qualified(hits: &[RuleHit], kind: RuleKind, at: usize, text: &str) -> bool {
 fn negated(text: &str, at: usize) -> bool {
     let before = &text[..at];
     let window = &before[before.floor_char_boundary(before.len().saturating_sub(16))..];
-    ["not ", "nie ", "no ", "never ", "nigdy ", "nicht ", "kein", "не ", "ніколи "]
-        .iter()
-        .any(|w| window.contains(w))
+    [
+        "not ",
+        "nie ",
+        "no ",
+        "never ",
+        "nigdy ",
+        "nicht ",
+        "kein",
+        "не ",
+        "ніколи ",
+    ]
+    .iter()
+    .any(|w| window.contains(w))
 }
 
 fn gap_is_blank(text: &str, from: usize, to: usize) -> bool {

@@ -156,23 +156,48 @@ fn the_brands_own_account_matches_without_naming_it() {
 #[test]
 fn source_from_what_the_post_says() {
     assert_eq!(
-        source("Na mojej zmianie na Orlenie dziś tłumy, kawa się nie wyrabia", "jan", "").1,
+        source(
+            "Na mojej zmianie na Orlenie dziś tłumy, kawa się nie wyrabia",
+            "jan",
+            ""
+        )
+        .1,
         "employee.post_staff_voice"
     );
     assert_eq!(
-        source("Sorry to hear that! Please DM us your order number, Apple Support", "help_desk", "").1,
+        source(
+            "Sorry to hear that! Please DM us your order number, Apple Support",
+            "help_desk",
+            ""
+        )
+        .1,
         "brand_account.voice"
     );
     assert_eq!(
-        source("We're hiring engineers to work on Orlen charging stations across Poland", "jobs", "").1,
+        source(
+            "We're hiring engineers to work on Orlen charging stations across Poland",
+            "jobs",
+            ""
+        )
+        .1,
         "other.role"
     );
     assert_eq!(
-        source("Never bought anything from Apple and my life is great, thank you", "ala", "").1,
+        source(
+            "Never bought anything from Apple and my life is great, thank you",
+            "ala",
+            ""
+        )
+        .1,
         "customer.first_person"
     );
     assert_eq!(
-        source("I work in the payments team at Apple and this launch was a long week", "ala", "").1,
+        source(
+            "I work in the payments team at Apple and this launch was a long week",
+            "ala",
+            ""
+        )
+        .1,
         "employee.post_works_at"
     );
     assert_eq!(

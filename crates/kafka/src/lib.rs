@@ -273,9 +273,9 @@ async fn wait_for_leaders(
                 if std::time::Instant::now() >= deadline {
                     return Err(Error::CreateTopic {
                         topic: format!("{topic} (partitions without a leader after 30 s)"),
-                        source: metadata.err().unwrap_or(KafkaError::AdminOp(
-                            RDKafkaErrorCode::LeaderNotAvailable,
-                        )),
+                        source: metadata
+                            .err()
+                            .unwrap_or(KafkaError::AdminOp(RDKafkaErrorCode::LeaderNotAvailable)),
                     });
                 }
                 std::thread::sleep(Duration::from_millis(100));

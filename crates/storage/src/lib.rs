@@ -113,7 +113,10 @@ mod error_tests {
             server_error_code("Code: 206. DB::Exception: No alias for subquery"),
             Some(206)
         );
-        assert_eq!(server_error_code("Code: 241, e.displayText() = ..."), Some(241));
+        assert_eq!(
+            server_error_code("Code: 241, e.displayText() = ..."),
+            Some(241)
+        );
         assert_eq!(server_error_code("connection refused"), None);
     }
 

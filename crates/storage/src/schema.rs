@@ -46,7 +46,11 @@ impl SchemaTarget<'_> {
 
     /// `CREATE DATABASE`, first of all statements.
     pub fn create_database(&self) -> String {
-        format!("CREATE DATABASE IF NOT EXISTS {}{}", self.db(), self.on_cluster())
+        format!(
+            "CREATE DATABASE IF NOT EXISTS {}{}",
+            self.db(),
+            self.on_cluster()
+        )
     }
 
     /// The table name that DDL against stored data (DROP PARTITION) must address.
@@ -174,7 +178,10 @@ mod tests {
             cluster: None,
         };
         let out = t.render("CREATE VIEW IF NOT EXISTS {db}.v AS SELECT 1");
-        assert_eq!(out, vec!["CREATE VIEW IF NOT EXISTS `earshot`.v AS SELECT 1"]);
+        assert_eq!(
+            out,
+            vec!["CREATE VIEW IF NOT EXISTS `earshot`.v AS SELECT 1"]
+        );
     }
 
     #[test]
@@ -214,7 +221,11 @@ mod tests {
         let out = cluster().render(
             "CREATE TABLE IF NOT EXISTS {db}.mentions (x DateTime) ENGINE = ReplacingMergeTree(processed_at) ORDER BY x",
         );
-        assert!(out[0].contains("'{replica}', processed_at) ORDER BY x"), "{}", out[0]);
+        assert!(
+            out[0].contains("'{replica}', processed_at) ORDER BY x"),
+            "{}",
+            out[0]
+        );
     }
 
     #[test]

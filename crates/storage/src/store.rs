@@ -39,7 +39,10 @@ pub const MAX_DAYS_PER_INSERT: usize = 90;
 pub fn chunks_by_day(rows: &[MentionRow], max_days: usize) -> Vec<Vec<&MentionRow>> {
     let mut by_day: std::collections::BTreeMap<u32, Vec<&MentionRow>> = Default::default();
     for row in rows {
-        by_day.entry(row.published_at / 86_400).or_default().push(row);
+        by_day
+            .entry(row.published_at / 86_400)
+            .or_default()
+            .push(row);
     }
     let days: Vec<Vec<&MentionRow>> = by_day.into_values().collect();
     days.chunks(max_days.max(1))
@@ -112,7 +115,8 @@ impl Store {
         self.run_schema_statement(&target.create_database(), 0, "database")
             .await?;
         for sql in target.render(SCHEMA_MIGRATIONS) {
-            self.run_schema_statement(&sql, 0, "schema_migrations").await?;
+            self.run_schema_statement(&sql, 0, "schema_migrations")
+                .await?;
         }
         let db = self.db();
         let applied: HashSet<u32> = self
@@ -165,10 +169,10 @@ impl Store {
                 if !crate::server_error_code(&message).is_some_and(crate::is_transient_code) =>
             {
                 Err(Error::Statement {
-                migration: version,
-                name,
-                statement: sql.to_string(),
-                message,
+                    migration: version,
+                    name,
+                    statement: sql.to_string(),
+                    message,
                 })
             }
             Err(source) => Err(Error::ClickHouse {
@@ -346,7 +350,11 @@ mod tests {
             assert!(days.len() <= 90);
         }
         assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 300);
-        let mut ids: Vec<&str> = chunks.iter().flatten().map(|r| r.mention_id.as_str()).collect();
+        let mut ids: Vec<&str> = chunks
+            .iter()
+            .flatten()
+            .map(|r| r.mention_id.as_str())
+            .collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 300, "every row exactly once");

@@ -229,7 +229,11 @@ pub(crate) fn jobs(
     }
     let mut jobs = Vec::new();
     if config.enabled {
-        jobs.push(jetstream::job(config, http, crate::text::brand_filter(brands)?)?);
+        jobs.push(jetstream::job(
+            config,
+            http,
+            crate::text::brand_filter(brands)?,
+        )?);
     }
     if config.search_enabled() {
         let client = config.search_client(http, budgets)?;

@@ -320,7 +320,9 @@ mod tests {
         let event = serde_json::json!({"did": "did:plc:abc", "time_us": 1773302401000000i64,
             "kind": "commit", "commit": {"operation": "create", "collection": POST,
             "rkey": "3k1", "record": view["record"].clone()}});
-        let from_stream = super::super::jetstream::to_mention(&event, &crate::text::tests::filter(&["orlen"])).unwrap();
+        let from_stream =
+            super::super::jetstream::to_mention(&event, &crate::text::tests::filter(&["orlen"]))
+                .unwrap();
         assert_eq!(m.id, from_stream.id);
         assert_eq!(m.url, from_stream.url);
         assert_eq!(m.author.handle, "ala.bsky.social");

@@ -16,8 +16,8 @@ use super::RedditConfig;
 use super::auth::Api;
 use super::search::LinkSweep;
 use crate::jobs::Job;
-use crate::text::BrandFilter;
 use crate::paginate::PaginatedJob;
+use crate::text::BrandFilter;
 
 /// One listing job per configured subreddit, keeping the links `filter` matches.
 pub(super) fn jobs(
