@@ -130,6 +130,11 @@ async fn every_read(store: &Store, rows: &[MentionRow]) -> Vec<String> {
         "rows: {}",
         store.mention_row_count().await.unwrap()
     ));
+    store.ping().await.unwrap();
+    out.push(format!(
+        "schema version: {}",
+        store.schema_version().await.unwrap()
+    ));
     out.push(format!(
         "per language minute: {:?}",
         store.mentions_per_language_minute().await.unwrap()
