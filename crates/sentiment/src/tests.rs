@@ -30,7 +30,13 @@ fn polarity(text: &str, lang: &str) -> Polarity {
 #[test]
 fn embedded_tables_and_model_load() {
     Analyzer::try_rules_only().expect("tables parse");
-    Model::from_bytes(EN_MODEL).expect("model parses");
+    for (language, bytes) in ["pl", "en", "de", "uk"].into_iter().zip(MODELS) {
+        let model = Model::from_bytes(bytes).unwrap_or_else(|e| panic!("{language} model: {e}"));
+        assert!(
+            model.bits >= 12,
+            "{language} model is a trained one, not a stub"
+        );
+    }
 }
 
 #[test]
