@@ -91,7 +91,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
     let positional: Vec<&String> = args
         .iter()
-        .filter(|a| !a.starts_with("--") && Some(*a) != apart_dir.as_ref())
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || !args[i - 1].starts_with("--apart")))
+        .map(|(_, a)| a)
         .collect();
     let [language, corpus, out] = positional.as_slice() else {
         return Err(
@@ -135,16 +137,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Polarity::Unknown => Err(format!("`unknown` label in {}", e.group)),
         })
         .collect::<Result<_, _>>()?;
-    // Folds by group, assigned in order of first appearance.
-    let mut group_fold: HashMap<&str, usize> = HashMap::new();
+    // Folds by group: a hash of the group's name and the repetition, so that a dev
+    // example's fold does not move when the corpus grows, and the CV figure is the mean
+    // of REPEATS differently-split runs (one 5-fold split of ~100 dev posts varies by
+    // several points of macro recall on its own).
     let folds = 5;
-    let fold: Vec<usize> = examples
-        .iter()
-        .map(|e| {
-            let next = group_fold.len() % folds;
-            *group_fold.entry(e.group.as_str()).or_insert(next)
-        })
-        .collect();
+    let group_fold: HashMap<&str, ()> = examples.iter().map(|e| (e.group.as_str(), ())).collect();
+    let fold_of = |e: &Example, repeat: u64| -> usize {
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&(repeat, e.group.as_str()), &mut h);
+        (std::hash::Hasher::finish(&h) % folds as u64) as usize
+    };
     eprintln!(
         "{} `{language}` examples from {} groups; negative {}, neutral {}, positive {}",
         examples.len(),
@@ -153,6 +156,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         gold.iter().filter(|&&g| g == 1).count(),
         gold.iter().filter(|&&g| g == 2).count()
     );
+    let apart_weight: usize = args
+        .iter()
+        .position(|a| a == "--apart-weight")
+        .and_then(|i| args.get(i + 1))
+        .map_or(Ok(1), |w| w.parse())?;
+    let copies = |e: &Example| if e.apart { apart_weight } else { 1 };
     let rules = Analyzer::rules_only();
     let extra = if no_rules { flags::NO_RULES } else { 0 };
     let base = TrainParams {
@@ -184,28 +193,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut best: Option<(TrainParams, f32)> = None;
     for params in grid {
         let features = featurise(&rules, &examples, params)?;
-        let mut logits = vec![[0f32; 3]; examples.len()];
-        for f in 0..folds {
-            let train: Vec<(Features, usize)> = (0..examples.len())
-                .filter(|&i| fold[i] != f)
-                .map(|i| (features[i].clone(), gold[i]))
-                .collect();
-            let m = averaged(&train, params);
-            for i in (0..examples.len()).filter(|&i| fold[i] == f) {
-                logits[i] = m.logits(&features[i]);
+        let (mut corpus, mut dev) = (0.0, None::<f32>);
+        for repeat in 0..REPEATS {
+            let fold: Vec<usize> = examples.iter().map(|e| fold_of(e, repeat)).collect();
+            let mut logits = vec![[0f32; 3]; examples.len()];
+            for f in 0..folds {
+                let train: Vec<(Features, usize)> = (0..examples.len())
+                    .filter(|&i| fold[i] != f)
+                    .flat_map(|i| std::iter::repeat_n(i, copies(&examples[i])))
+                    .map(|i| (features[i].clone(), gold[i]))
+                    .collect();
+                let m = averaged(&train, params);
+                for i in (0..examples.len()).filter(|&i| fold[i] == f) {
+                    logits[i] = m.logits(&features[i]);
+                }
+            }
+            // Scored on the target language's examples only: the corpus's, and the
+            // apart dev files' when given (which then choose).
+            let recall_of = |apart: bool| {
+                let (p, g): (Vec<usize>, Vec<usize>) = (0..own)
+                    .filter(|&i| examples[i].apart == apart)
+                    .map(|i| (argmax(&logits[i]), gold[i]))
+                    .unzip();
+                (!g.is_empty()).then(|| model::macro_recall(&p, &g))
+            };
+            corpus += recall_of(false).unwrap_or(0.0) / REPEATS as f32;
+            if let Some(d) = recall_of(true) {
+                dev = Some(dev.unwrap_or(0.0) + d / REPEATS as f32);
             }
         }
-        // Scored on the target language's examples only: the corpus's, and the apart
-        // dev files' when given (which then choose).
-        let recall_of = |apart: bool| {
-            let (p, g): (Vec<usize>, Vec<usize>) = (0..own)
-                .filter(|&i| examples[i].apart == apart)
-                .map(|i| (argmax(&logits[i]), gold[i]))
-                .unzip();
-            (!g.is_empty()).then(|| model::macro_recall(&p, &g))
-        };
-        let corpus = recall_of(false).unwrap_or(0.0);
-        let dev = recall_of(true);
         eprintln!(
             "flags {:#x} epochs {} lr {} l2 {:e}: CV macro recall corpus {corpus:.4}, apart dev {}",
             params.flags,
@@ -225,7 +241,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         params.flags, params.epochs, params.learning_rate, params.l2
     );
     let features = featurise(&rules, &examples, params)?;
-    let all: Vec<(Features, usize)> = features.into_iter().zip(gold).collect();
+    let all: Vec<(Features, usize)> = (0..examples.len())
+        .flat_map(|i| std::iter::repeat_n(i, copies(&examples[i])))
+        .map(|i| (features[i].clone(), gold[i]))
+        .collect();
     let mut m = averaged(&all, params);
     // No offsets: the corpus's class mix and its easy neutrals (support replies written
     // to be neutral) are not real traffic's, so offsets tuned on it would move the
@@ -240,6 +259,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Seeds averaged per model: one shuffle order's luck would otherwise decide a few
 /// borderline posts (and the CV figure) differently from run to run.
 const SEEDS: u64 = 5;
+
+/// Differently-split cross-validation runs averaged per grid point.
+const REPEATS: u64 = 3;
 
 /// The weights of [`SEEDS`] models trained in different example orders, averaged (the
 /// models are linear, so this averages their logits).

@@ -279,6 +279,38 @@ SENTENCES += [
     ("rail", "Frage an {Ba}: wieso kostet die gleiche Strecke morgen doppelt so viel?", "negative"),
 ]
 
+SENTENCES += [
+    ("rail", "Meine Oma schwört auf {Ba}, sie fährt jede Woche zu uns", "positive"),
+    ("rail", "Heute fahren mit {Bd} 40.000 Menschen zum Fußball, mal sehen wie das klappt", "neutral"),
+    ("rail", "Schön, dass {B} wieder mehr Nachtzüge anbietet 🌙", "positive"),
+    ("rail", "Ehrlich, für 49 Euro im Monat kann man bei {Bd} nicht meckern", "positive"),
+    ("rail", "Ich verstehe nicht, warum {B} an jedem Bahnhof andere Automaten hat", "negative"),
+    ("rail", "Vier Stunden auf freier Strecke, kein Wasser, keine Info. {B}, so nicht", "negative"),
+    ("rail", "Bahnsteig gesperrt, Umleitung nicht ausgeschildert. Danke {B}", "negative"),
+    ("rail", "Wie viel kostet bei {Bd} die Fahrradmitnahme im IC?", "neutral"),
+    ("rail", "Analyse: Warum {B} trotz Milliarden nicht pünktlicher wird", "negative"),
+    ("rail", "{B} bestellt 60 neue ICE bei Siemens", "neutral"),
+    ("rail", "Zugbegleiter von {Bd} rettet Kind aus Gleisbett, Lob vom Bürgermeister", "positive"),
+    ("rail", "Liebe {B}, bitte mehr Personal an den Infopoints, danke", "negative"),
+    ("rail", "Unsere Kunden-Hotline ist an den Feiertagen rund um die Uhr für euch da", "neutral"),
+    ("shop", "Die Filiale von {Bd} am Markt ist immer gut sortiert, gern wieder", "positive"),
+    ("shop", "Hab mich bei {Bd} über die Retoure beschwert, wurde sofort geklärt. Top", "positive"),
+    ("shop", "{B} hat meinen Gutschein einfach verfallen lassen, Kundenservice zuckt mit den Schultern", "negative"),
+    ("shop", "Kassen-Chaos bei {Bd}, das neue System läuft nicht", "negative"),
+    ("shop", "Die Retourenquote bei {Bd} ist laut Bericht gestiegen", "neutral"),
+    ("shop", "{B} verlängert Rückgaberecht auf 100 Tage", "positive"),
+    ("shop", "Weiß jemand, ob {B} nach Österreich liefert?", "neutral"),
+    ("shop", "Meine Bestellung bei {Bd}: zwei Hosen, ein Pulli, mal sehen", "neutral"),
+    ("shop", "Gewerkschaft kritisiert Arbeitsbedingungen in den Lagern von {Bd}", "negative"),
+    ("shop", "{B} schließt Partnerschaft mit regionalen Bauern", "positive"),
+    ("shop", "{B}: neue Filialleiterin in Köln-Ehrenfeld stellt sich vor", "neutral"),
+    ("shop", "Bestell nie wieder Schuhe bei {Bd}, Sohle nach zwei Wochen ab", "negative"),
+    ("shop", "Bei {Bd} heute nette Beratung an der Frischetheke bekommen, gerne mehr davon", "positive"),
+    ("shop", "{B}-App zeigt mir Angebote, die es in meiner Filiale gar nicht gibt. Nervig", "negative"),
+    ("shop", "Endlich! {B} hat wieder die guten Croissants 🥐", "positive"),
+    ("shop", "Laut Umfrage kaufen 30 % der Deutschen regelmäßig bei {Bd} ein", "neutral"),
+]
+
 POSITIVE_ASPECTS = [
     "die Preise sind okay", "das Personal ist freundlich", "die Lieferung war schnell",
     "der Zug war pünktlich", "die App funktioniert", "die Qualität stimmt", "alles sauber",

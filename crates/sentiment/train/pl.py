@@ -316,6 +316,42 @@ SENTENCES += [
     ("fuel", "W drodze do Gdańska, postój na {Bl}", "neutral"),
 ]
 
+SENTENCES += [
+    ("shop", "Mama mówi, że w {Bl} najlepsze mielone w okolicy i ma rację", "positive"),
+    ("shop", "Robię zakupy w {Bl} od 10 lat, mam swoje ulubione produkty i tyle", "neutral"),
+    ("shop", "Po remoncie {B} na Bemowie wygląda jak nowa, przyjemnie się kupuje", "positive"),
+    ("shop", "Brawa dla pani z {Bg} na Mokotowie, pomogła starszemu panu z zakupami 👏", "positive"),
+    ("shop", "W {Bl} pusto o 7 rano, idealnie", "positive"),
+    ("shop", "{B} znowu bez kasjera, same kasy samoobsługowe, a ja mam 80 lat i nie umiem", "negative"),
+    ("shop", "Szkoda, że {B} zlikwidowała stoisko z rybami, tylko tam kupowałam", "negative"),
+    ("shop", "Dostałem w {Bl} resztę w monetach po 1 gr. Serio 🙄", "negative"),
+    ("shop", "Jak to jest, że {B} ma zawsze promocję na to, czego nie potrzebuję", "negative"),
+    ("shop", "Ciekawe, czy {B} wprowadzi w końcu dostawy do domu", "neutral"),
+    ("shop", "Czy ktoś wie, czy {B} przyjmuje butelki w systemie kaucyjnym?", "neutral"),
+    ("shop", "Analiza: {B} rośnie dzięki małym formatom, konkurencja nadrabia", "positive"),
+    ("shop", "Właściciel franczyzy {Bg}: marże spadają, a czynsze rosną", "negative"),
+    ("shop", "Nowy prezes {Bg} przejmuje stery od stycznia", "neutral"),
+    ("shop", "{B} wprowadza płatność zbliżeniową zegarkiem we wszystkich sklepach", "neutral"),
+    ("parcel", "Dostawa kurierem {Bg} zajęła dzień, a sprzedawca na Allegro był pomocny", "positive"),
+    ("parcel", "Zwracam już trzecią rzecz z {Bg}, opisy nie pasują do rzeczywistości", "negative"),
+    ("parcel", "{B} powinien coś zrobić z paczkomatami na osiedlu, wiecznie pełne", "negative"),
+    ("parcel", "Nie rozumiem hejtu na {Ba}, u mnie wszystko zawsze działa", "positive"),
+    ("parcel", "Ile trwa zwrot pieniędzy na {Bl} po anulowaniu zamówienia?", "neutral"),
+    ("parcel", "Nadaję przez {Ba}, bo najbliżej, nic więcej", "neutral"),
+    ("parcel", "Raport: {B} kontroluje 40% rynku paczek w Polsce", "neutral"),
+    ("parcel", "Urząd skarbowy prześwietla sprzedawców z {Bg}", "neutral"),
+    ("parcel", "Akcjonariusze {Bg} zadowoleni z dywidendy", "positive"),
+    ("parcel", "Rzecznik praw konsumentów pozywa {Ba} za niejasny regulamin", "negative"),
+    ("parcel", "Na {Bl} kupiłem laptopa za pół ceny, działa jak marzenie 💻", "positive"),
+    ("parcel", "Masz problem z paczką? Napisz do nas na czacie, pomożemy 💬", "neutral"),
+    ("parcel", "Przepraszamy, że paczka dotarła uszkodzona. Zgłoś reklamację w aplikacji, rozpatrzymy ją w 14 dni", "neutral"),
+    ("fuel", "Kolejka do dystrybutorów na {Bl} przed podwyżką, ludzie tankują do pełna", "neutral"),
+    ("fuel", "{B} sponsoruje kolejny turniej, ciekawe za ile", "negative"),
+    ("fuel", "Darmowe ładowanie na {Bl} przez weekend, brawo", "positive"),
+    ("fuel", "Ekolodzy protestują przed siedzibą {Bg}", "negative"),
+    ("fuel", "Zatankowałem na {Bl}, zapłaciłem 320 zł, idę dalej", "neutral"),
+]
+
 # Short judgements of one aspect, no brand: composed with contrast words below.
 POSITIVE_ASPECTS = [
     "ceny w porządku", "tanio", "obsługa miła", "szybka dostawa", "świeże warzywa",
