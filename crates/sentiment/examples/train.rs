@@ -17,7 +17,7 @@
 //! as `eval` scores them; the grid is then chosen by cross-validated macro recall on the
 //! target language's dev examples, the only in-domain labels there are.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -142,7 +142,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // of REPEATS differently-split runs (one 5-fold split of ~100 dev posts varies by
     // several points of macro recall on its own).
     let folds = 5;
-    let group_fold: HashMap<&str, ()> = examples.iter().map(|e| (e.group.as_str(), ())).collect();
+    let groups: HashSet<&str> = examples.iter().map(|e| e.group.as_str()).collect();
     let fold_of = |e: &Example, repeat: u64| -> usize {
         let mut h = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&(repeat, e.group.as_str()), &mut h);
@@ -151,7 +151,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!(
         "{} `{language}` examples from {} groups; negative {}, neutral {}, positive {}",
         examples.len(),
-        group_fold.len(),
+        groups.len(),
         gold.iter().filter(|&&g| g == 0).count(),
         gold.iter().filter(|&&g| g == 1).count(),
         gold.iter().filter(|&&g| g == 2).count()

@@ -156,7 +156,7 @@ fn word_parts(
             .char_indices()
             .nth(PREFIX_CHARS)
             .map_or(word.len(), |(o, _)| o);
-        out.push(((hash(6 + neg, word[..end].as_bytes()) as u32) & mask, w));
+        out.push(((hash(6 + neg, &word.as_bytes()[..end]) as u32) & mask, w));
     }
     if feature_flags & flags::CHAR_TRIGRAMS != 0 && chars >= 3 {
         // Boundaries count as one character each: "^ab", "yz$".
