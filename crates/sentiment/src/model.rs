@@ -140,7 +140,9 @@ pub(crate) fn features(
     }
 }
 
-/// Prefix and character-trigram features of one word, as the model's flags ask.
+/// Prefix and character-trigram features of one word, as the model's flags ask. No
+/// allocation: a word's character starts go into a stack array (trigrams of the first
+/// 64 characters only; longer "words" are noise).
 fn word_parts(
     word: &str,
     negated: bool,
@@ -149,31 +151,50 @@ fn word_parts(
     w: f32,
     out: &mut Features,
 ) {
-    let chars = word.char_indices().count();
-    let neg = u8::from(negated) * 16;
-    if feature_flags & flags::PREFIXES != 0 && chars > PREFIX_CHARS {
-        let end = word
-            .char_indices()
-            .nth(PREFIX_CHARS)
-            .map_or(word.len(), |(o, _)| o);
-        out.push(((hash(6 + neg, &word.as_bytes()[..end]) as u32) & mask, w));
+    let prefixes = feature_flags & flags::PREFIXES != 0;
+    let trigrams = feature_flags & flags::CHAR_TRIGRAMS != 0;
+    if !prefixes && !trigrams {
+        return;
     }
-    if feature_flags & flags::CHAR_TRIGRAMS != 0 && chars >= 3 {
-        // Boundaries count as one character each: "^ab", "yz$".
-        let bounds: Vec<usize> = word
-            .char_indices()
-            .map(|(o, _)| o)
-            .chain(std::iter::once(word.len()))
-            .collect();
+    let neg = u8::from(negated);
+    if prefixes && let Some((end, _)) = word.char_indices().nth(PREFIX_CHARS) {
+        out.push((
+            (hash(6 + 16 * neg, &word.as_bytes()[..end]) as u32) & mask,
+            w,
+        ));
+    }
+    if trigrams {
+        const MAX: usize = 64;
+        let mut starts = [0u16; MAX];
+        let (mut chars, mut end) = (0, word.len());
+        for (o, _) in word.char_indices() {
+            let Ok(o16) = u16::try_from(o) else {
+                end = o;
+                break;
+            };
+            if chars == MAX {
+                end = o;
+                break;
+            }
+            starts[chars] = o16;
+            chars += 1;
+        }
+        if chars < 3 {
+            return;
+        }
+        let at = |k: usize| {
+            if k < chars {
+                usize::from(starts[k])
+            } else {
+                end
+            }
+        };
+        let bytes = word.as_bytes();
         let scale = w / (chars as f32).sqrt();
-        for k in 0..chars.saturating_sub(2) {
-            let gram = &word[bounds[k]..bounds[k + 3]];
-            let mut h = FxHasher::default();
-            h.write_u8(7 + neg);
-            h.write_u8(u8::from(k == 0));
-            h.write_u8(u8::from(k + 3 == chars));
-            h.write(gram.as_bytes());
-            out.push(((h.finish() as u32) & mask, scale));
+        for k in 0..chars - 2 {
+            // One tag byte: the kind, negation, and whether the gram starts or ends the word.
+            let tag = 100 + neg + 2 * u8::from(k == 0) + 4 * u8::from(k + 3 == chars);
+            out.push(((hash(tag, &bytes[at(k)..at(k + 3)]) as u32) & mask, scale));
         }
     }
 }
