@@ -2,7 +2,9 @@
 //! the processor into ClickHouse, one brand's cohort mix shifts, and the alert reaches
 //! the `alerts` topic, the `alerts` table and a local webhook (after a retry), once.
 //! A restarted detector raises nothing again; a replay of history finds the same
-//! alerts, plus those only backfilled mentions show, and delivers nothing.
+//! alerts, plus those only backfilled mentions show, and delivers nothing. A second
+//! test sours one brand's sentiment and expects the sentiment alerts, explained by its
+//! negative mentions, on every sink.
 
 mod support;
 
@@ -28,17 +30,32 @@ const SETTLE_SECS: i64 = 600;
 const SECRET: &str = "SECRET-TOKEN";
 
 fn mention(n: &mut u64, brand: &str, born: i32, at: DateTime<Utc>, origin: Origin) -> RawMention {
+    let text = format!(
+        "Just tried the new {brand} rocket skates, they work great and the battery lasts all day"
+    );
+    mention_saying(n, brand, born, at, origin, "", text)
+}
+
+/// A mention with its own text; `marker` goes into the id, so a test can tell which
+/// kind of text an example mention has.
+fn mention_saying(
+    n: &mut u64,
+    brand: &str,
+    born: i32,
+    at: DateTime<Utc>,
+    origin: Origin,
+    marker: &str,
+    text: String,
+) -> RawMention {
     *n += 1;
-    let platform_id = format!("{}-{born}-{n}", brand.to_lowercase());
+    let platform_id = format!("{}-{born}-{marker}{n}", brand.to_lowercase());
     RawMention {
         schema_version: SCHEMA_VERSION,
         id: MentionId::new(Platform::Mastodon, &platform_id),
         platform: Platform::Mastodon,
         url: format!("https://mastodon.example/@u{n}/{platform_id}"),
         platform_id,
-        text: format!(
-            "Just tried the new {brand} rocket skates, they work great and the battery lasts all day"
-        ),
+        text,
         created_at: at,
         collected_at: at + chrono::Duration::seconds(5),
         author: Author {
@@ -88,6 +105,11 @@ fn mentions(base: i64) -> Vec<RawMention> {
 }
 
 fn config(webhook_port: u16) -> tempfile::NamedTempFile {
+    config_with(webhook_port, "")
+}
+
+/// The config, with `detect_extra` lines added to its `[detect]` section.
+fn config_with(webhook_port: u16, detect_extra: &str) -> tempfile::NamedTempFile {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     write!(
         file,
@@ -110,6 +132,7 @@ lookback_secs = 7200
 max_alert_age_secs = 7200
 examples = 3
 metrics_listen = ""
+{detect_extra}
 [detect.detector]
 seasonality = "none"
 warmup_points = 10
@@ -375,4 +398,149 @@ async fn a_cohort_shift_is_alerted_once_on_every_sink_and_replays_identically() 
     assert_eq!(records.len(), 2, "no duplicate on the topic");
     assert_eq!(env.query_u64("SELECT count() FROM {db}.alerts").await, 2);
     assert_eq!(receiver.requests().len(), 3, "no duplicate webhook post");
+}
+
+/// Acme and Globex at 30 mentions a minute, all praise, until from `SHIFT_MINUTE` two
+/// thirds of Acme's turn to complaints.
+fn souring_mentions(base: i64) -> Vec<RawMention> {
+    let mut n = 0;
+    let mut all = Vec::new();
+    for minute in 0..MINUTES {
+        let t = |i: i64| DateTime::from_timestamp(base + minute * 60 + i, 0).unwrap();
+        for brand in ["Acme", "Globex"] {
+            let negative = if brand == "Acme" && minute >= SHIFT_MINUTE {
+                20
+            } else {
+                0
+            };
+            for i in 0..30 {
+                all.push(if i < negative {
+                    let text = format!(
+                        "My {brand} rocket skates broke after one day. Terrible quality, \
+                         support never answers, I want my money back"
+                    );
+                    mention_saying(&mut n, brand, 1980, t(i), Origin::Live, "neg-", text)
+                } else {
+                    mention(&mut n, brand, 1980, t(i), Origin::Live)
+                });
+            }
+        }
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_souring_brand_is_alerted_with_its_negative_mentions_on_every_sink() {
+    let env = TestEnv::new("detect_sentiment").await;
+    let receiver = Receiver::default();
+    // Complaints also change who is talking (customers more than bystanders): this
+    // test is about the sentiment series, so it watches volume, share of voice and
+    // sentiment only.
+    let config = config_with(
+        receiver.start().await,
+        r#"dimensions = ["volume", "share_of_voice", "sentiment"]"#,
+    );
+    let now = Utc::now().timestamp();
+    let base = now / 60 * 60 - MINUTES * 60;
+    env.produce_mentions(&souring_mentions(base)).await;
+    let status = env
+        .spawn_processor(
+            &[],
+            &[
+                "--exit-when-idle",
+                "3",
+                "--config",
+                config.path().to_str().unwrap(),
+            ],
+        )
+        .wait()
+        .unwrap();
+    assert!(status.success(), "earshot process failed");
+    let counts = env
+        .query_rows(
+            "SELECT brand, sum(positive), sum(neutral), sum(negative) FROM {db}.rollup_minute \
+             GROUP BY brand ORDER BY brand",
+        )
+        .await;
+    let acme_negative = (MINUTES - SHIFT_MINUTE) * 20;
+    assert_eq!(
+        counts,
+        [
+            [
+                "Acme",
+                &(MINUTES * 30 - acme_negative).to_string(),
+                "0",
+                &acme_negative.to_string()
+            ],
+            ["Globex", &(MINUTES * 30).to_string(), "0", "0"],
+        ],
+        "the sentiment model reads the test's praise and complaints as intended"
+    );
+    support::assert_sentiment_counts_match_mentions(&env).await;
+
+    let first = detect(&env, config.path(), &["--once"]);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    let records = env.read_topic(earshot_model::topics::ALERTS, 2, Duration::from_secs(30));
+    let alerts: Vec<Value> = records
+        .iter()
+        .map(|(_, payload)| serde_json::from_slice(payload).unwrap())
+        .collect();
+    let found: BTreeSet<_> = alerts.iter().map(what).collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            tuple("Acme", "sentiment", "negative_share", "up"),
+            tuple("Acme", "sentiment", "net_sentiment", "down"),
+        ]),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 alerts found, 2 raised"), "{stdout}");
+    for alert in &alerts {
+        let start = alert["window"]["start"].as_str().unwrap();
+        let minute = (DateTime::parse_from_rfc3339(start).unwrap().timestamp() - base) / 60;
+        assert!(
+            (SHIFT_MINUTE..SHIFT_MINUTE + 4).contains(&minute),
+            "alert {minute} minutes in, shift at {SHIFT_MINUTE}: {alert}"
+        );
+        let examples = alert["examples"].as_array().unwrap();
+        assert_eq!(examples.len(), 3, "{alert}");
+        for example in examples {
+            let id = example["mention_id"].as_str().unwrap();
+            assert!(
+                id.starts_with("mastodon:acme-1980-neg-"),
+                "a souring alert is explained by negative mentions: {id} in {alert}"
+            );
+        }
+    }
+    let ids: BTreeSet<String> = alerts
+        .iter()
+        .map(|a| a["alert_id"].as_str().unwrap().to_owned())
+        .collect();
+    let rows = env
+        .query_rows(
+            "SELECT alert_id, dimension, length(example_ids) FROM {db}.alerts ORDER BY alert_id",
+        )
+        .await;
+    assert_eq!(
+        rows.iter().map(|r| r[0].clone()).collect::<BTreeSet<_>>(),
+        ids,
+        "the table holds the same alerts: {rows:?}"
+    );
+    assert!(
+        rows.iter().all(|r| r[1] == "sentiment" && r[2] == "3"),
+        "{rows:?}"
+    );
+    let requests = receiver.requests();
+    let posted: BTreeSet<String> = requests
+        .iter()
+        .filter(|(status, _)| status.is_success())
+        .map(|(_, body)| {
+            assert!(
+                body["text"].as_str().unwrap().starts_with("Acme: "),
+                "{body}"
+            );
+            body["alert"]["alert_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(posted, ids, "every alert reached the webhook");
 }

@@ -124,6 +124,10 @@ impl Alert {
         let what = match self.dimension {
             Dimension::Volume => "mentions".to_string(),
             Dimension::ShareOfVoice => "share of voice".to_string(),
+            Dimension::Sentiment if self.value == crate::series::NET_SENTIMENT => {
+                "positive share of its positive and negative mentions (net sentiment)".to_string()
+            }
+            Dimension::Sentiment => "negative share of its mentions".to_string(),
             dimension => format!(
                 "share of {} `{}` in its mentions",
                 dimension.as_str().replace('_', " "),

@@ -27,16 +27,22 @@ pub enum Dimension {
     Language,
     /// Likewise by platform.
     Platform,
+    /// Sentiment toward the brand, as two shares: `negative_share` (negative over the
+    /// mentions with a verdict) and `net_sentiment` (positive over positive plus
+    /// negative: net sentiment is twice it minus one). Both are judged with their
+    /// sampling noise like every share.
+    Sentiment,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 6] = [
+    pub const ALL: [Dimension; 7] = [
         Dimension::Volume,
         Dimension::ShareOfVoice,
         Dimension::Cohort,
         Dimension::SourceType,
         Dimension::Language,
         Dimension::Platform,
+        Dimension::Sentiment,
     ];
 
     /// The name stored in `alerts.dimension` and used in the alert id.
@@ -48,12 +54,16 @@ impl Dimension {
             Dimension::SourceType => "source_type",
             Dimension::Language => "language",
             Dimension::Platform => "platform",
+            Dimension::Sentiment => "sentiment",
         }
     }
 
     /// Whether the series are one per value of a column (the mix of a brand's mentions).
     pub fn has_values(self) -> bool {
-        !matches!(self, Dimension::Volume | Dimension::ShareOfVoice)
+        !matches!(
+            self,
+            Dimension::Volume | Dimension::ShareOfVoice | Dimension::Sentiment
+        )
     }
 }
 

@@ -15,6 +15,11 @@
 //!   volume would read as a shift of every single-valued dimension. Share of voice
 //!   likewise needs two brands with mentions.
 //!
+//! * sentiment: two shares per brand, `negative_share` (negative mentions over those
+//!   with a verdict) and `net_sentiment` (positive over positive plus negative, so a
+//!   souring brand moves it down). Mentions in languages without a lexicon have no
+//!   verdict and count in neither denominator.
+//!
 //! A share whose denominator is 0 is a missing point: time passes, nothing is learned.
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +28,18 @@ use earshot_detection::{Detector, DetectorConfig, Scored};
 use earshot_storage::RollupCount;
 
 use crate::config::Dimension;
+use earshot_detection::Direction;
+
+/// The sentiment series' values (see the module docs).
+pub const NEGATIVE_SHARE: &str = "negative_share";
+pub const NET_SENTIMENT: &str = "net_sentiment";
+
+/// Which mentions explain a sentiment alert: the negative ones when the brand sours
+/// (negative share up, net sentiment down), the positive ones otherwise.
+pub fn sentiment_examples(value: &str, direction: Direction) -> &'static str {
+    let souring = (value == NEGATIVE_SHARE) == (direction == Direction::Up);
+    if souring { "negative" } else { "positive" }
+}
 
 /// Identifies a series; `value` is empty for volume and share of voice.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,13 +117,18 @@ pub fn score(
     let mut keys: BTreeMap<SeriesKey, usize> = BTreeMap::new();
     for &(row, brand) in &rows {
         for &dimension in dimensions {
-            let value = value_of(row, dimension).unwrap_or("");
-            keys.entry(SeriesKey {
-                brand: row.brand.clone(),
-                dimension,
-                value: value.to_owned(),
-            })
-            .or_insert(brand);
+            let values = match dimension {
+                Dimension::Sentiment => &[NEGATIVE_SHARE, NET_SENTIMENT][..],
+                _ => &[value_of(row, dimension).unwrap_or("")][..],
+            };
+            for value in values {
+                keys.entry(SeriesKey {
+                    brand: row.brand.clone(),
+                    dimension,
+                    value: (*value).to_owned(),
+                })
+                .or_insert(brand);
+            }
         }
     }
     // Drop the mix series of dimensions with one value for the brand (see module docs).
@@ -126,6 +148,7 @@ pub fn score(
     keys.retain(|key, brand| match key.dimension {
         Dimension::Volume => true,
         Dimension::ShareOfVoice => brands_with_mentions > 1,
+        Dimension::Sentiment => true,
         dimension => values_per_dimension[&(*brand, dimension)] > 1,
     });
     let slots: Vec<Slot> = keys
@@ -147,17 +170,20 @@ pub fn score(
     };
     let mut numerators = vec![0_u64; slots.len()];
     let mut brand_totals = vec![0_u64; brands.len()];
+    let mut brand_sentiment = vec![SentimentCounts::default(); brands.len()];
     let mut next_row = 0;
     let mut t = range.start;
     while t < range.end {
         numerators.fill(0);
         brand_totals.fill(0);
+        brand_sentiment.fill(SentimentCounts::default());
         while let Some(&(row, brand)) = rows.get(next_row) {
             if i64::from(row.bucket) != t {
                 break;
             }
             next_row += 1;
             brand_totals[brand] += row.mentions;
+            brand_sentiment[brand].add(row);
             for &dimension in dimensions.iter().filter(|d| d.has_values()) {
                 let value = value_of(row, dimension).unwrap_or("");
                 if let Some(&slot) = slot_of.get(&(brand, dimension, value)) {
@@ -182,6 +208,19 @@ pub fn score(
                     let scored = detector.push_share(t, brand_total as f64, all_brands as f64);
                     (scored, brand_total, Some(all_brands))
                 }
+                Dimension::Sentiment => {
+                    let counts = brand_sentiment[slot.brand];
+                    let (numerator, denominator) = if slot.key.value == NET_SENTIMENT {
+                        (counts.positive, counts.positive + counts.negative)
+                    } else {
+                        (
+                            counts.negative,
+                            counts.positive + counts.neutral + counts.negative,
+                        )
+                    };
+                    let scored = detector.push_share(t, numerator as f64, denominator as f64);
+                    (scored, numerator, Some(denominator))
+                }
                 _ => {
                     let numerator = numerators[index];
                     let scored = detector.push_share(t, numerator as f64, brand_total as f64);
@@ -204,10 +243,27 @@ pub fn score(
     Ok(scoring)
 }
 
-/// The row's value for a per-value dimension; `None` for volume and share of voice.
+/// A brand's mentions with each verdict in one bucket.
+#[derive(Debug, Clone, Copy, Default)]
+struct SentimentCounts {
+    positive: u64,
+    neutral: u64,
+    negative: u64,
+}
+
+impl SentimentCounts {
+    fn add(&mut self, row: &RollupCount) {
+        self.positive += row.positive;
+        self.neutral += row.neutral;
+        self.negative += row.negative;
+    }
+}
+
+/// The row's value for a per-value dimension; `None` for volume, share of voice and
+/// sentiment (whose series are counts within each row).
 fn value_of(row: &RollupCount, dimension: Dimension) -> Option<&str> {
     match dimension {
-        Dimension::Volume | Dimension::ShareOfVoice => None,
+        Dimension::Volume | Dimension::ShareOfVoice | Dimension::Sentiment => None,
         Dimension::Cohort => Some(&row.cohort),
         Dimension::SourceType => Some(&row.source_type),
         Dimension::Language => Some(&row.language),
@@ -232,6 +288,9 @@ mod tests {
             cohort: cohort.into(),
             source_type: "consumer".into(),
             mentions,
+            positive: 0,
+            neutral: mentions,
+            negative: 0,
         }
     }
 
@@ -281,9 +340,9 @@ mod tests {
             range,
         )
         .unwrap();
-        // Per brand: volume, share of voice, 2 cohorts; the other dimensions have
-        // one value each, hence no mix.
-        assert_eq!(scoring.series, 2 * 4);
+        // Per brand: volume, share of voice, 2 cohorts, 2 sentiment shares; the other
+        // dimensions have one value each, hence no mix.
+        assert_eq!(scoring.series, 2 * 6);
         let found: Vec<(&str, &str, Direction)> = scoring
             .findings
             .iter()
@@ -310,6 +369,86 @@ mod tests {
             );
             assert_eq!(finding.denominator, Some(30));
         }
+    }
+
+    /// Acme's 40 mentions a minute are 6 positive, 30 neutral, 4 negative, until from
+    /// minute 30 they turn to 2 positive, 18 neutral, 20 negative.
+    fn souring(start: i64) -> Vec<RollupCount> {
+        (0..45)
+            .flat_map(|minute| {
+                let t = start + minute * STEP;
+                let (positive, neutral, negative) = if minute >= 30 {
+                    (2, 18, 20)
+                } else {
+                    (6, 30, 4)
+                };
+                [
+                    RollupCount {
+                        positive,
+                        neutral,
+                        negative,
+                        ..row(t, "Acme", "gen_z", 40)
+                    },
+                    row(t, "Globex", "gen_z", 40),
+                ]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_souring_brand_raises_sentiment_alerts_explained_by_its_negative_mentions() {
+        let start = 1_700_000_040;
+        let range = ScoringRange {
+            start,
+            end: start + 45 * STEP,
+            step: STEP,
+            report_from: start + 20 * STEP,
+        };
+        let scoring = score(
+            &souring(start),
+            &brands(),
+            &Dimension::ALL,
+            &detector(),
+            range,
+        )
+        .unwrap();
+        let sentiment: Vec<&Finding> = scoring
+            .findings
+            .iter()
+            .filter(|f| f.key.dimension == Dimension::Sentiment)
+            .collect();
+        assert!(
+            sentiment.iter().all(|f| f.key.brand == "Acme"
+                && (start + 30 * STEP..start + 34 * STEP).contains(&f.bucket)),
+            "{sentiment:?}"
+        );
+        let negative = sentiment
+            .iter()
+            .find(|f| f.key.value == NEGATIVE_SHARE)
+            .expect("negative share alert");
+        assert_eq!(negative.scored.direction, Direction::Up);
+        assert_eq!((negative.mentions, negative.denominator), (20, Some(40)));
+        let net = sentiment
+            .iter()
+            .find(|f| f.key.value == NET_SENTIMENT)
+            .expect("net sentiment alert");
+        assert_eq!(net.scored.direction, Direction::Down);
+        assert_eq!((net.mentions, net.denominator), (2, Some(22)));
+        for f in &sentiment {
+            assert_eq!(
+                sentiment_examples(&f.key.value, f.scored.direction),
+                "negative"
+            );
+        }
+        // Volume did not move, and nothing else about Acme did either.
+        assert!(
+            scoring
+                .findings
+                .iter()
+                .all(|f| f.key.dimension == Dimension::Sentiment),
+            "{:?}",
+            scoring.findings
+        );
     }
 
     #[test]
@@ -380,7 +519,9 @@ mod tests {
         };
         let brands = vec!["Acme".to_string()];
         let scoring = score(&rows, &brands, &Dimension::ALL, &detector(), range).unwrap();
-        assert_eq!(scoring.series, 1, "volume only: no mix, no competitor");
+        // Volume and the two sentiment shares (always all neutral): no mix, no
+        // competitor.
+        assert_eq!(scoring.series, 3);
         let found: Vec<(Dimension, i64)> = scoring
             .findings
             .iter()

@@ -247,18 +247,24 @@ impl AlertService {
         if self.config.examples == 0 {
             return Ok(Vec::new());
         }
-        let column = match alert.dimension {
+        let filter = match alert.dimension {
             Dimension::Volume | Dimension::ShareOfVoice => None,
-            Dimension::Cohort => Some(MentionColumn::Cohort),
-            Dimension::SourceType => Some(MentionColumn::SourceType),
-            Dimension::Language => Some(MentionColumn::Language),
-            Dimension::Platform => Some(MentionColumn::Platform),
+            Dimension::Cohort => Some((MentionColumn::Cohort, alert.value.as_str())),
+            Dimension::SourceType => Some((MentionColumn::SourceType, alert.value.as_str())),
+            Dimension::Language => Some((MentionColumn::Language, alert.value.as_str())),
+            Dimension::Platform => Some((MentionColumn::Platform, alert.value.as_str())),
+            // The mentions that explain a souring brand are its negative ones; a
+            // brightening one, its positive ones.
+            Dimension::Sentiment => Some((
+                MentionColumn::Sentiment,
+                series::sentiment_examples(&alert.value, alert.direction),
+            )),
         };
         let query = ExampleQuery {
             brand: &alert.brand,
             from: alert.window.start.timestamp() as u32,
             to: alert.window.end.timestamp() as u32,
-            filter: column.map(|c| (c, alert.value.as_str())),
+            filter,
             origins,
             limit: self.config.examples,
         };

@@ -71,6 +71,10 @@ pub struct RollupCount {
     pub cohort: String,
     pub source_type: String,
     pub mentions: u64,
+    /// Of `mentions`, those positive, neutral and negative toward the brand.
+    pub positive: u64,
+    pub neutral: u64,
+    pub negative: u64,
 }
 
 /// A column of `mentions` an alert's examples can be filtered on.
@@ -80,6 +84,7 @@ pub enum MentionColumn {
     Language,
     Cohort,
     SourceType,
+    Sentiment,
 }
 
 impl MentionColumn {
@@ -89,6 +94,7 @@ impl MentionColumn {
             MentionColumn::Language => "language",
             MentionColumn::Cohort => "cohort",
             MentionColumn::SourceType => "source_type",
+            MentionColumn::Sentiment => "sentiment",
         }
     }
 }
@@ -165,7 +171,8 @@ impl Store {
         let sql = format!(
             "SELECT toUInt32(intDiv(toUInt32({column}), ?) * ?) AS bucket,
                 brand, platform, language, cohort, source_type,
-                sum(mentions) AS mentions
+                sum(mentions) AS mentions,
+                sum(positive) AS positive, sum(neutral) AS neutral, sum(negative) AS negative
              FROM {db}.{table}
              WHERE {column} >= toDateTime(?) AND {column} < toDateTime(?) {origin}
              GROUP BY bucket, brand, platform, language, cohort, source_type
