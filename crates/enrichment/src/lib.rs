@@ -191,6 +191,17 @@ impl Enricher {
         })
     }
 
+    /// The language tag alone, as [`Enricher::enrich`] computes it for a post with this
+    /// text and platform hint; for language-only scoring and tools.
+    pub fn detect_language(&self, text: &str, hint: Option<&str>) -> Tag<&'static str> {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.language.detect(text, hint, &mut scratch.language),
+            Err(_) => self
+                .language
+                .detect(text, hint, &mut LanguageScratch::default()),
+        })
+    }
+
     pub fn enrich(&self, mention: &RawMention) -> Enrichment {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => self.enrich_with(mention, &mut scratch),
