@@ -63,6 +63,23 @@ fn main() {
         },
         mentions.len(),
     );
+    let short = corpus::two_word_mentions();
+    let short_enrich = per_second(
+        || {
+            short.iter().for_each(|m| {
+                black_box(enricher.enrich(m));
+            })
+        },
+        short.len(),
+    );
+    let short_raw = per_second(
+        || {
+            short.iter().for_each(|m| {
+                black_box(whatlang::detect(&m.text));
+            })
+        },
+        short.len(),
+    );
     println!(
         "corpus: {} mentions, mean {} chars",
         mentions.len(),
@@ -78,4 +95,10 @@ fn main() {
         "| whatlang, 10-language allowlist | {allow:.0} | {:.1}x |",
         allow / raw
     );
+    println!(
+        "| two-word posts ({}): enrich | {short_enrich:.0} | {:.2}x |",
+        short.len(),
+        short_enrich / short_raw
+    );
+    println!("| two-word posts: raw whatlang::detect | {short_raw:.0} | 1.0x |");
 }

@@ -274,6 +274,18 @@ fn source_press_rules() {
 }
 
 #[test]
+fn ukrainian_vocative_matches() {
+    // People address a brand in the vocative: "Розетко, вчися".
+    let filter = BrandFilter::new(&[Brand {
+        name: "Rozetka".into(),
+        keywords: vec!["Розетка".into()],
+        ..Brand::default()
+    }])
+    .unwrap();
+    assert!(filter.matches("Zalando повернув гроші за 2 дні. Розетко, вчися"));
+}
+
+#[test]
 fn source_not_customers() {
     // Saying one never buys there is the opposite of customer evidence.
     assert_eq!(

@@ -6,6 +6,8 @@
 //! play. Its models are compiled in for the languages of this crate's `lingua`
 //! features; everything else stays with markers and whatlang.
 
+use std::cell::RefCell;
+
 use lingua::{Language, LanguageDetector, LanguageDetectorBuilder};
 
 use super::codes::{LangSet, bit, id_of_code};
@@ -18,14 +20,11 @@ pub(crate) struct LinguaBackstop {
     pub(crate) covered: LangSet,
     /// The close groups, each narrowed to the covered candidates (≥ 2 of them).
     pub(crate) close_groups: Vec<LangSet>,
-    /// One detector per language set a short text may be asked about, smallest first.
-    /// Models are shared between detectors (lingua keeps them in process-wide maps).
-    detectors: Vec<(LangSet, LanguageDetector)>,
-    /// Per close group, a trigram-only detector: on a sentence it is as sure as the
-    /// full one and several times faster.
-    close_detectors: Vec<(LangSet, LanguageDetector)>,
     /// Our id of each covered candidate, with its lingua language.
     lingua_of: Vec<(usize, Language)>,
+    /// Keeps every covered model loaded (lingua holds them in process-wide maps, shared
+    /// by all detectors), so no mention pays for loading one.
+    _preloaded: Option<LanguageDetector>,
 }
 
 impl std::fmt::Debug for LinguaBackstop {
@@ -33,16 +32,25 @@ impl std::fmt::Debug for LinguaBackstop {
         f.debug_struct("LinguaBackstop")
             .field("covered", &self.covered)
             .field("close_groups", &self.close_groups)
-            .field("detectors", &self.detectors.len())
             .finish_non_exhaustive()
     }
 }
 
+thread_local! {
+    /// lingua detectors by (language set, trigram-only): a detector's cost grows with
+    /// its languages, so each question gets one with exactly the languages in play.
+    /// Building one is cheap once the models are loaded.
+    static DETECTORS: RefCell<Vec<(LangSet, bool, LanguageDetector)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// Most cached detectors per thread; past it the cache starts over.
+const MAX_DETECTORS: usize = 64;
+
 impl LinguaBackstop {
-    /// Detectors for `candidates ∩ lingua's languages`, per script set in
-    /// `script_sets` and per close group; loads every model they need now, so the first
-    /// mention is not slower than the rest.
-    pub(crate) fn new(candidates: LangSet, script_sets: &[LangSet]) -> Self {
+    /// The backstop for `candidates ∩ lingua's languages`; loads their models now, so
+    /// the first mention is not slower than the rest.
+    pub(crate) fn new(candidates: LangSet) -> Self {
         let lingua_of: Vec<(usize, Language)> = Language::all()
             .into_iter()
             .filter_map(|l| {
@@ -61,35 +69,17 @@ impl LinguaBackstop {
             })
             .filter(|g| g.count_ones() >= 2)
             .collect();
-        let mut sets: Vec<LangSet> = Vec::new();
-        sets.extend(
-            script_sets
-                .iter()
-                .map(|s| s & covered)
-                .filter(|s| s.count_ones() >= 2),
-        );
-        sets.sort_by_key(|s| s.count_ones());
-        sets.dedup();
-        let build = |set: LangSet, low_accuracy: bool| {
-            let languages: Vec<Language> = lingua_of
-                .iter()
-                .filter(|(id, _)| set & bit(*id) != 0)
-                .map(|&(_, l)| l)
-                .collect();
-            let mut builder = LanguageDetectorBuilder::from_languages(&languages);
-            if low_accuracy {
-                builder.with_low_accuracy_mode();
-            }
-            (set, builder.with_preloaded_language_models().build())
-        };
-        let detectors = sets.into_iter().map(|set| build(set, false)).collect();
-        let close_detectors = close_groups.iter().map(|&set| build(set, true)).collect();
+        let languages: Vec<Language> = lingua_of.iter().map(|&(_, l)| l).collect();
+        let preloaded = (languages.len() >= 2).then(|| {
+            LanguageDetectorBuilder::from_languages(&languages)
+                .with_preloaded_language_models()
+                .build()
+        });
         Self {
             covered,
             close_groups,
-            detectors,
-            close_detectors,
             lingua_of,
+            _preloaded: preloaded,
         }
     }
 
@@ -100,13 +90,13 @@ impl LinguaBackstop {
 
     /// lingua's confidence for each language of `allow` (those it covers), best first,
     /// renormalised over `allow`. Empty when fewer than two are covered or lingua has no
-    /// evidence at all.
-    /// `sentence` picks the trigram-only close-group detectors.
+    /// evidence at all. `trigrams_only` is lingua's low-accuracy mode: on a sentence it
+    /// is as sure as the full model and several times faster.
     pub(crate) fn rank(
         &self,
         text: &str,
         allow: LangSet,
-        sentence: bool,
+        trigrams_only: bool,
         out: &mut Vec<(usize, f64)>,
     ) {
         out.clear();
@@ -114,18 +104,36 @@ impl LinguaBackstop {
         if allow.count_ones() < 2 {
             return;
         }
-        let detectors = if sentence {
-            &self.close_detectors
-        } else {
-            &self.detectors
-        };
-        let Some((_, detector)) = detectors.iter().find(|(set, _)| set & allow == allow) else {
-            return;
-        };
+        let values = DETECTORS.with(|cell| {
+            let mut detectors = cell.borrow_mut();
+            let index = match detectors
+                .iter()
+                .position(|(set, low, _)| *set == allow && *low == trigrams_only)
+            {
+                Some(i) => i,
+                None => {
+                    if detectors.len() >= MAX_DETECTORS {
+                        detectors.clear();
+                    }
+                    let languages: Vec<Language> = self
+                        .lingua_of
+                        .iter()
+                        .filter(|(id, _)| allow & bit(*id) != 0)
+                        .map(|&(_, l)| l)
+                        .collect();
+                    let mut builder = LanguageDetectorBuilder::from_languages(&languages);
+                    if trigrams_only {
+                        builder.with_low_accuracy_mode();
+                    }
+                    detectors.push((allow, trigrams_only, builder.build()));
+                    detectors.len() - 1
+                }
+            };
+            detectors[index].2.compute_language_confidence_values(text)
+        });
         let mut total = 0.0;
-        for (language, confidence) in detector.compute_language_confidence_values(text) {
+        for (language, confidence) in values {
             if let Some(&(id, _)) = self.lingua_of.iter().find(|(_, l)| *l == language)
-                && allow & bit(id) != 0
                 && confidence > 0.0
             {
                 out.push((id, confidence));
