@@ -42,6 +42,21 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    let without_lingua = Enricher::new(
+        &brands,
+        &EnrichmentConfig {
+            language_lingua: false,
+            ..EnrichmentConfig::default()
+        },
+    )
+    .unwrap();
+    group.bench_function("enrich_without_lingua", |b| {
+        b.iter(|| {
+            for m in &mentions {
+                black_box(without_lingua.enrich(black_box(m)));
+            }
+        })
+    });
     group.bench_function("raw_whatlang", |b| {
         b.iter(|| {
             for m in &mentions {

@@ -37,12 +37,28 @@ fn main() {
     let brands: Vec<Brand> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("brands.json")).unwrap()).unwrap();
     let enricher = Enricher::new(&brands, &EnrichmentConfig::default()).unwrap();
+    let without_lingua = Enricher::new(
+        &brands,
+        &EnrichmentConfig {
+            language_lingua: false,
+            ..EnrichmentConfig::default()
+        },
+    )
+    .unwrap();
     let mentions = corpus::mentions();
     let ten = corpus::ten_language_detector();
     let enrich = per_second(
         || {
             mentions.iter().for_each(|m| {
                 black_box(enricher.enrich(m));
+            })
+        },
+        mentions.len(),
+    );
+    let enrich_without_lingua = per_second(
+        || {
+            mentions.iter().for_each(|m| {
+                black_box(without_lingua.enrich(m));
             })
         },
         mentions.len(),
@@ -89,6 +105,10 @@ fn main() {
     println!(
         "| enrich (all four tags) | {enrich:.0} | {:.1}x |",
         enrich / raw
+    );
+    println!(
+        "| enrich, language_lingua = false | {enrich_without_lingua:.0} | {:.1}x |",
+        enrich_without_lingua / raw
     );
     println!("| raw whatlang::detect | {raw:.0} | 1.0x |");
     println!(

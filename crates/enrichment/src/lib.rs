@@ -46,6 +46,10 @@ pub struct EnrichmentConfig {
     pub language_max_chars: usize,
     /// Below this many letters the language is `und` rather than a guess.
     pub language_min_letters: u32,
+    /// Ask lingua-rs about short posts and close language pairs (ru/uk/bg/be, cs/sk,
+    /// es/pt): two-word posts go from mostly `und` to about 93% right, for about a third
+    /// of the enrichment's throughput. Off: markers and whatlang alone, faster.
+    pub language_lingua: bool,
     /// Match inflected brand keywords ("Orlenu", "Orlenem"); see `data/inflection.txt`.
     pub brand_inflection: bool,
     pub press: PressConfig,
@@ -58,6 +62,7 @@ impl Default for EnrichmentConfig {
             candidate_languages: Vec::new(),
             language_max_chars: 200,
             language_min_letters: 8,
+            language_lingua: true,
             brand_inflection: true,
             press: PressConfig::default(),
         }
@@ -181,6 +186,7 @@ impl Enricher {
         let settings = LanguageSettings {
             max_chars: config.language_max_chars,
             min_letters: config.language_min_letters,
+            lingua: config.language_lingua,
         };
         Ok(Self {
             brands: BrandMatcher::new(brands, config.brand_inflection)?,

@@ -38,6 +38,8 @@ pub(crate) const UND: &str = "und";
 pub(crate) struct LanguageSettings {
     pub(crate) max_chars: usize,
     pub(crate) min_letters: u32,
+    /// Ask lingua for a second opinion (see the module doc).
+    pub(crate) lingua: bool,
 }
 
 #[derive(Debug)]
@@ -99,7 +101,8 @@ impl LanguageDetector {
             candidates = codes::ALL_LANGS;
         }
         let markers = Markers::parse(include_str!("../../data/languages.txt"))?;
-        let lingua = LinguaBackstop::new(candidates);
+        // Without lingua, no models are loaded: nothing is covered.
+        let lingua = LinguaBackstop::new(if settings.lingua { candidates } else { 0 });
         Ok(Self {
             candidates,
             markers,
@@ -395,6 +398,7 @@ mod tests {
             LanguageSettings {
                 max_chars: 200,
                 min_letters: 8,
+                lingua: true,
             },
         )
         .unwrap()
@@ -459,6 +463,7 @@ mod tests {
             LanguageSettings {
                 max_chars: 200,
                 min_letters: 8,
+                lingua: true,
             },
         )
         .unwrap();
@@ -518,6 +523,7 @@ mod tests {
             LanguageSettings {
                 max_chars: 200,
                 min_letters: 8,
+                lingua: true,
             },
         )
         .unwrap();
@@ -539,6 +545,7 @@ mod tests {
             LanguageSettings {
                 max_chars: 200,
                 min_letters: 8,
+                lingua: true,
             },
         )
         .unwrap_err();
