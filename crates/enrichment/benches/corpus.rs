@@ -88,3 +88,23 @@ pub fn ten_language_detector() -> whatlang::Detector {
         .collect(),
     )
 }
+
+/// Two-word posts cut from the same corpus ("Tankowałam dziś", "дякую друзі"): the
+/// short posts that send the language tag to lingua.
+pub fn two_word_mentions() -> Vec<RawMention> {
+    mentions()
+        .into_iter()
+        .filter_map(|mut m| {
+            let words: Vec<&str> = m
+                .text
+                .split_whitespace()
+                .filter(|w| w.chars().all(char::is_alphabetic))
+                .take(2)
+                .collect();
+            let two = (words.len() == 2).then(|| words.join(" "))?;
+            m.text = two;
+            m.author.bio.clear();
+            Some(m)
+        })
+        .collect()
+}

@@ -6,7 +6,8 @@
 //!
 //! The corpus is built from the labelled sets in `eval/`: the language set's posts
 //! (with their platform hints), every third one carrying a brand mention, each with a
-//! bio from the cohort and source sets.
+//! bio from the cohort and source sets. `two_word_posts` runs the same on two-word
+//! posts cut from that corpus, where lingua decides the language.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -41,6 +42,21 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    let without_lingua = Enricher::new(
+        &brands,
+        &EnrichmentConfig {
+            language_lingua: false,
+            ..EnrichmentConfig::default()
+        },
+    )
+    .unwrap();
+    group.bench_function("enrich_without_lingua", |b| {
+        b.iter(|| {
+            for m in &mentions {
+                black_box(without_lingua.enrich(black_box(m)));
+            }
+        })
+    });
     group.bench_function("raw_whatlang", |b| {
         b.iter(|| {
             for m in &mentions {
@@ -53,6 +69,28 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for m in &mentions {
                 black_box(ten.detect(black_box(&m.text)));
+            }
+        })
+    });
+    group.finish();
+
+    // Short posts are where lingua decides the language: their cost, apart.
+    let short = corpus::two_word_mentions();
+    eprintln!("two-word corpus: {} mentions", short.len());
+    let mut group = c.benchmark_group("two_word_posts");
+    group.throughput(Throughput::Elements(short.len() as u64));
+    group.sample_size(10);
+    group.bench_function("enrich", |b| {
+        b.iter(|| {
+            for m in &short {
+                black_box(enricher.enrich(black_box(m)));
+            }
+        })
+    });
+    group.bench_function("raw_whatlang", |b| {
+        b.iter(|| {
+            for m in &short {
+                black_box(whatlang::detect(black_box(&m.text)));
             }
         })
     });

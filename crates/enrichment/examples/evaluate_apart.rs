@@ -171,6 +171,10 @@ impl Score {
                             m.text
                         );
                     }
+                    if std::env::var_os("EVAL_EVIDENCE").is_some() {
+                        // Per-rule tallies for the dev split: `EVIDENCE rule gold got`.
+                        println!("EVIDENCE {} {gold_type} {got}", b.source_type.evidence);
+                    }
                     self.source.push((gold_type.into(), got.into()));
                 }
                 None => {

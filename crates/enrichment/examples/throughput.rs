@@ -37,12 +37,28 @@ fn main() {
     let brands: Vec<Brand> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("brands.json")).unwrap()).unwrap();
     let enricher = Enricher::new(&brands, &EnrichmentConfig::default()).unwrap();
+    let without_lingua = Enricher::new(
+        &brands,
+        &EnrichmentConfig {
+            language_lingua: false,
+            ..EnrichmentConfig::default()
+        },
+    )
+    .unwrap();
     let mentions = corpus::mentions();
     let ten = corpus::ten_language_detector();
     let enrich = per_second(
         || {
             mentions.iter().for_each(|m| {
                 black_box(enricher.enrich(m));
+            })
+        },
+        mentions.len(),
+    );
+    let enrich_without_lingua = per_second(
+        || {
+            mentions.iter().for_each(|m| {
+                black_box(without_lingua.enrich(m));
             })
         },
         mentions.len(),
@@ -63,6 +79,23 @@ fn main() {
         },
         mentions.len(),
     );
+    let short = corpus::two_word_mentions();
+    let short_enrich = per_second(
+        || {
+            short.iter().for_each(|m| {
+                black_box(enricher.enrich(m));
+            })
+        },
+        short.len(),
+    );
+    let short_raw = per_second(
+        || {
+            short.iter().for_each(|m| {
+                black_box(whatlang::detect(&m.text));
+            })
+        },
+        short.len(),
+    );
     println!(
         "corpus: {} mentions, mean {} chars",
         mentions.len(),
@@ -73,9 +106,19 @@ fn main() {
         "| enrich (all four tags) | {enrich:.0} | {:.1}x |",
         enrich / raw
     );
+    println!(
+        "| enrich, language_lingua = false | {enrich_without_lingua:.0} | {:.1}x |",
+        enrich_without_lingua / raw
+    );
     println!("| raw whatlang::detect | {raw:.0} | 1.0x |");
     println!(
         "| whatlang, 10-language allowlist | {allow:.0} | {:.1}x |",
         allow / raw
     );
+    println!(
+        "| two-word posts ({}): enrich | {short_enrich:.0} | {:.2}x |",
+        short.len(),
+        short_enrich / short_raw
+    );
+    println!("| two-word posts: raw whatlang::detect | {short_raw:.0} | 1.0x |");
 }

@@ -47,6 +47,10 @@ pub struct EnrichmentConfig {
     pub language_max_chars: usize,
     /// Below this many letters the language is `und` rather than a guess.
     pub language_min_letters: u32,
+    /// Ask lingua-rs about short posts and close language pairs (ru/uk/bg/be, cs/sk,
+    /// es/pt): two-word posts go from mostly `und` to about 93% right, for about a third
+    /// of the enrichment's throughput. Off: markers and whatlang alone, faster.
+    pub language_lingua: bool,
     /// Match inflected brand keywords ("Orlenu", "Orlenem"); see `data/inflection.txt`.
     pub brand_inflection: bool,
     pub press: PressConfig,
@@ -59,6 +63,7 @@ impl Default for EnrichmentConfig {
             candidate_languages: Vec::new(),
             language_max_chars: 200,
             language_min_letters: 8,
+            language_lingua: true,
             brand_inflection: true,
             press: PressConfig::default(),
         }
@@ -192,6 +197,7 @@ impl Enricher {
         let settings = LanguageSettings {
             max_chars: config.language_max_chars,
             min_letters: config.language_min_letters,
+            lingua: config.language_lingua,
         };
         Ok(Self {
             brands: BrandMatcher::new(brands, config.brand_inflection)?,
@@ -200,6 +206,17 @@ impl Enricher {
             press: PressDirectory::new(&config.press)?,
             cohorts: config.cohorts,
             sentiment: SentimentAnalyzer(earshot_sentiment::Analyzer::new()),
+        })
+    }
+
+    /// The language tag alone, as [`Enricher::enrich`] computes it for a post with this
+    /// text and platform hint; for language-only scoring and tools.
+    pub fn detect_language(&self, text: &str, hint: Option<&str>) -> Tag<&'static str> {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.language.detect(text, hint, &mut scratch.language),
+            Err(_) => self
+                .language
+                .detect(text, hint, &mut LanguageScratch::default()),
         })
     }
 

@@ -79,6 +79,10 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
     if is_bot_handle(handle) || has(ev.bio_rules, RuleKind::Bot, |h| !negated(ev.bio, h.start)) {
         return Tag::new(Other, 0.7, "other.bot");
     }
+    // Meme pages name brands to be funny, not as their customers.
+    if is_meme_account(ev.mention, ev.bio) {
+        return Tag::new(Other, 0.65, "other.meme_account");
+    }
 
     let brand_hits = |hits| of_brand(hits, brand_id);
     // A role at this brand, stated in the bio.
@@ -158,7 +162,11 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
     // Staff speak as staff without naming the employer next to it: "na mojej zmianie".
     let staff_voice = unguarded(RuleKind::StaffVoice)
         || has(ev.bio_rules, RuleKind::StaffVoice, |_| true) && brand_in_bio;
-    if staff_voice && !has(ev.bio_rules, RuleKind::Organization, |_| true) {
+    // A recruiter's "unseren Kunden", a student's "w pracy magisterskiej": the stake
+    // they state outranks words staff also use.
+    let other_role =
+        unguarded(RuleKind::OtherRole) || has(ev.bio_rules, RuleKind::OtherRole, |_| true);
+    if staff_voice && !other_role && !has(ev.bio_rules, RuleKind::Organization, |_| true) {
         return Tag::new(Employee, 0.6, "employee.post_staff_voice");
     }
     if brand_voice {
@@ -167,13 +175,19 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
     if has(ev.bio_rules, RuleKind::Organization, |_| true) {
         return Tag::new(Other, 0.6, "other.organization");
     }
-    if unguarded(RuleKind::OtherRole) || has(ev.bio_rules, RuleKind::OtherRole, |_| true) {
+    if other_role {
         return Tag::new(Other, 0.6, "other.role");
     }
     if has(ev.post_rules, RuleKind::Purchase, |r| {
         !qualified(ev.post_rules, RuleKind::Guard, r.start, ev.post) && !negated(ev.post, r.start)
     }) {
         return Tag::new(Customer, 0.8, "customer.purchase");
+    }
+    // "Nigdy nie kupowałam w Żabce", "I've never ordered from it": says it is no customer.
+    if has(ev.post_rules, RuleKind::Purchase, |r| {
+        negated(ev.post, r.start)
+    }) {
+        return Tag::new(Other, 0.6, "other.not_customer");
     }
     if unguarded(RuleKind::FirstPerson) {
         return Tag::new(Customer, 0.6, "customer.first_person");
@@ -256,6 +270,27 @@ fn is_newsy_name(mention: &RawMention) -> bool {
         handle.split(['_', '-']).any(|t| t == *w)
             || name.split(|c: char| !c.is_alphanumeric()).any(|t| t == *w)
     })
+}
+
+/// A handle, display name or bio that says the account posts memes.
+fn is_meme_account(mention: &RawMention, bio: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "meme",
+        "memes",
+        "memy",
+        "memow",
+        "smieszki",
+        "мем",
+        "меми",
+        "мемы",
+        "мемів",
+    ];
+    let words = |s: &str| {
+        crate::fold::fold(s)
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|t| WORDS.contains(&t))
+    };
+    words(&mention.author.handle) || words(&mention.author.name) || words(bio)
 }
 
 /// A display name or handle that says "support" or "official".

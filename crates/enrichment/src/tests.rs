@@ -274,6 +274,50 @@ fn source_press_rules() {
 }
 
 #[test]
+fn ukrainian_vocative_matches() {
+    // People address a brand in the vocative: "Розетко, вчися".
+    let filter = BrandFilter::new(&[Brand {
+        name: "Rozetka".into(),
+        keywords: vec!["Розетка".into()],
+        ..Brand::default()
+    }])
+    .unwrap();
+    assert!(filter.matches("Zalando повернув гроші за 2 дні. Розетко, вчися"));
+}
+
+#[test]
+fn source_not_customers() {
+    // Saying one never buys there is the opposite of customer evidence.
+    assert_eq!(
+        source("Nigdy nie kupowałam na Orlenie i nie zamierzam", "ala", "").1,
+        "other.not_customer"
+    );
+    assert_eq!(
+        source(
+            "I have never ordered from Apple, my mum does it all",
+            "ala",
+            ""
+        )
+        .1,
+        "other.not_customer"
+    );
+    // A meme page naming a brand is not its customer, whatever the pronouns say.
+    assert_eq!(
+        source("Ja na Orlenie o 3 w nocy po hot doga", "memy_z_trasy", "").1,
+        "other.meme_account"
+    );
+    assert_eq!(
+        source(
+            "me every time Apple drops a new iPhone",
+            "x",
+            "memes about tech"
+        )
+        .1,
+        "other.meme_account"
+    );
+}
+
+#[test]
 fn source_customer_and_unknown() {
     assert_eq!(
         source("Kupiłem paliwo na Orlenie, drogo", "ala", "").1,

@@ -10,15 +10,21 @@
 //!    a clear marker winner is taken without whatlang.
 //! 5. Only what is left goes to whatlang, restricted to the few candidates the
 //!    markers did not rule out.
+//! 6. A second opinion from lingua-rs (`lingua_backstop`) where that is not enough:
+//!    short posts (under `LINGUA_SHORT_LETTERS` letters), where markers rarely fire and
+//!    whatlang guesses, and answers in a close group (ru/uk/bg/be, cs/sk, es/pt).
+//!    The platform hint is a prior: lingua has to find it clearly worse to overrule it.
 
 mod clean;
 pub(crate) mod codes;
+mod lingua_backstop;
 mod markers;
 pub(crate) mod script;
 
 use std::cell::RefCell;
 
 use codes::{LANGS, LangSet, bit, ids};
+use lingua_backstop::LinguaBackstop;
 use markers::{Markers, Scores};
 use script::{Script, ScriptCounts};
 
@@ -32,12 +38,15 @@ pub(crate) const UND: &str = "und";
 pub(crate) struct LanguageSettings {
     pub(crate) max_chars: usize,
     pub(crate) min_letters: u32,
+    /// Ask lingua for a second opinion (see the module doc).
+    pub(crate) lingua: bool,
 }
 
 #[derive(Debug)]
 pub(crate) struct LanguageDetector {
     candidates: LangSet,
     markers: Markers,
+    lingua: LinguaBackstop,
     settings: LanguageSettings,
 }
 
@@ -47,6 +56,9 @@ pub(crate) struct LanguageScratch {
     clean: String,
     scripts: ScriptCounts,
     scores: Scores,
+    /// The candidates of the text's script, once known (0 before).
+    langs: LangSet,
+    ranked: Vec<(usize, f64)>,
 }
 
 /// Marker score a language needs to be taken without whatlang.
@@ -56,6 +68,23 @@ const MARKERS_DECIDE: f32 = 2.0;
 const WHATLANG_MAX_BYTES: usize = 160;
 /// Letters below which a text without any function word is not guessed at.
 const SHORT_WITHOUT_MARKERS: u32 = 20;
+/// Below this many letters lingua decides among the covered candidates: markers
+/// rarely fire on a few words and whatlang's trigrams are a guess.
+const LINGUA_SHORT_LETTERS: u32 = 30;
+/// lingua's renormalised share the best language needs on a short text, else `und`.
+const LINGUA_SHORT_MIN_SHARE: f64 = 0.3;
+/// The hint stays when lingua gives it at least this share of the best one's.
+const HINT_KEPT_SHARE: f64 = 0.5;
+/// lingua's share needed to move a sentence to another member of its close group.
+const LINGUA_CLOSE_MIN_SHARE: f64 = 0.6;
+/// whatlang's (scaled) confidence above which its close-group answer is not rechecked.
+const WHATLANG_SURE: f32 = 0.6;
+/// Marker score lead over every other member of its close group that settles a
+/// sentence without lingua.
+const CLOSE_MARKER_MARGIN: f32 = 2.0;
+/// Text lingua sees for a close pair: its cost grows with length, and a sentence or
+/// two decides a close pair as well as more.
+const LINGUA_MAX_BYTES: usize = 120;
 
 impl LanguageDetector {
     pub(crate) fn new(
@@ -72,9 +101,12 @@ impl LanguageDetector {
             candidates = codes::ALL_LANGS;
         }
         let markers = Markers::parse(include_str!("../../data/languages.txt"))?;
+        // Without lingua, no models are loaded: nothing is covered.
+        let lingua = LinguaBackstop::new(if settings.lingua { candidates } else { 0 });
         Ok(Self {
             candidates,
             markers,
+            lingua,
             settings,
         })
     }
@@ -85,11 +117,111 @@ impl LanguageDetector {
         hint: Option<&str>,
         scratch: &mut LanguageScratch,
     ) -> Tag<&'static str> {
+        let tag = self.detect_cheaply(text, hint, scratch);
+        self.second_opinion(tag, hint, scratch)
+    }
+
+    /// Asks lingua about a short text or a close-group answer; see the module doc.
+    fn second_opinion(
+        &self,
+        tag: Tag<&'static str>,
+        hint: Option<&str>,
+        scratch: &mut LanguageScratch,
+    ) -> Tag<&'static str> {
+        let langs = scratch.langs;
+        if langs.count_ones() < 2 || tag.evidence == "script" {
+            return tag;
+        }
+        // A letter a language lacks ("ę" in a "German" post) rules it out for lingua too:
+        // fewer languages make lingua cheaper, and one left needs no lingua at all.
+        let covered = langs & self.lingua.covered;
+        let fits = ids(covered)
+            .filter(|&id| scratch.scores.foreign_letters[id] == 0)
+            .fold(0, |set, id| set | bit(id));
+        let covered = if fits != 0 { fits } else { covered };
+        if covered.count_ones() < 2 {
+            return tag;
+        }
+        let answered = codes::id_of_code(tag.value);
+        let hint = hint
+            .and_then(codes::id_of_hint)
+            .filter(|&id| covered & bit(id) != 0);
+        let ranked = &mut scratch.ranked;
+        if scratch.scripts.letters < LINGUA_SHORT_LETTERS {
+            // Cheap evidence for a language lingua has no model of stands: lingua cannot name it.
+            if answered.is_some_and(|id| covered & bit(id) == 0) && tag.confidence >= 0.6 {
+                return tag;
+            }
+            self.lingua.rank(&scratch.clean, covered, false, ranked);
+            let Some(&(best, share)) = ranked.first() else {
+                return tag;
+            };
+            if let Some(h) = hint {
+                let hint_share = ranked.iter().find(|(id, _)| *id == h).map_or(0.0, |r| r.1);
+                if hint_share >= HINT_KEPT_SHARE * share {
+                    return Tag::new(code(h), 0.8, "hint+lingua");
+                }
+            }
+            if share < LINGUA_SHORT_MIN_SHARE {
+                return if tag.value == UND {
+                    tag
+                } else {
+                    Tag::new(UND, 0.2, "uncertain")
+                };
+            }
+            return Tag::new(code(best), (0.3 + 0.6 * share) as f32, "lingua");
+        }
+        // A whole sentence: only a close-group answer gets a second look.
+        let Some(answered) = answered else {
+            return tag;
+        };
+        let Some(group) = self.lingua.close_group_of(answered).map(|g| g & covered) else {
+            return tag;
+        };
+        // Words and letters only one member has ("ř", "ї", "ñ", "что"...) already
+        // decided it: lingua runs on the rest.
+        let own = scratch.scores.adjusted(answered);
+        let separated = ids(group & !bit(answered))
+            .all(|other| own - scratch.scores.adjusted(other) >= CLOSE_MARKER_MARGIN);
+        // A platform hint the text does not contradict is the author's own setting:
+        // it is not second-guessed on a whole sentence.
+        // whatlang sure of it, restricted to the few candidates the markers left: kept.
+        let whatlang_sure = tag.evidence == "whatlang" && tag.confidence >= WHATLANG_SURE;
+        if group.count_ones() < 2 || separated || whatlang_sure || tag.evidence.starts_with("hint")
+        {
+            return tag;
+        }
+        let clean = &scratch.clean;
+        self.lingua.rank(
+            &clean[..clean.floor_char_boundary(LINGUA_MAX_BYTES)],
+            group,
+            true,
+            ranked,
+        );
+        let Some(&(best, share)) = ranked.first() else {
+            return tag;
+        };
+        if best != answered && share >= LINGUA_CLOSE_MIN_SHARE {
+            Tag::new(code(best), (0.3 + 0.6 * share) as f32, "lingua(close_pair)")
+        } else {
+            tag
+        }
+    }
+
+    fn detect_cheaply(
+        &self,
+        text: &str,
+        hint: Option<&str>,
+        scratch: &mut LanguageScratch,
+    ) -> Tag<&'static str> {
         let LanguageScratch {
             clean,
             scripts,
             scores,
+            langs: script_langs,
+            ..
         } = scratch;
+        *script_langs = 0;
         clean::clean_into(text, self.settings.max_chars, clean, scripts);
         if scripts.letters < self.settings.min_letters {
             return Tag::new(UND, 0.1, "too_short");
@@ -101,6 +233,7 @@ impl LanguageDetector {
             return Tag::new(UND, 0.2, "mixed_script");
         }
         let langs = codes::langs_of_script(script) & self.candidates;
+        *script_langs = langs;
         if langs == 0 {
             return Tag::new(UND, 0.2, "not_a_candidate");
         }
@@ -265,6 +398,7 @@ mod tests {
             LanguageSettings {
                 max_chars: 200,
                 min_letters: 8,
+                lingua: true,
             },
         )
         .unwrap()
@@ -329,6 +463,7 @@ mod tests {
             LanguageSettings {
                 max_chars: 200,
                 min_letters: 8,
+                lingua: true,
             },
         )
         .unwrap();
@@ -341,12 +476,76 @@ mod tests {
     }
 
     #[test]
+    fn two_word_posts_are_answered() {
+        for (text, want) in [
+            ("dzięki wielkie", "pl"),
+            ("спасибо огромное", "ru"),
+            ("дякую друзі", "uk"),
+            ("vielen dank", "de"),
+            ("muchas gracias", "es"),
+            ("merci beaucoup", "fr"),
+            ("grazie mille", "it"),
+        ] {
+            // Before lingua, whatlang or markers alone left most of these `und`.
+            let tag = detect(text, None);
+            assert_eq!((text, tag.value), (text, want), "{tag:?}");
+        }
+    }
+
+    #[test]
+    fn hint_is_a_prior_on_short_posts() {
+        // "super" could be many languages: the hint decides.
+        let tag = detect("to jest super", Some("pl"));
+        assert_eq!((tag.value, tag.evidence.as_ref()), ("pl", "hint+lingua"));
+        // A hint the words clearly contradict is overruled.
+        let tag = detect("thank you so much", Some("pl"));
+        assert_eq!(tag.value, "en");
+    }
+
+    #[test]
+    fn close_pairs_get_a_second_opinion() {
+        let tag = detect(
+            "O governo anunciou ontem novas medidas para a economia do país",
+            None,
+        );
+        assert_eq!(tag.value, "pt", "{tag:?}");
+        let tag = detect(
+            "El gobierno anunció ayer nuevas medidas para la economía del país",
+            None,
+        );
+        assert_eq!(tag.value, "es", "{tag:?}");
+    }
+
+    #[test]
+    fn lingua_answers_only_among_candidates() {
+        let d = LanguageDetector::new(
+            &["pl".into(), "en".into()],
+            LanguageSettings {
+                max_chars: 200,
+                min_letters: 8,
+                lingua: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            d.lingua.covered_ids(),
+            vec![
+                codes::id_of_code("en").unwrap(),
+                codes::id_of_code("pl").unwrap()
+            ]
+        );
+        let tag = d.detect("muchas gracias", None, &mut LanguageScratch::default());
+        assert!(["pl", "en", UND].contains(&tag.value), "{tag:?}");
+    }
+
+    #[test]
     fn unknown_candidate_is_a_config_error() {
         let err = LanguageDetector::new(
             &["xx".into()],
             LanguageSettings {
                 max_chars: 200,
                 min_letters: 8,
+                lingua: true,
             },
         )
         .unwrap_err();
