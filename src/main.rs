@@ -66,6 +66,9 @@ enum Command {
     /// one JSON line per input line: language, cohort and per brand its source type,
     /// each tag with its confidence and evidence.
     Enrich(commands::enrich::EnrichArgs),
+    /// Serve the HTTP API (/api/v1, documented at /api/openapi.json) and the web
+    /// dashboard over ClickHouse; needs EARSHOT_SERVE__READ_TOKEN.
+    Serve(commands::serve::ServeArgs),
 }
 
 #[tokio::main]
@@ -118,6 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Detect(args) => commands::detect::run(&args, &settings).await,
+        Command::Serve(args) => commands::serve::run(&args, &settings).await,
         Command::DetectSeries(_) | Command::ReplayServer(_) | Command::Enrich(_) => {
             unreachable!("handled above")
         }

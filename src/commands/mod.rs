@@ -8,4 +8,5 @@ pub mod migrate;
 pub mod process;
 pub mod replay_server;
 pub mod retention;
+pub mod serve;
 pub mod summary;
