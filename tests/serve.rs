@@ -1,0 +1,602 @@
+//! `earshot serve` against the real stack: every endpoint on known rows (answers
+//! computed here from the rows), bad input, injection attempts in every parameter, and
+//! auth. Needs the local stack (started by `tests/support`); about 20 s.
+
+#[path = "browser/data.rs"]
+mod data;
+mod support;
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::BufRead;
+use std::process::{Child, Stdio};
+
+use earshot_storage::MentionRow;
+use reqwest::StatusCode;
+use serde_json::Value;
+use support::TestEnv;
+
+pub const READ: &str = "serve-test-read-token-0001";
+pub const ADMIN: &str = "serve-test-admin-token-0001";
+
+/// `earshot serve` on a free port of this test's database; killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(env: &TestEnv) -> Server {
+    let mut child = env
+        .earshot()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("EARSHOT_SERVE__READ_TOKEN", READ)
+        .env("EARSHOT_SERVE__ADMIN_TOKEN", ADMIN)
+        .env("EARSHOT_SERVE__METRICS_LISTEN", "")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(support::log_file(&format!(
+            "{}-serve.log",
+            env.name
+        ))))
+        .spawn()
+        .expect("starting earshot serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("reading earshot serve's first line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| {
+            panic!(
+                "earshot serve did not start (see target/test-logs/{}-serve.log): {line}",
+                env.name
+            )
+        })
+        .to_string();
+    Server { child, base }
+}
+
+async fn get(server: &Server, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new().get(format!("{}{path}", server.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("calling earshot serve");
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn ok(server: &Server, path: &str) -> Value {
+    let (status, body) = get(server, path, Some(READ)).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    body
+}
+
+fn window() -> String {
+    format!("from={}&to={}", data::START, data::END)
+}
+
+/// What the rows say per brand.
+#[derive(Debug, Default, Clone, Copy)]
+struct Truth {
+    mentions: u64,
+    authors: u64,
+    likes: u64,
+    reach: u64,
+}
+
+fn truth_by_brand(rows: &[MentionRow]) -> BTreeMap<String, Truth> {
+    let mut authors: BTreeMap<&str, HashSet<String>> = BTreeMap::new();
+    let mut out: BTreeMap<String, Truth> = BTreeMap::new();
+    for r in rows {
+        let t = out.entry(r.brand.clone()).or_default();
+        t.mentions += 1;
+        t.likes += r.likes;
+        t.reach += r.author_followers;
+        authors
+            .entry(&r.brand)
+            .or_default()
+            .insert(format!("{}:{}", r.platform, r.author_id));
+    }
+    for (brand, set) in authors {
+        out.get_mut(brand).unwrap().authors = set.len() as u64;
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_endpoint_answers_what_the_rows_say() {
+    let env = TestEnv::new("serve_endpoints").await;
+    let rows = data::write(&env.store).await;
+    let server = start_server(&env);
+    let w = window();
+
+    // Brands: all four configured, with their counts and the span of their data.
+    let brands = ok(&server, "/api/v1/brands").await;
+    let listed: Vec<&str> = brands["brands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["brand"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, data::BRANDS);
+    assert_eq!(brands["data_from"], data::START);
+    assert_eq!(brands["data_to"], data::END);
+
+    // KPIs per brand against the rows; the previous week is empty.
+    let truth = truth_by_brand(&rows);
+    let kpis = ok(&server, &format!("/api/v1/kpis?{w}")).await;
+    assert_eq!(kpis["grain"], "hour");
+    for entry in kpis["brands"].as_array().unwrap() {
+        let brand = entry["brand"].as_str().unwrap();
+        let t = truth[brand];
+        let k = &entry["kpis"];
+        assert_eq!(
+            k["mentions"]["value"].as_f64().unwrap() as u64,
+            t.mentions,
+            "{brand}"
+        );
+        assert_eq!(
+            k["unique_authors"]["value"].as_f64().unwrap() as u64,
+            t.authors,
+            "{brand}"
+        );
+        assert_eq!(
+            k["likes"]["value"].as_f64().unwrap() as u64,
+            t.likes,
+            "{brand}"
+        );
+        assert_eq!(
+            k["reach"]["value"].as_f64().unwrap() as u64,
+            t.reach,
+            "{brand}"
+        );
+        assert_eq!(k["mentions"]["previous"], 0.0);
+        assert!(k["mentions"]["change"].is_null());
+    }
+    // The last day against the day before: InPost's spike shows as growth.
+    let day = format!("brand=InPost&from={}&to={}", data::END - 86_400, data::END);
+    let kpis = ok(&server, &format!("/api/v1/kpis?{day}")).await;
+    let inpost = &kpis["brands"][0]["kpis"]["mentions"];
+    let last = rows
+        .iter()
+        .filter(|r| r.brand == "InPost" && r.published_at >= data::END - 86_400)
+        .count() as f64;
+    let before = rows
+        .iter()
+        .filter(|r| {
+            r.brand == "InPost"
+                && r.published_at >= data::END - 2 * 86_400
+                && r.published_at < data::END - 86_400
+        })
+        .count() as f64;
+    assert_eq!(inpost["value"], last);
+    assert_eq!(inpost["previous"], before);
+    assert!((inpost["change"].as_f64().unwrap() - (last - before) / before).abs() < 1e-9);
+
+    // Volume: at every grain, the buckets add up to the totals.
+    for grain in ["hour", "day", "auto"] {
+        let volume = ok(
+            &server,
+            &format!("/api/v1/volume?{w}&grain={grain}&brand=Orlen"),
+        )
+        .await;
+        let sum: u64 = volume["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["mentions"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, truth["Orlen"].mentions, "{grain}");
+    }
+    let spike = ok(
+        &server,
+        &format!(
+            "/api/v1/volume?brand=InPost&from={}&to={}",
+            data::SPIKE_FROM,
+            data::SPIKE_TO
+        ),
+    )
+    .await;
+    assert_eq!(spike["grain"], "minute");
+    let in_spike = rows
+        .iter()
+        .filter(|r| {
+            r.brand == "InPost"
+                && r.published_at >= data::SPIKE_FROM
+                && r.published_at < data::SPIKE_TO
+        })
+        .count() as u64;
+    let sum: u64 = spike["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["mentions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, in_spike);
+    // Filters reach the rollups.
+    let filtered = ok(&server, &format!("/api/v1/volume?{w}&grain=day&platform=reddit&language=pl&cohort=gen_z&source_type=customer&origin=live")).await;
+    let sum: u64 = filtered["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["mentions"].as_u64().unwrap())
+        .sum();
+    let expected = rows
+        .iter()
+        .filter(|r| {
+            r.platform == "reddit"
+                && r.language == "pl"
+                && r.cohort == "gen_z"
+                && r.source_type == "customer"
+                && r.origin == earshot_storage::Origin8::Live
+        })
+        .count() as u64;
+    assert_eq!(sum, expected);
+    assert!(
+        expected > 0,
+        "the filter must select something to prove anything"
+    );
+
+    // CSV of a series.
+    let csv = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/volume?{w}&grain=day&format=csv",
+            server.base
+        ))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("bucket,brand,mentions,"));
+    assert_eq!(csv.lines().count(), 1 + 7 * 4);
+
+    // Share of voice.
+    let sov = ok(&server, &format!("/api/v1/share-of-voice?{w}")).await;
+    assert_eq!(sov["total"], rows.len() as u64);
+    let shares: f64 = sov["brands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["share"].as_f64().unwrap())
+        .sum();
+    assert!((shares - 1.0).abs() < 1e-9);
+    let biggest = truth.iter().max_by_key(|(_, t)| t.mentions).unwrap().0;
+    assert_eq!(
+        sov["brands"][0]["brand"],
+        biggest.as_str(),
+        "the biggest first"
+    );
+
+    // Mixes.
+    for dimension in ["cohort", "source_type", "language", "platform", "sentiment"] {
+        let mix = ok(&server, &format!("/api/v1/mix/{dimension}?{w}&brand=Żabka")).await;
+        let mix_rows = mix["rows"].as_array().unwrap();
+        let n: u64 = mix_rows
+            .iter()
+            .map(|r| r["mentions"].as_u64().unwrap())
+            .sum();
+        assert_eq!(n, truth["Żabka"].mentions, "{dimension}");
+        if dimension == "cohort" {
+            for r in mix_rows {
+                let value = r["value"].as_str().unwrap();
+                let expected = rows
+                    .iter()
+                    .filter(|m| m.brand == "Żabka" && m.cohort == value)
+                    .count() as u64;
+                assert_eq!(r["mentions"], expected, "cohort {value}");
+            }
+        }
+    }
+
+    // Top authors: the one with most mentions of Allegro.
+    let top = ok(
+        &server,
+        &format!("/api/v1/top-authors?{w}&brand=Allegro&limit=3"),
+    )
+    .await;
+    let authors = top["authors"].as_array().unwrap();
+    assert_eq!(authors.len(), 3);
+    let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.brand == "Allegro") {
+        *counts
+            .entry((r.platform, r.author_handle.as_str()))
+            .or_default() += 1;
+    }
+    let best = counts.values().max().unwrap();
+    assert_eq!(authors[0]["mentions"], *best);
+
+    // Mention search: text, filters, paging, tags with evidence.
+    let search = ok(
+        &server,
+        &format!("/api/v1/mentions?{w}&brand=InPost&q=PACZKOMAT%20nie&page_size=50"),
+    )
+    .await;
+    assert_eq!(search["total"], 120);
+    assert_eq!(search["mentions"].as_array().unwrap().len(), 50);
+    let first = &search["mentions"][0];
+    for tag in ["brand_tag", "language", "cohort", "source_type"] {
+        assert!(
+            first[tag]["evidence"]
+                .as_str()
+                .is_some_and(|e| !e.is_empty()),
+            "{tag}: {first}"
+        );
+        assert!(first[tag]["confidence"].is_number());
+    }
+    let page3 = ok(
+        &server,
+        &format!("/api/v1/mentions?{w}&brand=InPost&q=paczkomat%20nie&page_size=50&page=3"),
+    )
+    .await;
+    assert_eq!(page3["mentions"].as_array().unwrap().len(), 20);
+    let engaged = ok(
+        &server,
+        &format!("/api/v1/mentions?{w}&sort=engagement&page_size=5"),
+    )
+    .await;
+    let top_engagement = rows
+        .iter()
+        .map(|r| r.likes + r.reposts + r.replies)
+        .max()
+        .unwrap();
+    let m = &engaged["mentions"][0];
+    assert_eq!(
+        m["likes"].as_u64().unwrap()
+            + m["reposts"].as_u64().unwrap()
+            + m["replies"].as_u64().unwrap(),
+        top_engagement
+    );
+    let one = &rows[7];
+    let by_id = ok(
+        &server,
+        &format!("/api/v1/mentions?{w}&id={}", one.mention_id),
+    )
+    .await;
+    assert_eq!(by_id["total"], 1);
+    assert_eq!(
+        by_id["mentions"][0]["cohort"]["evidence"],
+        one.cohort_evidence
+    );
+    let by_author = ok(
+        &server,
+        &format!(
+            "/api/v1/mentions?{w}&author={}",
+            urlencode(&one.author_handle)
+        ),
+    )
+    .await;
+    assert_eq!(
+        by_author["total"],
+        rows.iter()
+            .filter(|r| r.author_handle == one.author_handle)
+            .count() as u64
+    );
+    let csv = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/mentions?{w}&format=csv&page_size=3",
+            server.base
+        ))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 4);
+
+    // Alerts with their examples' text.
+    let alerts = ok(&server, &format!("/api/v1/alerts?{w}")).await;
+    let alert = &alerts["alerts"][0];
+    assert_eq!(alert["alert_id"], "test-alert-inpost-spike");
+    assert!(
+        alert["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("parcel lockers")
+    );
+    assert_eq!(alert["examples"].as_array().unwrap().len(), 3);
+    assert!(
+        alert["examples"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Paczkomat")
+    );
+    let none = ok(&server, &format!("/api/v1/alerts?{w}&brand=Orlen")).await;
+    assert!(none["alerts"].as_array().unwrap().is_empty());
+
+    // Open endpoints; admin.
+    assert_eq!(get(&server, "/healthz", None).await.0, StatusCode::OK);
+    let (status, ready) = get(&server, "/readyz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ready["schema_version"].as_u64().unwrap() >= 4);
+    let (status, openapi) = get(&server, "/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(openapi["paths"]["/api/v1/mentions"].is_object());
+    let (status, admin) = get(&server, "/api/v1/admin/status", Some(ADMIN)).await;
+    assert_eq!(status, StatusCode::OK, "{admin}");
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn bad_input_and_injection_get_a_clear_4xx_and_execute_nothing() {
+    let env = TestEnv::new("serve_bad_input").await;
+    let rows = data::write(&env.store).await;
+    let server = start_server(&env);
+    let w = window();
+    for (path, status, parameter) in [
+        (
+            format!("/api/v1/kpis?{w}&brand=Nobody"),
+            StatusCode::NOT_FOUND,
+            "brand",
+        ),
+        (
+            format!("/api/v1/volume?from={}&to={}", data::END, data::START),
+            StatusCode::BAD_REQUEST,
+            "from",
+        ),
+        (
+            "/api/v1/mentions?page_size=1000000".to_string(),
+            StatusCode::BAD_REQUEST,
+            "page_size",
+        ),
+        (
+            format!("/api/v1/volume?from=0&to={}&grain=minute", data::END),
+            StatusCode::BAD_REQUEST,
+            "to",
+        ),
+        (
+            format!("/api/v1/volume?{w}&grain=minute"),
+            StatusCode::BAD_REQUEST,
+            "grain",
+        ),
+        (
+            format!("/api/v1/volume?{w}&grain=week"),
+            StatusCode::BAD_REQUEST,
+            "grain",
+        ),
+        (
+            "/api/v1/mix/author_bio".to_string(),
+            StatusCode::BAD_REQUEST,
+            "dimension",
+        ),
+    ] {
+        let (got, body) = get(&server, &path, Some(READ)).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert_eq!(body["error"]["parameter"], parameter, "{path}: {body}");
+    }
+
+    let attacks = [
+        "' OR 1=1 --",
+        "Orlen' UNION SELECT name FROM system.tables --",
+        "1; DROP TABLE mentions",
+        "`) FORMAT JSON --",
+        "\\' OR \\'1\\'=\\'1",
+        "?",
+        "pl') OR ('1'='1",
+    ];
+    let parameters = [
+        "brand",
+        "from",
+        "to",
+        "grain",
+        "platform",
+        "language",
+        "cohort",
+        "source_type",
+        "sentiment",
+        "origin",
+        "format",
+        "limit",
+        "sort",
+        "page",
+        "page_size",
+    ];
+    for attack in attacks {
+        let value = urlencode(attack);
+        for parameter in parameters {
+            let endpoint = match parameter {
+                "limit" => "top-authors",
+                "sort" | "page" | "page_size" => "mentions",
+                _ => "volume",
+            };
+            let path = format!("/api/v1/{endpoint}?{parameter}={value}");
+            let (status, body) = get(&server, &path, Some(READ)).await;
+            assert!(status.is_client_error(), "{path}: {status} {body}");
+            assert_eq!(body["error"]["parameter"], parameter, "{path}: {body}");
+        }
+        let (status, body) = get(&server, &format!("/api/v1/mix/{value}"), Some(READ)).await;
+        assert!(status.is_client_error(), "mix/{attack}: {body}");
+        // Free text is searched for, bound as a value: no match, no effect.
+        for parameter in ["q", "author", "id"] {
+            let body = ok(
+                &server,
+                &format!("/api/v1/mentions?{w}&{parameter}={value}"),
+            )
+            .await;
+            assert_eq!(body["total"], 0, "{parameter}={attack}");
+        }
+    }
+    // Nothing ran: every row and table is still there.
+    assert_eq!(support::rows(&env).await, rows.len() as u64);
+    assert_eq!(env.query_u64("SELECT count() FROM {db}.alerts").await, 1);
+    assert_eq!(
+        env.query_u64("SELECT sum(mentions) FROM {db}.rollup_hour")
+            .await,
+        rows.len() as u64
+    );
+}
+
+#[tokio::test]
+async fn tokens_missing_wrong_and_read_only_are_refused() {
+    let env = TestEnv::new("serve_auth").await;
+    let server = start_server(&env);
+    for path in [
+        "/api/v1/brands",
+        "/api/v1/kpis",
+        "/api/v1/mentions",
+        "/api/v1/alerts",
+        "/api/v1/admin/status",
+    ] {
+        let (status, body) = get(&server, path, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(body["error"]["code"], "unauthorized");
+        assert_eq!(
+            get(&server, path, Some("not-the-token-0000000000")).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+        // The token itself with one character changed.
+        let near = format!("{}X", &READ[..READ.len() - 1]);
+        assert_eq!(
+            get(&server, path, Some(&near)).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+    }
+    let (status, body) = get(&server, "/api/v1/admin/status", Some(READ)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        get(&server, "/api/v1/brands", Some(READ)).await.0,
+        StatusCode::OK
+    );
+    // The log never holds a token.
+    let log = std::fs::read_to_string(
+        support::repo_root().join(format!("target/test-logs/{}-serve.log", env.name)),
+    )
+    .unwrap();
+    assert!(!log.contains(READ) && !log.contains(ADMIN));
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_read_token_and_names_the_key() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .current_dir(support::repo_root())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("EARSHOT_SERVE__READ_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("serve.read_token") && stderr.contains("EARSHOT_SERVE__READ_TOKEN"),
+        "{stderr}"
+    );
+}
