@@ -4,64 +4,18 @@
 
 #[path = "browser/data.rs"]
 mod data;
+#[path = "browser/server.rs"]
+mod server;
 mod support;
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::BufRead;
-use std::process::{Child, Stdio};
 
 use earshot_storage::MentionRow;
 use reqwest::StatusCode;
 use serde_json::Value;
 use support::TestEnv;
 
-pub const READ: &str = "serve-test-read-token-0001";
-pub const ADMIN: &str = "serve-test-admin-token-0001";
-
-/// `earshot serve` on a free port of this test's database; killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(env: &TestEnv) -> Server {
-    let mut child = env
-        .earshot()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("EARSHOT_SERVE__READ_TOKEN", READ)
-        .env("EARSHOT_SERVE__ADMIN_TOKEN", ADMIN)
-        .env("EARSHOT_SERVE__METRICS_LISTEN", "")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(support::log_file(&format!(
-            "{}-serve.log",
-            env.name
-        ))))
-        .spawn()
-        .expect("starting earshot serve");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("reading earshot serve's first line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| {
-            panic!(
-                "earshot serve did not start (see target/test-logs/{}-serve.log): {line}",
-                env.name
-            )
-        })
-        .to_string();
-    Server { child, base }
-}
+use server::{ADMIN, READ, Server};
 
 async fn get(server: &Server, path: &str, token: Option<&str>) -> (StatusCode, Value) {
     let mut request = reqwest::Client::new().get(format!("{}{path}", server.base));
@@ -119,7 +73,7 @@ fn truth_by_brand(rows: &[MentionRow]) -> BTreeMap<String, Truth> {
 async fn every_endpoint_answers_what_the_rows_say() {
     let env = TestEnv::new("serve_endpoints").await;
     let rows = data::write(&env.store).await;
-    let server = start_server(&env);
+    let server = server::start(&env);
     let w = window();
 
     // Brands: all four configured, with their counts and the span of their data.
@@ -439,7 +393,7 @@ fn urlencode(s: &str) -> String {
 async fn bad_input_and_injection_get_a_clear_4xx_and_execute_nothing() {
     let env = TestEnv::new("serve_bad_input").await;
     let rows = data::write(&env.store).await;
-    let server = start_server(&env);
+    let server = server::start(&env);
     let w = window();
     for (path, status, parameter) in [
         (
@@ -547,7 +501,7 @@ async fn bad_input_and_injection_get_a_clear_4xx_and_execute_nothing() {
 #[tokio::test]
 async fn tokens_missing_wrong_and_read_only_are_refused() {
     let env = TestEnv::new("serve_auth").await;
-    let server = start_server(&env);
+    let server = server::start(&env);
     for path in [
         "/api/v1/brands",
         "/api/v1/kpis",

@@ -101,6 +101,10 @@ function renderControls(view: View, brand: string): void {
   const [from, to] = windowOf(view);
   $<HTMLInputElement>("from").value = new Date(from * 1000).toISOString().slice(0, 16);
   $<HTMLInputElement>("to").value = new Date(to * 1000).toISOString().slice(0, 16);
+  // The pages share the view: switching keeps brand, range and filters.
+  const query = location.hash.split("?")[1] ?? "";
+  $("nav-overview").setAttribute("href", `#/overview?${query}`);
+  $("nav-alerts").setAttribute("href", `#/alerts?${query}`);
   $("nav-overview").setAttribute("aria-current", String(view.page === "overview"));
   $("nav-alerts").setAttribute("aria-current", String(view.page === "alerts"));
 
@@ -299,7 +303,7 @@ async function renderFeed(view: View, brand: string): Promise<void> {
       return el(
         "li",
         { class: "mention", "data-id": m.mention_id },
-        el("div", { class: "meta" }, el("strong", {}, m.author_name || m.author_handle), ` ${m.author_handle} · ${m.platform} · ${time(m.published_at)} · ♥ ${m.likes} ⟲ ${m.reposts} 💬 ${m.replies} `, link),
+        el("div", { class: "meta" }, el("strong", {}, m.author_name || m.author_handle), ` ${m.author_handle} · ${m.platform} · ${time(m.published_at)} · ${m.likes} likes · ${m.reposts} reposts · ${m.replies} replies · `, link),
         el("p", { class: "text" }, m.text),
         tags,
       );
