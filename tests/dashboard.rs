@@ -33,7 +33,7 @@ async fn the_dashboard_shows_the_data_and_every_click_filters_the_feed() {
         "{chromium} is missing: apt-get install chromium (deploy/local/web.sh does)"
     );
     data::write(&env.store).await;
-    let server = server::start(&env);
+    let server = server::start(&env, &[]);
     let ready: serde_json::Value = reqwest::get(format!("{}/readyz", server.base))
         .await
         .unwrap()

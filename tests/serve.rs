@@ -73,7 +73,36 @@ fn truth_by_brand(rows: &[MentionRow]) -> BTreeMap<String, Truth> {
 async fn every_endpoint_answers_what_the_rows_say() {
     let env = TestEnv::new("serve_endpoints").await;
     let rows = data::write(&env.store).await;
-    let server = server::start(&env);
+    let server = server::start(&env, &[]);
+    check_endpoints(&server, &rows).await;
+}
+
+/// The same answers from the current ClickHouse engine (chdb-core 26.9 behind the HTTP
+/// interface), so every statement `earshot serve` issues runs on both engines.
+#[tokio::test]
+async fn every_endpoint_answers_the_same_on_current_clickhouse() {
+    let mut env = TestEnv::new("serve_current").await;
+    let url = support::current_clickhouse_url();
+    env.clickhouse.url = url.clone();
+    env.clickhouse.compression = earshot_storage::Compression::None;
+    env.store = earshot_storage::Store::new(&env.clickhouse).unwrap();
+    env.store
+        .migrate()
+        .await
+        .expect("migrating on the current engine");
+    let rows = data::write(&env.store).await;
+    let server = server::start(
+        &env,
+        &[
+            ("EARSHOT_CLICKHOUSE__URL", url.as_str()),
+            ("EARSHOT_CLICKHOUSE__COMPRESSION", "none"),
+        ],
+    );
+    check_endpoints(&server, &rows).await;
+}
+
+async fn check_endpoints(server: &Server, rows: &[MentionRow]) {
+    let rows = rows.to_vec();
     let w = window();
 
     // Brands: all four configured, with their counts and the span of their data.
@@ -393,7 +422,7 @@ fn urlencode(s: &str) -> String {
 async fn bad_input_and_injection_get_a_clear_4xx_and_execute_nothing() {
     let env = TestEnv::new("serve_bad_input").await;
     let rows = data::write(&env.store).await;
-    let server = server::start(&env);
+    let server = server::start(&env, &[]);
     let w = window();
     for (path, status, parameter) in [
         (
@@ -501,7 +530,7 @@ async fn bad_input_and_injection_get_a_clear_4xx_and_execute_nothing() {
 #[tokio::test]
 async fn tokens_missing_wrong_and_read_only_are_refused() {
     let env = TestEnv::new("serve_auth").await;
-    let server = server::start(&env);
+    let server = server::start(&env, &[]);
     for path in [
         "/api/v1/brands",
         "/api/v1/kpis",

@@ -24,7 +24,7 @@ impl Drop for Server {
     }
 }
 
-pub fn start(env: &TestEnv) -> Server {
+pub fn start(env: &TestEnv, settings: &[(&str, &str)]) -> Server {
     let log_name = format!("{}-serve.log", env.name);
     let mut child = env
         .earshot()
@@ -33,6 +33,7 @@ pub fn start(env: &TestEnv) -> Server {
         .env("EARSHOT_SERVE__ADMIN_TOKEN", ADMIN)
         .env("EARSHOT_SERVE__METRICS_LISTEN", "")
         .env("RUST_LOG", "warn")
+        .envs(settings.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(support::log_file(&log_name)))
         .spawn()
