@@ -74,7 +74,7 @@ async fn every_endpoint_answers_what_the_rows_say() {
     let env = TestEnv::new("serve_endpoints").await;
     let rows = data::write(&env.store).await;
     let server = server::start(&env, &[]);
-    check_endpoints(&server, &rows).await;
+    check_endpoints(server, &rows).await;
 }
 
 /// The same answers from the current ClickHouse engine (chdb-core 26.9 behind the HTTP
@@ -98,10 +98,10 @@ async fn every_endpoint_answers_the_same_on_current_clickhouse() {
             ("EARSHOT_CLICKHOUSE__COMPRESSION", "none"),
         ],
     );
-    check_endpoints(&server, &rows).await;
+    check_endpoints(server, &rows).await;
 }
 
-async fn check_endpoints(server: &Server, rows: &[MentionRow]) {
+async fn check_endpoints(server: Server, rows: &[MentionRow]) {
     let rows = rows.to_vec();
     let w = window();
 

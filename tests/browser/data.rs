@@ -55,7 +55,7 @@ fn row(i: u32, brand: &str, published_at: u32, rng: &mut Rng) -> MentionRow {
         published_at,
         collected_at: published_at + 30,
         processed_at: published_at + 31,
-        origin: if i % 10 == 0 {
+        origin: if i.is_multiple_of(10) {
             Origin8::Backfill
         } else {
             Origin8::Live
