@@ -69,6 +69,9 @@ enum Command {
     /// Serve the HTTP API (/api/v1, documented at /api/openapi.json) and the web
     /// dashboard over ClickHouse; needs EARSHOT_SERVE__READ_TOKEN.
     Serve(commands::serve::ServeArgs),
+    /// Write one brand's weekly digest (KPIs vs the week before, mixes, alerts, most
+    /// engaged mentions) as HTML; optionally post a summary to a webhook.
+    Report(commands::report::ReportArgs),
 }
 
 #[tokio::main]
@@ -122,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Detect(args) => commands::detect::run(&args, &settings).await,
         Command::Serve(args) => commands::serve::run(&args, &settings).await,
+        Command::Report(args) => commands::report::run(&args, &settings).await,
         Command::DetectSeries(_) | Command::ReplayServer(_) | Command::Enrich(_) => {
             unreachable!("handled above")
         }

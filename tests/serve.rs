@@ -583,3 +583,80 @@ fn serve_refuses_to_start_without_a_read_token_and_names_the_key() {
         "{stderr}"
     );
 }
+
+// Multi-threaded: the webhook answers while the test waits for `earshot report`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_weekly_digest_has_the_weeks_numbers_and_reaches_the_webhook() {
+    let env = TestEnv::new("serve_report").await;
+    let rows = data::write(&env.store).await;
+    // A webhook that keeps what it receives.
+    let received = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::<Value>::new()));
+    let keep = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().await.push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let output_file = tempfile::NamedTempFile::new().unwrap();
+    let output = env
+        .earshot()
+        .args([
+            "report", "--brand", "InPost", "--week", "2026-W48", "--output",
+        ])
+        .arg(output_file.path())
+        .args(["--webhook", &hook])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // ISO week 48 of 2026: Monday 23 November; the rows end on Friday the 27th.
+    let monday = 1_795_392_000;
+    let in_week = |r: &&MentionRow| r.brand == "InPost" && r.published_at >= monday;
+    let before = |r: &&MentionRow| {
+        r.brand == "InPost" && r.published_at < monday && r.published_at >= monday - 7 * 86_400
+    };
+    let mentions = rows.iter().filter(in_week).count();
+    let reach: u64 = rows
+        .iter()
+        .filter(in_week)
+        .map(|r| r.author_followers)
+        .sum();
+    let previous = rows.iter().filter(before).count();
+    let html = std::fs::read_to_string(output_file.path()).unwrap();
+    assert!(
+        html.contains(&format!(
+            "Mentions<b>{mentions}</b><span class=\"muted\">{:+.0}% (was {previous})",
+            (mentions as f64 - previous as f64) / previous as f64 * 100.0
+        )),
+        "{html}"
+    );
+    assert!(html.contains(&format!("Reach<b>{reach}</b>")));
+    assert!(html.contains("parcel lockers"), "the alert's explanation");
+    assert!(
+        html.contains("Paczkomat nie działa"),
+        "its example mentions"
+    );
+    assert!(html.contains("<h2>By cohort</h2>") && html.contains("<h2>By sentiment</h2>"));
+    let bodies = received.lock().await;
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0]["brand"], "InPost");
+    assert_eq!(bodies[0]["kpis"]["mentions"]["value"], mentions as u64);
+    assert!(
+        bodies[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("InPost — week 2026-W48")
+    );
+}

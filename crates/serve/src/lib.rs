@@ -11,6 +11,7 @@ pub mod data;
 mod error;
 pub mod openapi;
 pub mod params;
+pub mod report;
 
 use std::future::Future;
 
