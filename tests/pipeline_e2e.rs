@@ -59,6 +59,18 @@ async fn mastodon_to_clickhouse_with_exact_rows_and_minute_rollups() {
         !languages.is_empty() && languages.iter().all(|l| l[0].len() >= 2),
         "languages tagged: {languages:?}"
     );
+    // Sentiment toward each brand is stored with its evidence, and every rollup grain
+    // counts it exactly.
+    support::assert_sentiment_counts_match_mentions(&env).await;
+    assert_eq!(
+        env.query_u64(
+            "SELECT count() FROM {db}.mentions \
+             WHERE sentiment IN ('positive', 'negative') AND sentiment_evidence = ''"
+        )
+        .await,
+        0,
+        "every verdict names its evidence"
+    );
 
     // The cursor survived the first process: a second collection finds nothing new.
     let second = collect();

@@ -184,3 +184,121 @@ CREATE VIEW IF NOT EXISTS `earshot`.cohort_mix_weekly ON CLUSTER `earshot` AS
         SELECT toMonday(day) AS week, brand, sum(mentions) AS brand_mentions
         FROM `earshot`.rollup_day GROUP BY week, brand
     ) AS by_brand USING week, brand;
+ALTER TABLE `earshot`.mentions_local ON CLUSTER `earshot` ADD COLUMN sentiment String DEFAULT 'unknown';
+ALTER TABLE `earshot`.mentions ON CLUSTER `earshot` ADD COLUMN sentiment String DEFAULT 'unknown';
+ALTER TABLE `earshot`.mentions_local ON CLUSTER `earshot` ADD COLUMN sentiment_score Float32;
+ALTER TABLE `earshot`.mentions ON CLUSTER `earshot` ADD COLUMN sentiment_score Float32;
+ALTER TABLE `earshot`.mentions_local ON CLUSTER `earshot` ADD COLUMN sentiment_confidence Float32;
+ALTER TABLE `earshot`.mentions ON CLUSTER `earshot` ADD COLUMN sentiment_confidence Float32;
+ALTER TABLE `earshot`.mentions_local ON CLUSTER `earshot` ADD COLUMN sentiment_evidence String;
+ALTER TABLE `earshot`.mentions ON CLUSTER `earshot` ADD COLUMN sentiment_evidence String;
+ALTER TABLE `earshot`.mentions_local ON CLUSTER `earshot` ADD COLUMN complaint UInt8;
+ALTER TABLE `earshot`.mentions ON CLUSTER `earshot` ADD COLUMN complaint UInt8;
+ALTER TABLE `earshot`.rollup_minute_local ON CLUSTER `earshot` ADD COLUMN positive UInt64;
+ALTER TABLE `earshot`.rollup_minute ON CLUSTER `earshot` ADD COLUMN positive UInt64;
+ALTER TABLE `earshot`.rollup_hour_local ON CLUSTER `earshot` ADD COLUMN positive UInt64;
+ALTER TABLE `earshot`.rollup_hour ON CLUSTER `earshot` ADD COLUMN positive UInt64;
+ALTER TABLE `earshot`.rollup_day_local ON CLUSTER `earshot` ADD COLUMN positive UInt64;
+ALTER TABLE `earshot`.rollup_day ON CLUSTER `earshot` ADD COLUMN positive UInt64;
+ALTER TABLE `earshot`.rollup_minute_local ON CLUSTER `earshot` ADD COLUMN neutral UInt64;
+ALTER TABLE `earshot`.rollup_minute ON CLUSTER `earshot` ADD COLUMN neutral UInt64;
+ALTER TABLE `earshot`.rollup_hour_local ON CLUSTER `earshot` ADD COLUMN neutral UInt64;
+ALTER TABLE `earshot`.rollup_hour ON CLUSTER `earshot` ADD COLUMN neutral UInt64;
+ALTER TABLE `earshot`.rollup_day_local ON CLUSTER `earshot` ADD COLUMN neutral UInt64;
+ALTER TABLE `earshot`.rollup_day ON CLUSTER `earshot` ADD COLUMN neutral UInt64;
+ALTER TABLE `earshot`.rollup_minute_local ON CLUSTER `earshot` ADD COLUMN negative UInt64;
+ALTER TABLE `earshot`.rollup_minute ON CLUSTER `earshot` ADD COLUMN negative UInt64;
+ALTER TABLE `earshot`.rollup_hour_local ON CLUSTER `earshot` ADD COLUMN negative UInt64;
+ALTER TABLE `earshot`.rollup_hour ON CLUSTER `earshot` ADD COLUMN negative UInt64;
+ALTER TABLE `earshot`.rollup_day_local ON CLUSTER `earshot` ADD COLUMN negative UInt64;
+ALTER TABLE `earshot`.rollup_day ON CLUSTER `earshot` ADD COLUMN negative UInt64;
+ALTER TABLE `earshot`.rollup_minute_local ON CLUSTER `earshot` ADD COLUMN complaints UInt64;
+ALTER TABLE `earshot`.rollup_minute ON CLUSTER `earshot` ADD COLUMN complaints UInt64;
+ALTER TABLE `earshot`.rollup_hour_local ON CLUSTER `earshot` ADD COLUMN complaints UInt64;
+ALTER TABLE `earshot`.rollup_hour ON CLUSTER `earshot` ADD COLUMN complaints UInt64;
+ALTER TABLE `earshot`.rollup_day_local ON CLUSTER `earshot` ADD COLUMN complaints UInt64;
+ALTER TABLE `earshot`.rollup_day ON CLUSTER `earshot` ADD COLUMN complaints UInt64;
+DROP TABLE IF EXISTS `earshot`.rollup_minute_mv ON CLUSTER `earshot`;
+DROP TABLE IF EXISTS `earshot`.rollup_hour_mv ON CLUSTER `earshot`;
+DROP TABLE IF EXISTS `earshot`.rollup_day_mv ON CLUSTER `earshot`;
+CREATE MATERIALIZED VIEW IF NOT EXISTS `earshot`.rollup_minute_mv ON CLUSTER `earshot` TO `earshot`.rollup_minute_local AS
+        SELECT toStartOfMinute(published_at) AS minute, brand, platform, language, cohort, source_type, origin,
+            count() AS mentions,
+            uniqExactState(concat(platform, ':', author_id)) AS unique_authors_state,
+            sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
+            sum(author_followers) AS potential_reach,
+            countIf(sentiment = 'positive') AS positive,
+            countIf(sentiment = 'neutral') AS neutral,
+            countIf(sentiment = 'negative') AS negative,
+            sum(complaint) AS complaints
+        FROM `earshot`.mentions_local
+        GROUP BY minute, brand, platform, language, cohort, source_type, origin;
+CREATE MATERIALIZED VIEW IF NOT EXISTS `earshot`.rollup_hour_mv ON CLUSTER `earshot` TO `earshot`.rollup_hour_local AS
+        SELECT toStartOfHour(published_at) AS hour, brand, platform, language, cohort, source_type, origin,
+            count() AS mentions,
+            uniqExactState(concat(platform, ':', author_id)) AS unique_authors_state,
+            sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
+            sum(author_followers) AS potential_reach,
+            countIf(sentiment = 'positive') AS positive,
+            countIf(sentiment = 'neutral') AS neutral,
+            countIf(sentiment = 'negative') AS negative,
+            sum(complaint) AS complaints
+        FROM `earshot`.mentions_local
+        GROUP BY hour, brand, platform, language, cohort, source_type, origin;
+CREATE MATERIALIZED VIEW IF NOT EXISTS `earshot`.rollup_day_mv ON CLUSTER `earshot` TO `earshot`.rollup_day_local AS
+        SELECT toDate(published_at) AS day, brand, platform, language, cohort, source_type, origin,
+            count() AS mentions,
+            uniqExactState(concat(platform, ':', author_id)) AS unique_authors_state,
+            sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
+            sum(author_followers) AS potential_reach,
+            countIf(sentiment = 'positive') AS positive,
+            countIf(sentiment = 'neutral') AS neutral,
+            countIf(sentiment = 'negative') AS negative,
+            sum(complaint) AS complaints
+        FROM `earshot`.mentions_local
+        GROUP BY day, brand, platform, language, cohort, source_type, origin;
+DROP TABLE IF EXISTS `earshot`.mentions_per_minute ON CLUSTER `earshot`;
+DROP TABLE IF EXISTS `earshot`.mentions_per_hour ON CLUSTER `earshot`;
+DROP TABLE IF EXISTS `earshot`.mentions_per_day ON CLUSTER `earshot`;
+CREATE VIEW IF NOT EXISTS `earshot`.mentions_per_minute ON CLUSTER `earshot` AS
+        SELECT minute, brand, platform, language, cohort, source_type, origin,
+            sum(mentions) AS mentions,
+            uniqExactMerge(unique_authors_state) AS unique_authors,
+            sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
+            sum(potential_reach) AS potential_reach,
+            sum(positive) AS positive, sum(neutral) AS neutral, sum(negative) AS negative,
+            sum(complaints) AS complaints
+        FROM `earshot`.rollup_minute
+        GROUP BY minute, brand, platform, language, cohort, source_type, origin;
+CREATE VIEW IF NOT EXISTS `earshot`.mentions_per_hour ON CLUSTER `earshot` AS
+        SELECT hour, brand, platform, language, cohort, source_type, origin,
+            sum(mentions) AS mentions,
+            uniqExactMerge(unique_authors_state) AS unique_authors,
+            sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
+            sum(potential_reach) AS potential_reach,
+            sum(positive) AS positive, sum(neutral) AS neutral, sum(negative) AS negative,
+            sum(complaints) AS complaints
+        FROM `earshot`.rollup_hour
+        GROUP BY hour, brand, platform, language, cohort, source_type, origin;
+CREATE VIEW IF NOT EXISTS `earshot`.mentions_per_day ON CLUSTER `earshot` AS
+        SELECT day, brand, platform, language, cohort, source_type, origin,
+            sum(mentions) AS mentions,
+            uniqExactMerge(unique_authors_state) AS unique_authors,
+            sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
+            sum(potential_reach) AS potential_reach,
+            sum(positive) AS positive, sum(neutral) AS neutral, sum(negative) AS negative,
+            sum(complaints) AS complaints
+        FROM `earshot`.rollup_day
+        GROUP BY day, brand, platform, language, cohort, source_type, origin;
+CREATE VIEW IF NOT EXISTS `earshot`.sentiment_daily ON CLUSTER `earshot` AS
+    SELECT day, brand, mentions, positive, neutral, negative, complaints,
+        if(positive + neutral + negative = 0, 0,
+            (positive - negative) / (positive + neutral + negative)) AS net_sentiment,
+        if(positive + neutral + negative = 0, 0,
+            negative / (positive + neutral + negative)) AS negative_share
+    FROM (
+        SELECT day, brand, sum(mentions) AS mentions,
+            sum(positive) AS positive, sum(neutral) AS neutral, sum(negative) AS negative,
+            sum(complaints) AS complaints
+        FROM `earshot`.rollup_day GROUP BY day, brand
+    ) AS by_day;

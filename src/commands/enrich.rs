@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
-use earshot_enrichment::{BrandMatch, Enricher, Enrichment, EnrichmentConfig, Tag};
+use earshot_enrichment::{BrandMatch, Enricher, Enrichment, EnrichmentConfig, Sentiment, Tag};
 use earshot_model::{Author, Brand, MentionId, Platform, RawMention, SCHEMA_VERSION};
 use serde_json::{Value, json};
 
@@ -116,7 +116,7 @@ pub fn enrich_lines(
         let value = match mention {
             Ok(mention) => {
                 let tags = enricher.enrich(&mention);
-                enrichment_json(&mention, &tags)
+                enrichment_json(enricher, &mention, &tags)
             }
             Err(error) => {
                 report.errors += 1;
@@ -151,17 +151,34 @@ fn text_mention(text: &str, number: usize, now: DateTime<Utc>) -> RawMention {
 
 /// The output line: the mention's id, its language and cohort, and per matched brand
 /// the match itself and every per-brand tag.
-pub fn enrichment_json(mention: &RawMention, tags: &Enrichment) -> Value {
-    json!({
+///
+/// A mention that matched no brand also gets the text's overall sentiment as a
+/// top-level `sentiment`: with `--text`, that is how a sentiment set such as TweetEval
+/// is scored.
+pub fn enrichment_json(enricher: &Enricher, mention: &RawMention, tags: &Enrichment) -> Value {
+    let mut line = json!({
         "id": mention.id.as_str(),
         "language": tag_json(&tags.language, |v| json!(v)),
         "cohort": tag_json(&tags.cohort, |v| json!(v.as_str())),
         "brands": tags.brands.iter().map(brand_json).collect::<Vec<_>>(),
+    });
+    if tags.brands.is_empty() {
+        line["sentiment"] = sentiment_json(&enricher.overall_sentiment(&mention.text, tags));
+    }
+    line
+}
+
+fn sentiment_json(s: &Sentiment) -> Value {
+    json!({
+        "value": s.polarity.as_str(),
+        "score": round(s.score),
+        "confidence": round(s.confidence),
+        "evidence": s.evidence.join("; "),
     })
 }
 
-/// One matched brand. Per-brand tags beyond source type (sentiment, complaint, ...)
-/// are added here, each as `{value, confidence, evidence}`, under their own key.
+/// One matched brand with every per-brand tag, each as `{value, confidence, evidence}`
+/// (sentiment adds its score in [-1, 1]), and whether the speaker complains.
 fn brand_json(matched: &BrandMatch) -> Value {
     json!({
         "brand": matched.brand,
@@ -171,6 +188,8 @@ fn brand_json(matched: &BrandMatch) -> Value {
             "evidence": matched.evidence,
         },
         "source_type": tag_json(&matched.source_type, |v| json!(v.as_str())),
+        "sentiment": sentiment_json(&matched.sentiment),
+        "complaint": matched.sentiment.complaint,
     })
 }
 
@@ -240,6 +259,26 @@ mod tests {
         );
         assert_eq!(first["cohort"]["value"], "unknown");
         assert_eq!(lines[1]["brands"], json!([]));
+    }
+
+    #[test]
+    fn brands_carry_sentiment_and_brandless_text_its_overall_sentiment() {
+        let (lines, _) = run_lines(
+            "Kupiłam bułki w Żabce, znowu kolejka przy kasie, masakra, nie polecam\n\
+             I love this so much, best day ever!\n",
+            InputFormat::Text,
+        );
+        let zabka = &lines[0]["brands"][0];
+        assert_eq!(zabka["sentiment"]["value"], "negative", "{zabka}");
+        assert!(zabka["sentiment"]["score"].as_f64().unwrap() < 0.0);
+        assert!(!zabka["sentiment"]["evidence"].as_str().unwrap().is_empty());
+        assert!(zabka["complaint"].is_boolean());
+        assert!(
+            lines[0].get("sentiment").is_none(),
+            "a brand's line has per-brand sentiment"
+        );
+        assert_eq!(lines[1]["brands"], json!([]));
+        assert_eq!(lines[1]["sentiment"]["value"], "positive", "{}", lines[1]);
     }
 
     #[test]

@@ -64,11 +64,24 @@ pub async fn render(store: &Store, database: &str) -> anyhow::Result<String> {
         }
         writeln!(out, "{:>7}", counts.values().sum::<u64>())?;
     }
-    writeln!(out, "\nPer brand (all minutes)\n")?;
     writeln!(
         out,
-        "{:<12}{:>9}{:>9}{:>9}{:>9}{:>12}",
-        "brand", "mentions", "likes", "reposts", "replies", "reach"
+        "\nPer brand (all minutes; sentiment toward the brand, net = (pos - neg) / judged)\n"
+    )?;
+    writeln!(
+        out,
+        "{:<12}{:>9}{:>9}{:>9}{:>9}{:>12}{:>7}{:>7}{:>7}{:>7}{:>11}",
+        "brand",
+        "mentions",
+        "likes",
+        "reposts",
+        "replies",
+        "reach",
+        "pos",
+        "neu",
+        "neg",
+        "net",
+        "complaints"
     )?;
     for t in store
         .brand_totals(TotalsSource::Rollup("rollup_day"))
@@ -76,8 +89,18 @@ pub async fn render(store: &Store, database: &str) -> anyhow::Result<String> {
     {
         writeln!(
             out,
-            "{:<12}{:>9}{:>9}{:>9}{:>9}{:>12}",
-            t.brand, t.mentions, t.likes, t.reposts, t.replies, t.potential_reach
+            "{:<12}{:>9}{:>9}{:>9}{:>9}{:>12}{:>7}{:>7}{:>7}{:>+7.2}{:>11}",
+            t.brand,
+            t.mentions,
+            t.likes,
+            t.reposts,
+            t.replies,
+            t.potential_reach,
+            t.positive,
+            t.neutral,
+            t.negative,
+            t.net_sentiment(),
+            t.complaints
         )?;
     }
     for (title, dimension) in [

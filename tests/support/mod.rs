@@ -357,6 +357,7 @@ pub async fn assert_matches_truth(env: &TestEnv, input: &[earshot_model::RawMent
         truth,
         "minute rollup"
     );
+    assert_sentiment_counts_match_mentions(env).await;
     for grain in ["rollup_hour", "rollup_day"] {
         let sql =
             format!("SELECT sum(mentions), sum(likes), sum(potential_reach) FROM {{db}}.{grain}");
@@ -368,5 +369,37 @@ pub async fn assert_matches_truth(env: &TestEnv, input: &[earshot_model::RawMent
             [expected.to_string(), likes.to_string(), reach.to_string()],
             "{grain}"
         );
+    }
+}
+
+/// Every rollup grain's sentiment counts per brand equal those of the deduplicated
+/// mention rows: the tags themselves are the enricher's, so exactness is what the
+/// rollups must add. The generated texts carry both polarities, so the check can fail.
+pub async fn assert_sentiment_counts_match_mentions(env: &TestEnv) {
+    let stored = env
+        .query_rows(
+            "SELECT brand, countIf(sentiment = 'positive'), countIf(sentiment = 'neutral'), \
+             countIf(sentiment = 'negative'), sum(complaint) \
+             FROM {db}.mentions FINAL GROUP BY brand ORDER BY brand",
+        )
+        .await;
+    let total = |column: usize| -> u64 {
+        stored
+            .iter()
+            .map(|r| r[column].parse::<u64>().unwrap())
+            .sum()
+    };
+    assert!(
+        total(1) > 0 && total(3) > 0,
+        "the stream should carry positive and negative mentions: {stored:?}"
+    );
+    for grain in ["rollup_minute", "rollup_hour", "rollup_day"] {
+        let got = env
+            .query_rows(&format!(
+                "SELECT brand, sum(positive), sum(neutral), sum(negative), sum(complaints) \
+                 FROM {{db}}.{grain} GROUP BY brand ORDER BY brand"
+            ))
+            .await;
+        assert_eq!(got, stored, "sentiment counts of {grain}");
     }
 }

@@ -10,46 +10,70 @@
 pub(crate) fn fold_into(src: &str, out: &mut String) {
     out.clear();
     out.reserve(src.len());
+    fold_chars(src, |_, c| out.push(c));
+    if out.ends_with(' ') {
+        out.pop();
+    }
+}
+
+/// The byte range of `src` that folded to `folded` (a range of `fold(src)`), so a match
+/// found on the folded text can be pointed at in the original: sentiment reads the
+/// original, with its case, emoji and punctuation. `None` when `folded` reaches past
+/// the end of `fold(src)` (`src` may be a prefix of the text that was folded).
+pub(crate) fn source_range(
+    src: &str,
+    folded: std::ops::Range<usize>,
+) -> Option<std::ops::Range<usize>> {
+    let (mut at, mut start, mut end) = (0, None, None);
+    fold_chars(src, |i, c| {
+        if start.is_none() && at >= folded.start {
+            start = Some(i);
+        }
+        at += c.len_utf8();
+        if end.is_none() && at >= folded.end {
+            end = Some(i + src[i..].chars().next().map_or(0, char::len_utf8));
+        }
+    });
+    Some(start?..end?)
+}
+
+/// The folding itself: calls `emit` with each folded char and the byte index of the
+/// source char it came from. One definition, so offsets and text always agree.
+#[inline]
+fn fold_chars(src: &str, mut emit: impl FnMut(usize, char)) {
     let mut last_space = true; // drop leading whitespace
-    for c in src.chars() {
+    for (i, c) in src.char_indices() {
         if c.is_ascii() {
             if c.is_ascii_whitespace() {
                 if !last_space {
-                    out.push(' ');
+                    emit(i, ' ');
                     last_space = true;
                 }
                 continue;
             }
-            out.push(c.to_ascii_lowercase());
+            emit(i, c.to_ascii_lowercase());
             last_space = false;
             continue;
         }
         if c.is_whitespace() {
             if !last_space {
-                out.push(' ');
+                emit(i, ' ');
                 last_space = true;
             }
             continue;
         }
         last_space = false;
         if let Some(folded) = fold_latin(c) {
-            out.push_str(folded);
+            folded.chars().for_each(|f| emit(i, f));
             continue;
         }
         match c {
-            '\u{2018}' | '\u{2019}' | '\u{02bc}' | '\u{00b4}' | '`' | '\u{2032}' => out.push('\''),
-            '\u{2010}'..='\u{2015}' | '\u{2212}' => out.push('-'),
+            '\u{2018}' | '\u{2019}' | '\u{02bc}' | '\u{00b4}' | '`' | '\u{2032}' => emit(i, '\''),
+            '\u{2010}'..='\u{2015}' | '\u{2212}' => emit(i, '-'),
             '\u{0300}'..='\u{036f}' => {} // combining marks left by decomposed input
-            'ё' | 'Ё' => out.push('е'),
-            _ => {
-                for l in c.to_lowercase() {
-                    out.push(l);
-                }
-            }
+            'ё' | 'Ё' => emit(i, 'е'),
+            _ => c.to_lowercase().for_each(|l| emit(i, l)),
         }
-    }
-    if out.ends_with(' ') {
-        out.pop();
     }
 }
 
@@ -117,6 +141,18 @@ pub(crate) fn char_at(s: &str, at: usize) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_range_points_at_the_original_words() {
+        let src = "  Kolejka w ŻABCE,  znowu 😡 Straße";
+        let folded = fold(src);
+        for word in ["zabce", "znowu", "strasse", "kolejka"] {
+            let at = folded.find(word).unwrap();
+            let range = source_range(src, at..at + word.len()).unwrap();
+            assert_eq!(fold(&src[range.clone()]), word, "{range:?}");
+        }
+        assert_eq!(source_range(&src[..10], 20..25), None);
+    }
 
     #[test]
     fn folds_case_and_polish_diacritics() {

@@ -19,6 +19,7 @@ mod rules;
 mod source;
 mod tags;
 
+pub use earshot_sentiment::{Polarity, Sentiment};
 pub use language::raw_whatlang;
 pub use tags::{BrandMatch, Cohort, Enrichment, SourceType, Tag};
 
@@ -137,6 +138,16 @@ pub struct Enricher {
     rules: RuleSet,
     press: PressDirectory,
     cohorts: CohortBoundaries,
+    sentiment: SentimentAnalyzer,
+}
+
+/// [`earshot_sentiment::Analyzer`] holds lexicons worth no `Debug` output.
+struct SentimentAnalyzer(earshot_sentiment::Analyzer);
+
+impl std::fmt::Debug for SentimentAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SentimentAnalyzer")
+    }
 }
 
 /// Most hits kept per text: enough for any real post, a cap for adversarial ones.
@@ -188,6 +199,7 @@ impl Enricher {
             rules: RuleSet::parse(rules::BUILTIN)?,
             press: PressDirectory::new(&config.press)?,
             cohorts: config.cohorts,
+            sentiment: SentimentAnalyzer(earshot_sentiment::Analyzer::new()),
         })
     }
 
@@ -256,7 +268,7 @@ impl Enricher {
                 post_brands: &s.post_brands,
                 press: &self.press,
             };
-            self.matches(&evidence, own_account.map(|id| id as u32))
+            self.matches(&evidence, own_account.map(|id| id as u32), language.value)
         };
         Enrichment {
             language,
@@ -266,7 +278,12 @@ impl Enricher {
     }
 
     /// The brands the post's hits match, each with who is speaking about it.
-    fn matches(&self, ev: &source::Evidence<'_>, own_account: Option<u32>) -> Vec<BrandMatch> {
+    fn matches(
+        &self,
+        ev: &source::Evidence<'_>,
+        own_account: Option<u32>,
+        language: &str,
+    ) -> Vec<BrandMatch> {
         let named = matched_brands(&self.brands, ev.post_brands);
         let mut seen_own = false;
         let own = own_account.map(|id| (id, 0.9, "author.own_account"));
@@ -282,9 +299,36 @@ impl Enricher {
                     confidence,
                     evidence: evidence.into(),
                     source_type: source::classify(ev, id, entry),
+                    sentiment: self.sentiment_toward(ev, id, language),
                 }
             })
             .collect()
+    }
+}
+
+impl Enricher {
+    /// The text's overall sentiment in its detected language, for a mention no brand
+    /// matched (`earshot enrich --text` scores sentiment sets this way).
+    pub fn overall_sentiment(&self, text: &str, tags: &Enrichment) -> Sentiment {
+        self.sentiment
+            .0
+            .overall(prefix(text, MAX_RULE_TEXT), tags.language.value)
+    }
+
+    /// Sentiment toward one matched brand, read from the original text (case, emoji and
+    /// punctuation carry sentiment) around the places the brand's terms matched. A brand
+    /// matched only by its own account posting has no span: the post's overall
+    /// sentiment stands for it.
+    fn sentiment_toward(&self, ev: &source::Evidence<'_>, id: u32, language: &str) -> Sentiment {
+        // Like the rules, sentiment reads a bounded prefix: a megabyte post costs no more.
+        let text = prefix(&ev.mention.text, MAX_RULE_TEXT);
+        let spans: Vec<_> = ev
+            .post_brands
+            .iter()
+            .filter(|h| h.brand == id && h.kind != TermKind::Excluded)
+            .filter_map(|h| fold::source_range(text, h.start..h.end))
+            .collect();
+        self.sentiment.0.toward(text, language, &spans)
     }
 }
 

@@ -104,6 +104,8 @@ pub struct BrandMatch {
     pub confidence: f32,
     pub evidence: Cow<'static, str>,
     pub source_type: Tag<SourceType>,
+    /// Sentiment toward this brand, not the post's mood.
+    pub sentiment: earshot_sentiment::Sentiment,
 }
 
 /// All tags of one mention.

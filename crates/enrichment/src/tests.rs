@@ -394,3 +394,39 @@ fn language_hint_is_used() {
     m.language_hint = Some("pl".into());
     assert_eq!(enricher().enrich(&m).language.value, "pl");
 }
+
+#[test]
+fn sentiment_is_toward_each_matched_brand_with_evidence() {
+    let e = enricher();
+    let tags = e.enrich(&mention(
+        "Na stacji Orlen znowu obsługa to dramat, nie polecam. Cały dzień czekałam.",
+        "ania",
+        "",
+    ));
+    let orlen = tags.brands.iter().find(|b| b.brand == "Orlen").unwrap();
+    assert_eq!(orlen.sentiment.polarity, Polarity::Negative, "{orlen:?}");
+    assert!(orlen.sentiment.score < 0.0);
+    assert!(!orlen.sentiment.evidence.is_empty());
+
+    let tags = e.enrich(&mention(
+        "Świetna obsługa na stacji Orlen, polecam każdemu!",
+        "ania",
+        "",
+    ));
+    let orlen = tags.brands.iter().find(|b| b.brand == "Orlen").unwrap();
+    assert_eq!(orlen.sentiment.polarity, Polarity::Positive, "{orlen:?}");
+}
+
+#[test]
+fn sentiment_of_a_language_without_lexicon_is_unknown() {
+    let e = enricher();
+    let mut m = mention("Orlen est vraiment nul, je ne reviendrai jamais", "x", "");
+    m.language_hint = Some("fr".into());
+    let tags = e.enrich(&m);
+    assert_eq!(tags.language.value, "fr", "{tags:?}");
+    assert_eq!(
+        tags.brands[0].sentiment.polarity,
+        Polarity::Unknown,
+        "{tags:?}"
+    );
+}

@@ -59,6 +59,11 @@ pub fn mention_rows(
             collector_source: mention.source.clone(),
             kafka_partition: position.partition,
             kafka_offset: position.offset,
+            sentiment: matched.sentiment.polarity.as_str(),
+            sentiment_score: matched.sentiment.score,
+            sentiment_confidence: matched.sentiment.confidence,
+            sentiment_evidence: matched.sentiment.evidence.join("; "),
+            complaint: matched.sentiment.complaint.into(),
         })
         .collect()
 }

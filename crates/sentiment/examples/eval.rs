@@ -12,40 +12,15 @@
 //! keyword, hashtag and handle from `brands.json`, cut to a prefix so that inflected
 //! forms match ("Biedronk" finds "Biedronce"); the pipeline passes the matcher's spans.
 
-use std::ops::Range;
 use std::path::PathBuf;
 
 use earshot_sentiment::{Analyzer, Polarity};
-use serde::Deserialize;
+
+#[path = "common/apart.rs"]
+mod apart;
+use apart::{BrandConfig, Mention, brand_spans};
 
 const CLASSES: [Polarity; 3] = [Polarity::Negative, Polarity::Neutral, Polarity::Positive];
-
-#[derive(Deserialize)]
-struct BrandConfig {
-    name: String,
-    #[serde(default)]
-    keywords: Vec<String>,
-    #[serde(default)]
-    hashtags: Vec<String>,
-    #[serde(default)]
-    handles: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct Mention {
-    text: String,
-    language: String,
-    brands: Vec<BrandLabel>,
-    overall_sentiment: Option<Polarity>,
-}
-
-#[derive(Deserialize)]
-struct BrandLabel {
-    brand: String,
-    sentiment: Polarity,
-    #[serde(default)]
-    complaint: bool,
-}
 
 #[derive(Default)]
 struct Tally {
@@ -130,14 +105,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if rules_only {
         args.remove(0);
     }
+    // `--model LANG=PATH`: score with another model file for one language (a variant
+    // written by `train`, e.g. the model alone), to compare on the dev files.
+    let mut replaced: Vec<(String, earshot_sentiment::model::Model)> = Vec::new();
+    while args.first().is_some_and(|a| a == "--model") {
+        let spec = args.get(1).ok_or("--model needs LANG=PATH")?.clone();
+        let (lang, path) = spec.split_once('=').ok_or("--model needs LANG=PATH")?;
+        let model = earshot_sentiment::model::Model::from_bytes(&std::fs::read(path)?)?;
+        replaced.push((lang.to_string(), model));
+        args.drain(..2);
+    }
     let verbose = std::env::var_os("EVAL_VERBOSE").is_some();
     // Every answer as a JSON line on stderr: to check that a speed change changes no answer.
     let dump = std::env::var_os("EVAL_DUMP").is_some();
-    let analyzer = if rules_only {
+    let mut analyzer = if rules_only {
         Analyzer::rules_only()
     } else {
         Analyzer::new()
     };
+    for (lang, model) in replaced {
+        analyzer = analyzer.with_model(&lang, Some(model));
+    }
     let mode = if rules_only {
         "rules only"
     } else {
@@ -216,51 +204,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
-}
-
-/// Every place the brand is named: keyword, hashtag or handle, case-insensitively, by a
-/// prefix long enough to be the brand's and short enough to match inflected endings.
-fn brand_spans(text: &str, brand: &BrandConfig) -> Vec<Range<usize>> {
-    let mut spans = Vec::new();
-    let terms = brand
-        .keywords
-        .iter()
-        .chain(&brand.hashtags)
-        .chain(&brand.handles);
-    for term in terms {
-        let chars: Vec<char> = term.chars().flat_map(char::to_lowercase).collect();
-        let keep = if chars.len() >= 5 {
-            chars.len() - 2
-        } else {
-            chars.len().clamp(3, 4)
-        };
-        let prefix = &chars[..keep.min(chars.len())];
-        for (start, _) in text.char_indices() {
-            let mut matched = 0;
-            let mut end = start;
-            for c in text[start..].chars() {
-                if matched == prefix.len() {
-                    break;
-                }
-                if c.to_lowercase().next() != Some(prefix[matched]) {
-                    break;
-                }
-                matched += 1;
-                end += c.len_utf8();
-            }
-            if matched == prefix.len() {
-                let word_end = text[end..]
-                    .char_indices()
-                    .find(|(_, c)| !c.is_alphanumeric())
-                    .map_or(text.len(), |(o, _)| end + o);
-                if !spans
-                    .iter()
-                    .any(|s: &Range<usize>| s.start <= start && start < s.end)
-                {
-                    spans.push(start..word_end);
-                }
-            }
-        }
-    }
-    spans
 }

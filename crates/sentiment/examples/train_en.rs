@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use earshot_sentiment::Analyzer;
-use earshot_sentiment::model::{self, Features, TrainParams};
+use earshot_sentiment::model::{self, Features, TrainParams, flags};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -20,24 +20,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let labels = std::fs::read_to_string(dir.join("train_labels.txt"))?;
     let rules = Analyzer::rules_only();
     let base = TrainParams::default();
-    let grid: Vec<TrainParams> = [
-        (17, 1e-5, 1, 0.05),
-        (17, 1e-5, 2, 0.03),
-        (17, 1e-5, 3, 0.02),
-        (17, 1e-5, 2, 0.05),
-        (17, 1e-5, 5, 0.02),
-        (17, 1e-5, 3, 0.05),
-        (16, 1e-5, 3, 0.05),
-    ]
-    .into_iter()
-    .map(|(bits, l2, epochs, learning_rate)| TrainParams {
-        bits,
-        l2,
-        epochs,
-        learning_rate,
-        ..base
-    })
-    .collect();
+    // Feature kinds (none = the model shipped before; word prefixes; character
+    // trigrams; both) by learning rate, epochs and L2: every point by 5-fold CV.
+    let mut grid = Vec::new();
+    for flags in [
+        0,
+        flags::PREFIXES,
+        flags::CHAR_TRIGRAMS,
+        flags::PREFIXES | flags::CHAR_TRIGRAMS,
+    ] {
+        for learning_rate in [0.01, 0.02, 0.03] {
+            for epochs in [3, 5] {
+                for l2 in [1e-5, 1e-4] {
+                    grid.push(TrainParams {
+                        bits: 17,
+                        flags,
+                        l2,
+                        epochs,
+                        learning_rate,
+                        ..base
+                    });
+                }
+            }
+        }
+    }
     let gold: Vec<usize> = labels
         .lines()
         .map(|l| l.trim().parse())
@@ -47,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let examples: Vec<(Features, usize)> = texts
             .lines()
             .zip(&gold)
-            .map(|(t, &y)| (rules.english_features(t, params.bits), y))
+            .map(|(t, &y)| (english_features(&rules, t, params), y))
             .collect();
         let folds = 5;
         let mut logits = vec![[0f32; 3]; examples.len()];
@@ -71,8 +77,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let r_raw = model::macro_recall(&raw, &gold);
         let r_tuned = model::macro_recall(&tuned, &gold);
         eprintln!(
-            "bits {} l2 {:e} epochs {} lr {}: CV macro recall {r_raw:.4} (offsets {offsets:?}: {r_tuned:.4})",
-            params.bits, params.l2, params.epochs, params.learning_rate
+            "bits {} flags {:#x} l2 {:e} epochs {} lr {}: CV macro recall {r_raw:.4} (offsets {offsets:?}: {r_tuned:.4})",
+            params.bits, params.flags, params.l2, params.epochs, params.learning_rate
         );
         if best.as_ref().is_none_or(|b| r_raw > b.1) {
             best = Some((params, r_raw, offsets));
@@ -80,13 +86,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let (params, recall, offsets) = best.expect("a grid point");
     eprintln!(
-        "chosen: bits {} l2 {:e} epochs {} (CV {recall:.4})",
-        params.bits, params.l2, params.epochs
+        "chosen: bits {} flags {:#x} l2 {:e} epochs {} (CV {recall:.4})",
+        params.bits, params.flags, params.l2, params.epochs
     );
     let examples: Vec<(Features, usize)> = texts
         .lines()
         .zip(&gold)
-        .map(|(t, &y)| (rules.english_features(t, params.bits), y))
+        .map(|(t, &y)| (english_features(&rules, t, params), y))
         .collect();
     let mut m = model::train(&examples, params);
     m.offsets = offsets;
@@ -94,6 +100,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&out, &bytes)?;
     eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
     Ok(())
+}
+
+fn english_features(rules: &Analyzer, text: &str, params: TrainParams) -> Features {
+    rules
+        .features(text, "en", &[], params.bits, params.flags)
+        .expect("English has a lexicon")
 }
 
 fn argmax(z: &[f32; 3], offsets: [f32; 3]) -> usize {

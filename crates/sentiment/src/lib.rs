@@ -2,10 +2,11 @@
 //! pure logic, no I/O, every table and weight embedded at build time.
 //!
 //! Polish, English, German and Ukrainian are scored by lexicons and rules (VADER's
-//! English lexicon and our own tables for the others: see `NOTICE`); English adds a
-//! small linear model trained on TweetEval tweets (`examples/train_en.rs`), which reads
-//! the rules' findings as features. Other languages get [`Polarity::Unknown`] with the
-//! reason, never a guess.
+//! English lexicon and our own tables for the others: see `NOTICE`); each language adds a
+//! small linear model that reads the rules' findings as features: English's trained on
+//! TweetEval tweets (`examples/train_en.rs`), Polish, German and Ukrainian ones on the
+//! brand-directed training corpus in `train/` (`examples/train.rs`). Other languages get
+//! [`Polarity::Unknown`] with the reason, never a guess.
 //!
 //! ```
 //! use earshot_sentiment::{Analyzer, Polarity};
@@ -108,7 +109,8 @@ const EVIDENCE_SHOWN: usize = 5;
 pub struct Analyzer {
     lexicons: [Lexicon; 4],
     symbols: Symbols,
-    english_model: Option<Model>,
+    /// Per language (pl, en, de, uk): the model that decides, or the rules' threshold.
+    models: [Option<Model>; 4],
 }
 
 thread_local! {
@@ -123,6 +125,11 @@ const PL_RULES: &str = include_str!("../data/pl.tsv");
 const DE_RULES: &str = include_str!("../data/de.tsv");
 const UK_RULES: &str = include_str!("../data/uk.tsv");
 const EN_MODEL: &[u8] = include_bytes!("../data/en_model.bin");
+const PL_MODEL: &[u8] = include_bytes!("../data/pl_model.bin");
+const DE_MODEL: &[u8] = include_bytes!("../data/de_model.bin");
+const UK_MODEL: &[u8] = include_bytes!("../data/uk_model.bin");
+/// Per language, in [`Language::index`] order.
+const MODELS: [&[u8]; 4] = [PL_MODEL, EN_MODEL, DE_MODEL, UK_MODEL];
 
 impl Default for Analyzer {
     fn default() -> Self {
@@ -131,18 +138,19 @@ impl Default for Analyzer {
 }
 
 impl Analyzer {
-    /// Lexicons, rules and the English model.
+    /// Lexicons, rules and each language's model.
     pub fn new() -> Analyzer {
         let mut analyzer = Analyzer::rules_only();
-        analyzer.english_model = Some(
-            Model::from_bytes(EN_MODEL)
-                .expect("the embedded English model is valid: a test reads it"),
-        );
+        for (slot, bytes) in analyzer.models.iter_mut().zip(MODELS) {
+            *slot = Some(
+                Model::from_bytes(bytes).expect("the embedded models are valid: a test reads them"),
+            );
+        }
         analyzer
     }
 
-    /// Lexicons and rules alone, without the English model: to measure what the model
-    /// adds, and what `examples/train_en.rs` computes the model's features with.
+    /// Lexicons and rules alone, without the models: to measure what the models add,
+    /// and what the training examples compute the models' features with.
     pub fn rules_only() -> Analyzer {
         Analyzer::try_rules_only().expect("the embedded tables are valid: a test reads them")
     }
@@ -164,13 +172,21 @@ impl Analyzer {
         Ok(Analyzer {
             lexicons: [pl, en, de, uk],
             symbols,
-            english_model: None,
+            models: [None, None, None, None],
         })
     }
 
     /// Replaces the English model (for training and evaluation tools).
-    pub fn with_english_model(mut self, model: Option<Model>) -> Analyzer {
-        self.english_model = model;
+    pub fn with_english_model(self, model: Option<Model>) -> Analyzer {
+        self.with_model("en", model)
+    }
+
+    /// Replaces one language's model (for training and evaluation tools); a code without
+    /// a lexicon is ignored.
+    pub fn with_model(mut self, language: &str, model: Option<Model>) -> Analyzer {
+        if let Some(l) = Language::from_code(language) {
+            self.models[l.index()] = model;
+        }
         self
     }
 
@@ -188,12 +204,36 @@ impl Analyzer {
 
     /// The English model's features for a text, and the rules' findings: for training.
     pub fn english_features(&self, text: &str, bits: u32) -> Features {
-        SCRATCH.with(|s| {
+        self.features(text, "en", &[], bits, 0)
+            .expect("English has a lexicon")
+    }
+
+    /// A model's features for a text toward the brand at `brand_spans` (overall when
+    /// empty), with the feature kinds of `feature_flags` ([`model::flags`]): for training.
+    /// `None` for a language without a lexicon.
+    pub fn features(
+        &self,
+        text: &str,
+        language: &str,
+        brand_spans: &[Range<usize>],
+        bits: u32,
+        feature_flags: u32,
+    ) -> Option<Features> {
+        let language = Language::from_code(language)?;
+        Some(SCRATCH.with(|s| {
             let (tokens, features) = &mut *s.borrow_mut();
-            let rules = self.scorer(Language::En).analyse(text, &[], tokens);
-            model::features(tokens, &rules, bits, text, features);
+            let rules = self.scorer(language).analyse(text, brand_spans, tokens);
+            model::features(
+                tokens,
+                &rules,
+                bits,
+                feature_flags,
+                text,
+                brand_spans,
+                features,
+            );
             features.clone()
-        })
+        }))
     }
 
     fn scorer(&self, language: Language) -> Scorer<'_> {
@@ -216,12 +256,20 @@ impl Analyzer {
         SCRATCH.with(|s| {
             let (tokens, features) = &mut *s.borrow_mut();
             let mut rules = self.scorer(language).analyse(text, brand, tokens);
-            match (&self.english_model, language) {
-                (Some(model), Language::En) => {
-                    model::features(tokens, &rules, model.bits, text, features);
+            match &self.models[language.index()] {
+                Some(model) => {
+                    model::features(
+                        tokens,
+                        &rules,
+                        model.bits,
+                        model.flags,
+                        text,
+                        brand,
+                        features,
+                    );
                     decide_with_model(model, features, rules, text)
                 }
-                _ => decide_by_rules(&mut rules, text, THRESHOLDS[language.index()]),
+                None => decide_by_rules(&mut rules, text, THRESHOLDS[language.index()]),
             }
         })
     }

@@ -7,8 +7,15 @@
 //! rules' score and sums are dense features, so the model learns how far to trust them.
 //! Weights are stored as `i16` with one scale: a quarter of `f32`'s size, no loss that
 //! changes a decision.
+//!
+//! The same model serves Polish, German and Ukrainian (`examples/train.rs`, trained on
+//! the brand-directed corpus in `train/`), with two more feature kinds that help inflected
+//! languages and sentiment toward a brand: word prefixes ("polecam"/"polecają" share
+//! "polec") and one placeholder for the brand's own words, so a model learns how people
+//! write about *a* brand rather than which brands its corpus happened to praise.
 
 use std::hash::Hasher;
+use std::ops::Range;
 
 use rustc_hash::FxHasher;
 
@@ -24,12 +31,30 @@ pub const POSITIVE: usize = 2;
 /// Dense features after the hashed ones: the rules' view of the text.
 pub const DENSE: usize = 8;
 
-const MAGIC: &[u8; 4] = b"ESM1";
+const MAGIC_V1: &[u8; 4] = b"ESM1";
+/// Version 2 adds a `u32` of [`flags`] after the dense count.
+const MAGIC: &[u8; 4] = b"ESM2";
+
+/// Which optional feature kinds a model was trained with (stored in the model file).
+pub mod flags {
+    /// The first [`super::PREFIX_CHARS`] characters of each longer word.
+    pub const PREFIXES: u32 = 1;
+    /// Words inside the brand's spans become one `<brand>` feature.
+    pub const BRAND_PLACEHOLDER: u32 = 2;
+    /// No dense rule features: the model alone, to measure what the rules add.
+    pub const NO_RULES: u32 = 4;
+    /// Character trigrams of each word (with its boundaries), for misspellings and
+    /// inflection.
+    pub const CHAR_TRIGRAMS: u32 = 8;
+}
+
+/// Characters a word-prefix feature keeps.
+pub const PREFIX_CHARS: usize = 5;
 
 /// Why model bytes could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("model bytes do not start with {MAGIC:?}")]
+    #[error("model bytes do not start with {MAGIC:?} or {MAGIC_V1:?}")]
     BadMagic,
     #[error("model bytes end early: expected {expected} bytes, found {found}")]
     Truncated { expected: usize, found: usize },
@@ -41,24 +66,39 @@ pub enum ModelError {
 /// dense ones after.
 pub type Features = Vec<(u32, f32)>;
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn features(
     tokens: &Tokens,
     rules: &RuleAnalysis,
     bits: u32,
+    feature_flags: u32,
     text: &str,
+    brand: &[Range<usize>],
     out: &mut Features,
 ) {
     out.clear();
     let mask = (1u32 << bits) - 1;
     let mut prev: Option<u64> = None;
+    let placeholder = feature_flags & flags::BRAND_PLACEHOLDER != 0;
     for (i, tok) in tokens.list.iter().enumerate() {
         let w = rules.clause_weight_of_token.get(i).copied().unwrap_or(1.0);
         match tok.kind {
             Kind::Word | Kind::Hashtag => {
-                let word = tokens.folded(tok);
+                let is_brand = placeholder
+                    && brand
+                        .iter()
+                        .any(|b| b.start < tok.span.end && tok.span.start < b.end);
+                let word = if is_brand {
+                    "<brand>"
+                } else {
+                    tokens.folded(tok)
+                };
                 let negated = rules.in_negation_scope.get(i).copied().unwrap_or(false);
                 let h = hash(if negated { 2 } else { 1 }, word.as_bytes());
                 out.push(((h as u32) & mask, w));
+                if !is_brand {
+                    word_parts(word, negated, feature_flags, mask, w, out);
+                }
                 if let Some(p) = prev {
                     let pair = p.rotate_left(17) ^ h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
                     out.push(((pair as u32 ^ (pair >> 32) as u32) & mask, w));
@@ -79,6 +119,9 @@ pub(crate) fn features(
             }
         }
     }
+    if feature_flags & flags::NO_RULES != 0 {
+        return;
+    }
     let base = 1u32 << bits;
     let dense: [f32; DENSE] = [
         rules.score,
@@ -97,6 +140,65 @@ pub(crate) fn features(
     }
 }
 
+/// Prefix and character-trigram features of one word, as the model's flags ask. No
+/// allocation: a word's character starts go into a stack array (trigrams of the first
+/// 64 characters only; longer "words" are noise).
+fn word_parts(
+    word: &str,
+    negated: bool,
+    feature_flags: u32,
+    mask: u32,
+    w: f32,
+    out: &mut Features,
+) {
+    let prefixes = feature_flags & flags::PREFIXES != 0;
+    let trigrams = feature_flags & flags::CHAR_TRIGRAMS != 0;
+    if !prefixes && !trigrams {
+        return;
+    }
+    let neg = u8::from(negated);
+    if prefixes && let Some((end, _)) = word.char_indices().nth(PREFIX_CHARS) {
+        out.push((
+            (hash(6 + 16 * neg, &word.as_bytes()[..end]) as u32) & mask,
+            w,
+        ));
+    }
+    if trigrams {
+        const MAX: usize = 64;
+        let mut starts = [0u16; MAX];
+        let (mut chars, mut end) = (0, word.len());
+        for (o, _) in word.char_indices() {
+            let Ok(o16) = u16::try_from(o) else {
+                end = o;
+                break;
+            };
+            if chars == MAX {
+                end = o;
+                break;
+            }
+            starts[chars] = o16;
+            chars += 1;
+        }
+        if chars < 3 {
+            return;
+        }
+        let at = |k: usize| {
+            if k < chars {
+                usize::from(starts[k])
+            } else {
+                end
+            }
+        };
+        let bytes = word.as_bytes();
+        let scale = w / (chars as f32).sqrt();
+        for k in 0..chars - 2 {
+            // One tag byte: the kind, negation, and whether the gram starts or ends the word.
+            let tag = 100 + neg + 2 * u8::from(k == 0) + 4 * u8::from(k + 3 == chars);
+            out.push(((hash(tag, &bytes[at(k)..at(k + 3)]) as u32) & mask, scale));
+        }
+    }
+}
+
 fn hash(kind: u8, bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     h.write_u8(kind);
@@ -108,6 +210,8 @@ fn hash(kind: u8, bytes: &[u8]) -> u64 {
 #[derive(Debug, Clone)]
 pub struct Model {
     pub bits: u32,
+    /// The [`flags`] the model's features were made with.
+    pub flags: u32,
     /// `(1 << bits) + DENSE` rows of one weight per class.
     pub weights: Vec<[f32; CLASSES]>,
     pub bias: [f32; CLASSES],
@@ -155,6 +259,7 @@ impl Model {
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.bits.to_le_bytes());
         out.extend_from_slice(&(DENSE as u32).to_le_bytes());
+        out.extend_from_slice(&self.flags.to_le_bytes());
         out.extend_from_slice(&scale.to_le_bytes());
         for v in self.bias.iter().chain(&self.offsets) {
             out.extend_from_slice(&v.to_le_bytes());
@@ -171,10 +276,13 @@ impl Model {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
-        if bytes.len() < 4 || &bytes[..4] != MAGIC {
-            return Err(ModelError::BadMagic);
-        }
-        let header = 4 + 4 * 3 + 4 * 6;
+        let v2 = match bytes.get(..4) {
+            Some(m) if m == MAGIC => true,
+            Some(m) if m == MAGIC_V1 => false,
+            _ => return Err(ModelError::BadMagic),
+        };
+        let extra = if v2 { 4 } else { 0 };
+        let header = 4 + 4 * 3 + extra + 4 * 6;
         if bytes.len() < header {
             return Err(ModelError::Truncated {
                 expected: header,
@@ -188,9 +296,11 @@ impl Model {
         if dense != DENSE {
             return Err(ModelError::DenseMismatch { found: dense });
         }
-        let scale = f32_at(12);
-        let bias = [f32_at(16), f32_at(20), f32_at(24)];
-        let offsets = [f32_at(28), f32_at(32), f32_at(36)];
+        let feature_flags = if v2 { u32_at(12) } else { 0 };
+        let o = 12 + extra;
+        let scale = f32_at(o);
+        let bias = [f32_at(o + 4), f32_at(o + 8), f32_at(o + 12)];
+        let offsets = [f32_at(o + 16), f32_at(o + 20), f32_at(o + 24)];
         let rows = (1usize << bits) + DENSE;
         let expected = header + rows * CLASSES * 2;
         if bytes.len() < expected {
@@ -211,6 +321,7 @@ impl Model {
             .collect();
         Ok(Model {
             bits,
+            flags: feature_flags,
             weights,
             bias,
             offsets,
@@ -230,6 +341,7 @@ pub fn softmax(z: [f32; CLASSES]) -> [f32; CLASSES] {
 #[derive(Debug, Clone, Copy)]
 pub struct TrainParams {
     pub bits: u32,
+    pub flags: u32,
     pub epochs: usize,
     pub learning_rate: f32,
     pub l2: f32,
@@ -240,6 +352,7 @@ impl Default for TrainParams {
     fn default() -> Self {
         TrainParams {
             bits: 17,
+            flags: 0,
             epochs: 12,
             learning_rate: 0.2,
             l2: 1e-5,
@@ -264,6 +377,7 @@ pub fn train(examples: &[(Features, usize)], params: TrainParams) -> Model {
     let mut rng = params.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     let mut model = Model {
         bits: params.bits,
+        flags: params.flags,
         weights: Vec::new(),
         bias,
         offsets: [0.0; CLASSES],

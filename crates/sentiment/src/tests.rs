@@ -30,7 +30,13 @@ fn polarity(text: &str, lang: &str) -> Polarity {
 #[test]
 fn embedded_tables_and_model_load() {
     Analyzer::try_rules_only().expect("tables parse");
-    Model::from_bytes(EN_MODEL).expect("model parses");
+    for (language, bytes) in ["pl", "en", "de", "uk"].into_iter().zip(MODELS) {
+        let model = Model::from_bytes(bytes).unwrap_or_else(|e| panic!("{language} model: {e}"));
+        assert!(
+            model.bits >= 12,
+            "{language} model is a trained one, not a stub"
+        );
+    }
 }
 
 #[test]
@@ -281,4 +287,77 @@ fn analyzer_is_shared_across_threads() {
             .collect()
     });
     assert_eq!(answers, [Polarity::Negative, Polarity::Negative]);
+}
+
+#[test]
+fn every_language_model_decides_with_evidence() {
+    for (lang, text, brand) in [
+        (
+            "pl",
+            "Paczkomat InPost znowu nie działa, nie polecam",
+            "InPost",
+        ),
+        (
+            "de",
+            "Die Deutsche Bahn hat schon wieder Verspätung, furchtbar",
+            "Deutsche Bahn",
+        ),
+        (
+            "uk",
+            "Нова пошта загубила посилку, жахливий сервіс",
+            "Нова пошта",
+        ),
+    ] {
+        let s = toward(&FULL, text, lang, brand);
+        assert_eq!(s.polarity, Polarity::Negative, "{lang}: {:?}", s.evidence);
+        assert!(
+            s.evidence.iter().any(|e| e.starts_with("model:")),
+            "{lang}: {:?}",
+            s.evidence
+        );
+    }
+}
+
+#[test]
+fn brand_placeholder_makes_the_brand_name_irrelevant() {
+    use model::flags;
+    let a = "Zakupy w Żabce, obsługa miła";
+    let b = "Zakupy w Lidlu, obsługa miła";
+    let feature = |text: &str, brand: &str, f: u32| {
+        RULES
+            .features(text, "pl", &spans(text, brand), 16, f)
+            .expect("pl has a lexicon")
+    };
+    let with = flags::BRAND_PLACEHOLDER;
+    assert_eq!(feature(a, "Żabce", with), feature(b, "Lidlu", with));
+    assert_ne!(feature(a, "Żabce", 0), feature(b, "Lidlu", 0));
+}
+
+#[test]
+fn word_prefixes_and_trigrams_only_when_the_model_asks() {
+    use model::flags;
+    let text = "polecam";
+    let n = |f: u32| RULES.features(text, "pl", &[], 16, f).expect("pl").len();
+    let plain = n(0);
+    assert_eq!(n(flags::PREFIXES), plain + 1, "one prefix feature");
+    assert_eq!(
+        n(flags::CHAR_TRIGRAMS),
+        plain + 5,
+        "five trigrams of 7 letters"
+    );
+    assert!(RULES.features(text, "fr", &[], 16, 0).is_none());
+}
+
+#[test]
+fn model_flags_survive_the_byte_round_trip_and_version_1_still_reads() {
+    let model = Model::from_bytes(UK_MODEL).expect("parses");
+    assert_ne!(model.flags, 0, "the uk model uses the brand placeholder");
+    let again = Model::from_bytes(&model.to_bytes()).expect("round trip");
+    assert_eq!(again.flags, model.flags);
+    // A version-1 file (no flags) reads as flags 0.
+    let mut v1 = model.to_bytes();
+    v1[..4].copy_from_slice(b"ESM1");
+    v1.drain(12..16);
+    let old = Model::from_bytes(&v1).expect("version 1 parses");
+    assert_eq!((old.flags, old.bits), (0, model.bits));
 }

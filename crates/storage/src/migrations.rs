@@ -12,6 +12,9 @@ pub struct Migration {
     statements: &'static [&'static str],
     /// Statements generated per rollup grain, run after `statements`.
     per_grain: &'static [fn(&Grain) -> String],
+    /// Statements run last, after the per-grain ones (views over the rollups' new
+    /// columns).
+    finally: &'static [&'static str],
 }
 
 impl Migration {
@@ -21,6 +24,7 @@ impl Migration {
         for generate in self.per_grain {
             all.extend(GRAINS.iter().map(generate));
         }
+        all.extend(self.finally.iter().map(|s| s.to_string()));
         all
     }
 }
@@ -149,6 +153,62 @@ const COHORT_MIX_WEEKLY: &str = "CREATE VIEW IF NOT EXISTS {db}.cohort_mix_weekl
         FROM {db}.rollup_day GROUP BY week, brand
     ) AS by_brand USING week, brand";
 
+/// Sentiment counts per rollup row: migration 5 rewrites each rollup's view with them.
+/// `mentions - positive - neutral - negative` are the mentions in languages without a
+/// sentiment lexicon (`unknown`), and those stored before migration 5.
+fn rollup_view_with_sentiment(g: &Grain) -> String {
+    format!(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{table}_mv TO {{db}}.{table} AS
+        SELECT {bucket} AS {column}, {DIMENSIONS},
+            count() AS mentions,
+            uniqExactState(concat(platform, ':', author_id)) AS unique_authors_state,
+            sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
+            sum(author_followers) AS potential_reach,
+            countIf(sentiment = 'positive') AS positive,
+            countIf(sentiment = 'neutral') AS neutral,
+            countIf(sentiment = 'negative') AS negative,
+            sum(complaint) AS complaints
+        FROM {{db}}.mentions
+        GROUP BY {column}, {DIMENSIONS}",
+        table = g.table,
+        column = g.column,
+        bucket = g.bucket,
+    )
+}
+
+fn finalized_view_with_sentiment(g: &Grain) -> String {
+    format!(
+        "CREATE VIEW IF NOT EXISTS {{db}}.{view} AS
+        SELECT {column}, {DIMENSIONS},
+            sum(mentions) AS mentions,
+            uniqExactMerge(unique_authors_state) AS unique_authors,
+            sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
+            sum(potential_reach) AS potential_reach,
+            sum(positive) AS positive, sum(neutral) AS neutral, sum(negative) AS negative,
+            sum(complaints) AS complaints
+        FROM {{db}}.{table}
+        GROUP BY {column}, {DIMENSIONS}",
+        view = g.view,
+        table = g.table,
+        column = g.column,
+    )
+}
+
+/// Net sentiment ((positive − negative) / mentions with a verdict) and the negative
+/// share per brand and day, for BI. Days without any verdict show 0 for both.
+const SENTIMENT_DAILY: &str = "CREATE VIEW IF NOT EXISTS {db}.sentiment_daily AS
+    SELECT day, brand, mentions, positive, neutral, negative, complaints,
+        if(positive + neutral + negative = 0, 0,
+            (positive - negative) / (positive + neutral + negative)) AS net_sentiment,
+        if(positive + neutral + negative = 0, 0,
+            negative / (positive + neutral + negative)) AS negative_share
+    FROM (
+        SELECT day, brand, sum(mentions) AS mentions,
+            sum(positive) AS positive, sum(neutral) AS neutral, sum(negative) AS negative,
+            sum(complaints) AS complaints
+        FROM {db}.rollup_day GROUP BY day, brand
+    ) AS by_day";
+
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -204,6 +264,7 @@ pub const MIGRATIONS: &[Migration] = &[
             AS SELECT mention_id, published_at FROM {db}.mentions",
         ],
         per_grain: &[rollup_table, rollup_view],
+        finally: &[],
     },
     Migration {
         version: 2,
@@ -216,6 +277,7 @@ pub const MIGRATIONS: &[Migration] = &[
         // that leaves an old install and a new one with the same schema.
         statements: &[],
         per_grain: &[finalized_view],
+        finally: &[],
     },
     Migration {
         version: 3,
@@ -247,6 +309,7 @@ pub const MIGRATIONS: &[Migration] = &[
             ORDER BY alert_id",
         ],
         per_grain: &[],
+        finally: &[],
     },
     Migration {
         version: 4,
@@ -258,6 +321,39 @@ pub const MIGRATIONS: &[Migration] = &[
             COHORT_MIX_WEEKLY,
         ],
         per_grain: &[],
+        finally: &[],
+    },
+    Migration {
+        version: 5,
+        name: "sentiment toward each brand: mention columns, rollup counts, sentiment_daily",
+        // Each ADD COLUMN is its own statement: 18.16 has no `ADD COLUMN IF NOT EXISTS`,
+        // so the migration runner takes "already exists" (Code 44) as done.
+        // Recreating a rollup's view leaves a moment in which an INSERT into `mentions`
+        // by a processor of the previous version would miss that rollup: processors
+        // migrate before they consume, so upgrade by restarting them, not alongside.
+        statements: &[
+            "ALTER TABLE {db}.mentions ADD COLUMN sentiment String DEFAULT 'unknown'",
+            "ALTER TABLE {db}.mentions ADD COLUMN sentiment_score Float32",
+            "ALTER TABLE {db}.mentions ADD COLUMN sentiment_confidence Float32",
+            "ALTER TABLE {db}.mentions ADD COLUMN sentiment_evidence String",
+            "ALTER TABLE {db}.mentions ADD COLUMN complaint UInt8",
+        ],
+        per_grain: &[
+            |g| format!("ALTER TABLE {{db}}.{} ADD COLUMN positive UInt64", g.table),
+            |g| format!("ALTER TABLE {{db}}.{} ADD COLUMN neutral UInt64", g.table),
+            |g| format!("ALTER TABLE {{db}}.{} ADD COLUMN negative UInt64", g.table),
+            |g| {
+                format!(
+                    "ALTER TABLE {{db}}.{} ADD COLUMN complaints UInt64",
+                    g.table
+                )
+            },
+            |g| format!("DROP TABLE IF EXISTS {{db}}.{}_mv", g.table),
+            rollup_view_with_sentiment,
+            |g| format!("DROP TABLE IF EXISTS {{db}}.{}", g.view),
+            finalized_view_with_sentiment,
+        ],
+        finally: &[SENTIMENT_DAILY],
     },
 ];
 

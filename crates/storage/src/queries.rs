@@ -26,6 +26,24 @@ pub struct RollupTotals {
     pub reposts: u64,
     pub replies: u64,
     pub potential_reach: u64,
+    /// Mentions positive, neutral and negative toward the brand; the rest are `unknown`
+    /// (languages without a sentiment lexicon).
+    pub positive: u64,
+    pub neutral: u64,
+    pub negative: u64,
+    pub complaints: u64,
+}
+
+impl RollupTotals {
+    /// (positive − negative) / mentions with a verdict; 0 without any.
+    pub fn net_sentiment(&self) -> f64 {
+        let judged = self.positive + self.neutral + self.negative;
+        if judged == 0 {
+            0.0
+        } else {
+            (self.positive as f64 - self.negative as f64) / judged as f64
+        }
+    }
 }
 
 impl Store {
@@ -48,7 +66,11 @@ impl Store {
         let sql = match table {
             TotalsSource::Mentions => {
                 "SELECT brand, count() AS mentions, sum(likes) AS likes, sum(reposts) AS reposts,
-                    sum(replies) AS replies, sum(author_followers) AS potential_reach
+                    sum(replies) AS replies, sum(author_followers) AS potential_reach,
+                    countIf(sentiment = 'positive') AS positive,
+                    countIf(sentiment = 'neutral') AS neutral,
+                    countIf(sentiment = 'negative') AS negative,
+                    toUInt64(sum(complaint)) AS complaints
                  FROM {db}.mentions FINAL GROUP BY brand ORDER BY brand"
             }
             TotalsSource::Rollup(grain) => match grain {
@@ -57,7 +79,9 @@ impl Store {
                         .fetch_all(&format!(
                             "SELECT brand, sum(mentions) AS mentions, sum(likes) AS likes,
                                 sum(reposts) AS reposts, sum(replies) AS replies,
-                                sum(potential_reach) AS potential_reach
+                                sum(potential_reach) AS potential_reach,
+                                sum(positive) AS positive, sum(neutral) AS neutral,
+                                sum(negative) AS negative, sum(complaints) AS complaints
                              FROM {{db}}.{grain} GROUP BY brand ORDER BY brand"
                         ))
                         .await;

@@ -63,4 +63,11 @@ pub struct MentionRow {
     pub collector_source: String,
     pub kafka_partition: i32,
     pub kafka_offset: i64,
+    /// `positive`, `neutral`, `negative` or `unknown`: toward this row's brand.
+    pub sentiment: &'static str,
+    pub sentiment_score: f32,
+    pub sentiment_confidence: f32,
+    /// The words, emoji and rules that decided, strongest first, `; `-separated.
+    pub sentiment_evidence: String,
+    pub complaint: u8,
 }

@@ -75,6 +75,7 @@ impl SchemaTarget<'_> {
         let prefix_view = format!("CREATE VIEW IF NOT EXISTS {db}.");
         // 18.16 has no DROP VIEW; DROP TABLE drops views on every version.
         let prefix_drop_view = format!("DROP TABLE IF EXISTS {db}.");
+        let prefix_alter = format!("ALTER TABLE {db}.");
         if let Some(rest) = sql.strip_prefix(&prefix_table) {
             let (name, body) = split_name(rest);
             let local = format!("{name}{LOCAL_SUFFIX}");
@@ -98,6 +99,14 @@ impl SchemaTarget<'_> {
         } else if let Some(rest) = sql.strip_prefix(&prefix_view) {
             let (name, body) = split_name(rest);
             vec![format!("{prefix_view}{name}{on_cluster} {body}")]
+        } else if let Some(rest) = sql.strip_prefix(&prefix_alter) {
+            // The node-local table holds the data; the Distributed table over it must
+            // show the same columns.
+            let (name, body) = split_name(rest);
+            vec![
+                format!("{prefix_alter}{name}{LOCAL_SUFFIX}{on_cluster} {body}"),
+                format!("{prefix_alter}{name}{on_cluster} {body}"),
+            ]
         } else if let Some(rest) = sql.strip_prefix(&prefix_drop_view) {
             vec![format!("{prefix_drop_view}{rest}{on_cluster}")]
         } else {
@@ -239,6 +248,18 @@ mod tests {
             vec![
                 "CREATE MATERIALIZED VIEW IF NOT EXISTS `earshot`.rollup_day_mv ON CLUSTER `earshot_cluster` \
                  TO `earshot`.rollup_day_local AS SELECT count() FROM `earshot`.mentions_local GROUP BY day"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_column_reaches_the_local_table_and_the_distributed_one() {
+        let out = cluster().render("ALTER TABLE {db}.mentions ADD COLUMN complaint UInt8");
+        assert_eq!(
+            out,
+            vec![
+                "ALTER TABLE `earshot`.mentions_local ON CLUSTER `earshot_cluster` ADD COLUMN complaint UInt8",
+                "ALTER TABLE `earshot`.mentions ON CLUSTER `earshot_cluster` ADD COLUMN complaint UInt8",
             ]
         );
     }

@@ -25,6 +25,11 @@ pub fn schema_sql(config: &ClickHouseConfig) -> Vec<String> {
     all
 }
 
+/// Whether a schema statement adds one column (see [`Store::migrate`]).
+fn is_add_column(sql: &str) -> bool {
+    sql.starts_with("ALTER TABLE ") && sql.contains(" ADD COLUMN ")
+}
+
 /// Ids per lookup query: one round trip for a whole default batch. The query text then
 /// exceeds ClickHouse's default 256 KiB `max_query_size`, so the lookup raises it.
 const ID_LOOKUP_CHUNK: usize = 20_000;
@@ -165,6 +170,13 @@ impl Store {
     ) -> Result<(), Error> {
         match self.client.query(sql).execute().await {
             Ok(()) => Ok(()),
+            // 18.16 has no `ADD COLUMN IF NOT EXISTS`: a column already there is a
+            // statement that ran before (a concurrent or interrupted migration).
+            Err(clickhouse::error::Error::BadResponse(message))
+                if is_add_column(sql) && crate::server_error_code(&message) == Some(44) =>
+            {
+                Ok(())
+            }
             Err(clickhouse::error::Error::BadResponse(message))
                 if !crate::server_error_code(&message).is_some_and(crate::is_transient_code) =>
             {
@@ -335,6 +347,11 @@ mod tests {
             collector_source: String::new(),
             kafka_partition: 0,
             kafka_offset: 0,
+            sentiment: "neutral",
+            sentiment_score: 0.0,
+            sentiment_confidence: 0.5,
+            sentiment_evidence: String::new(),
+            complaint: 0,
         }
     }
 
