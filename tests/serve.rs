@@ -232,6 +232,70 @@ async fn check_endpoints(server: Server, rows: &[MentionRow]) {
         "the filter must select something to prove anything"
     );
 
+    // Sentiment (migration 5): counts in the rollups, the filter reads the mentions.
+    let (ready_status, ready) = get(&server, "/readyz", None).await;
+    assert_eq!(ready_status, StatusCode::OK);
+    assert_eq!(ready["sentiment"], true, "the schema has migration 5");
+    let count = |brand: &str, s: &str| {
+        rows.iter()
+            .filter(|r| r.brand == brand && r.sentiment == s)
+            .count() as f64
+    };
+    let (p, n, u) = (
+        count("Orlen", "positive"),
+        count("Orlen", "negative"),
+        count("Orlen", "neutral"),
+    );
+    let kpis = ok(&server, &format!("/api/v1/kpis?{w}&brand=Orlen")).await;
+    let net = kpis["brands"][0]["kpis"]["net_sentiment"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (net - (p - n) / (p + n + u)).abs() < 1e-9,
+        "net sentiment {net}"
+    );
+    let negative = ok(
+        &server,
+        &format!("/api/v1/volume?{w}&grain=day&brand=InPost&sentiment=negative"),
+    )
+    .await;
+    let sum: u64 = negative["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["mentions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum as f64, count("InPost", "negative"));
+    let per_bucket: u64 = ok(
+        &server,
+        &format!("/api/v1/volume?{w}&grain=day&brand=InPost"),
+    )
+    .await["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["negative"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        per_bucket, sum,
+        "rollup counts and the mention filter agree"
+    );
+    let found = ok(
+        &server,
+        &format!(
+            "/api/v1/mentions?{w}&brand=InPost&sentiment=negative&q=paczkomat%20nie&page_size=1"
+        ),
+    )
+    .await;
+    assert_eq!(found["total"], 120);
+    assert_eq!(found["mentions"][0]["sentiment"]["value"], "negative");
+    assert!(
+        found["mentions"][0]["sentiment"]["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("nie działa")
+    );
+
     // CSV of a series.
     let csv = reqwest::Client::new()
         .get(format!(

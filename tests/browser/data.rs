@@ -18,6 +18,10 @@ const PLATFORMS: [&str; 3] = ["mastodon", "bluesky", "reddit"];
 const LANGUAGES: [&str; 3] = ["pl", "en", "de"];
 const COHORTS: [&str; 5] = ["gen_z", "millennials", "gen_x", "boomers", "unknown"];
 const SOURCE_TYPES: [&str; 4] = ["customer", "customer", "press", "employee"];
+/// Each text's sentiment toward the brand, as the tagger would judge it.
+const SENTIMENTS: [&str; 6] = [
+    "positive", "negative", "positive", "negative", "neutral", "positive",
+];
 const TEXTS: [&str; 6] = [
     "Szybka dostawa, paczka w paczkomacie po jednym dniu",
     "Kolejka przy kasie znowu, jedna osoba na zmianie",
@@ -42,7 +46,9 @@ impl Rng {
 fn row(i: u32, brand: &str, published_at: u32, rng: &mut Rng) -> MentionRow {
     let author = rng.below(120);
     let platform = PLATFORMS[rng.below(3) as usize];
-    let text = TEXTS[rng.below(TEXTS.len() as u64) as usize];
+    let text_index = rng.below(TEXTS.len() as u64) as usize;
+    let text = TEXTS[text_index];
+    let sentiment = SENTIMENTS[text_index];
     let cohort = COHORTS[rng.below(COHORTS.len() as u64) as usize];
     let source_type = SOURCE_TYPES[rng.below(SOURCE_TYPES.len() as u64) as usize];
     MentionRow {
@@ -88,6 +94,15 @@ fn row(i: u32, brand: &str, published_at: u32, rng: &mut Rng) -> MentionRow {
         collector_source: "test".into(),
         kafka_partition: 0,
         kafka_offset: i64::from(i),
+        sentiment,
+        sentiment_score: match sentiment {
+            "positive" => 0.7,
+            "negative" => -0.6,
+            _ => 0.0,
+        },
+        sentiment_confidence: 0.8,
+        sentiment_evidence: format!("{sentiment}: wording of the post"),
+        complaint: u8::from(sentiment == "negative"),
     }
 }
 
@@ -112,6 +127,10 @@ pub fn mentions() -> Vec<MentionRow> {
         let at = SPIKE_FROM + rng.below(u64::from(SPIKE_TO - SPIKE_FROM)) as u32;
         let mut spike = row(i, "InPost", at, &mut rng);
         spike.text = "Paczkomat nie działa od rana, paczka utknęła #inpost".into();
+        spike.sentiment = "negative";
+        spike.sentiment_score = -0.8;
+        spike.sentiment_evidence = "negative: nie działa; utknęła".into();
+        spike.complaint = 1;
         spike.origin = Origin8::Live;
         rows.push(spike);
         i += 1;
