@@ -107,13 +107,14 @@ try {
     check(m.inked > 0.01, `chart ${name} looks empty: ${JSON.stringify(m)}`);
   }
   await page.screenshot({ path: path.join(shots, "overview.png"), fullPage: true });
-  await page.screenshot({ path: path.join(shots, "overview-top.png") });
 
   // Brand: pick InPost.
   await navigated(() => page.selectOption("#brand", "InPost"));
   check(page.url().includes("brand=InPost"), `brand not in the address: ${page.url()}`);
   const inpostMentions = await page.$eval('.kpi[data-kpi="Mentions"] strong', (e) => e.textContent);
   report.inpost_mentions = inpostMentions;
+  await page.evaluate(() => scrollTo(0, 0));
+  await page.screenshot({ path: path.join(shots, "overview-top.png") });
 
   // Chart: click the alert marker on the volume chart; the feed narrows to its window.
   // The lowest red triangle: the topmost one is the legend's key.
