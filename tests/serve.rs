@@ -724,3 +724,94 @@ async fn the_weekly_digest_has_the_weeks_numbers_and_reaches_the_webhook() {
             .contains("InPost — week 2026-W48")
     );
 }
+
+/// Every query of the provisioned Grafana dashboard runs on the current ClickHouse
+/// engine (Grafana's users run current ClickHouse) and finds the rows written here.
+#[tokio::test]
+async fn the_grafana_dashboard_queries_run_on_current_clickhouse() {
+    let mut env = TestEnv::new("serve_grafana").await;
+    let url = support::current_clickhouse_url();
+    env.clickhouse.url = url.clone();
+    env.clickhouse.compression = earshot_storage::Compression::None;
+    env.store = earshot_storage::Store::new(&env.clickhouse).unwrap();
+    env.store.migrate().await.unwrap();
+    data::write(&env.store).await;
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            support::repo_root().join("deploy/grafana/dashboards/earshot.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut queries: Vec<(String, String)> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["title"].as_str().unwrap().to_string(),
+                p["targets"][0]["rawSql"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let variable = dashboard["templating"]["list"][1]["query"]
+        .as_str()
+        .unwrap();
+    queries.push(("brand variable".into(), variable.to_string()));
+    assert_eq!(queries.len(), 9);
+    for (title, sql) in queries {
+        let sql = expand_time_filter(
+            &sql.replace(
+                "${database}",
+                &earshot_storage::escape_identifier(&env.clickhouse.database),
+            )
+            .replace("${brand:singlequote}", "'InPost','Orlen'"),
+        );
+        assert!(!sql.contains('$'), "{title}: a macro is left in {sql}");
+        let body = reqwest::Client::new()
+            .post(&url)
+            .body(format!("{sql} FORMAT JSON"))
+            .send()
+            .await
+            .unwrap();
+        let status = body.status();
+        let text = body.text().await.unwrap();
+        assert!(status.is_success(), "{title}: {text}\n{sql}");
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            answer["rows"].as_u64().unwrap() > 0,
+            "{title} found nothing:\n{sql}"
+        );
+    }
+}
+
+/// `$__timeFilter(expr)` as the Grafana plugin expands it, over the test's week.
+fn expand_time_filter(sql: &str) -> String {
+    let mut out = sql.to_string();
+    while let Some(start) = out.find("$__timeFilter(") {
+        let open = start + "$__timeFilter(".len();
+        let mut depth = 1;
+        let mut end = open;
+        for (i, c) in out[open..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = open + i;
+                break;
+            }
+        }
+        let expr = out[open..end].to_string();
+        out.replace_range(
+            start..=end,
+            &format!(
+                "{expr} >= toDateTime({}) AND {expr} <= toDateTime({})",
+                data::START,
+                data::END
+            ),
+        );
+    }
+    out
+}

@@ -208,7 +208,7 @@ async function renderOverview(view: View, brand: string): Promise<void> {
     "chart-sov",
     {
       tooltip: { trigger: "item", valueFormatter: (n: number) => compact.format(n) },
-      series: [{ type: "pie", radius: ["40%", "70%"], data: sov.brands.map((b) => ({ name: b.brand, value: b.mentions })), label: { formatter: "{b}\n{d}%" } }],
+      series: [{ type: "pie", radius: ["40%", "70%"], data: sov.brands.map((b) => ({ name: b.brand, value: b.mentions })), label: { formatter: "{b} {d}%" } }],
     },
     (p) => update((v) => { v.brand = p.name; v.compare = v.compare.filter((c) => c !== p.name); v.feedPage = 1; }),
   );
