@@ -131,6 +131,19 @@ try {
   check(feedItems.length > 0, "the feed is empty after clicking the alert");
   check(feedItems.some((t) => t.includes("Paczkomat nie działa")), "the spike's mentions are not in the feed");
 
+  // Chart: click the tallest negative bar of the sentiment chart (the spike): the
+  // feed shows that hour's negative mentions, read through the sentiment filter.
+  if (sentimentTagged) {
+    const negative = page.locator('#chart-sentiment svg path[fill="#dc2626"]');
+    const heights = await negative.evaluateAll((paths) => paths.map((p) => p.getBoundingClientRect().height));
+    await navigated(() => pointAndClick(negative.nth(heights.indexOf(Math.max(...heights)))));
+    check(/sentiment=negative/.test(page.url()) && /feed_from=\d+/.test(page.url()), `the sentiment click did not filter: ${page.url()}`);
+    const tags = await page.$$eval('.mention details[data-tag="sentiment"] summary', (s) => s.map((x) => x.textContent));
+    report.feed_after_sentiment_click = tags.length;
+    check(tags.length > 0 && tags.every((t) => t.startsWith("sentiment: negative")), `feed after the sentiment click: ${tags}`);
+    await navigated(() => page.locator("#filters .chip", { hasText: "Sentiment" }).click());
+  }
+
   // Chart: click a bar of "who is talking"; it becomes a filter.
   const bar = page.locator('#chart-source_type svg path[fill="#2563eb"]').first();
   await navigated(() => pointAndClick(bar));
