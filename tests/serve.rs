@@ -594,7 +594,16 @@ async fn bad_input_and_injection_get_a_clear_4xx_and_execute_nothing() {
 #[tokio::test]
 async fn tokens_missing_wrong_and_read_only_are_refused() {
     let env = TestEnv::new("serve_auth").await;
-    let server = server::start(&env, &[]);
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_listen = format!("127.0.0.1:{metrics_port}");
+    let server = server::start(
+        &env,
+        &[("EARSHOT_SERVE__METRICS_LISTEN", metrics_listen.as_str())],
+    );
     for path in [
         "/api/v1/brands",
         "/api/v1/kpis",
@@ -623,6 +632,25 @@ async fn tokens_missing_wrong_and_read_only_are_refused() {
     assert_eq!(
         get(&server, "/api/v1/brands", Some(READ)).await.0,
         StatusCode::OK
+    );
+    // Prometheus counts requests per route template and refusals per reason.
+    let metrics = reqwest::get(format!("http://{metrics_listen}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("earshot_serve_requests_total{route=\"/api/v1/brands\",status=\"401\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("earshot_serve_auth_failures_total{reason=\"forbidden\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("earshot_serve_request_duration_seconds"),
+        "{metrics}"
     );
     // The log never holds a token.
     let log = std::fs::read_to_string(
