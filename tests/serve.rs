@@ -289,6 +289,16 @@ async fn check_endpoints(server: Server, rows: &[MentionRow]) {
     .await;
     assert_eq!(found["total"], 120);
     assert_eq!(found["mentions"][0]["sentiment"]["value"], "negative");
+    assert_eq!(found["mentions"][0]["complaint"], true);
+    let complaints = kpis["brands"][0]["kpis"]["complaints"]["value"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(
+        complaints,
+        rows.iter()
+            .filter(|r| r.brand == "Orlen" && r.complaint == 1)
+            .count() as f64
+    );
     assert!(
         found["mentions"][0]["sentiment"]["evidence"]
             .as_str()

@@ -65,7 +65,7 @@ try {
   // The KPI row.
   const kpis = await page.$$eval(".kpi", (cards) => cards.map((c) => [c.dataset.kpi, c.querySelector("strong").textContent]));
   report.kpis = Object.fromEntries(kpis);
-  check(kpis.length === 7, `expected 7 KPIs, saw ${kpis.length}`);
+  check(kpis.length === 8, `expected 8 KPIs, saw ${kpis.length}`);
   check(kpis[0][1] !== "–" && kpis[0][1] !== "0", `no mentions in the KPI row: ${kpis[0][1]}`);
 
   // Every chart drew shapes and pixels.

@@ -81,6 +81,7 @@ export interface Measures {
   positive: number;
   neutral: number;
   negative: number;
+  complaints: number;
 }
 export interface BrandsResponse {
   brands: { brand: string; mentions: number; first_hour: number | null; last_hour: number | null }[];
@@ -143,6 +144,7 @@ export interface Mention {
   cohort: Tag;
   source_type: Tag;
   sentiment: Tag | null;
+  complaint: boolean;
 }
 export interface MentionPage {
   total: number;

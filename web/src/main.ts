@@ -161,6 +161,7 @@ async function renderOverview(view: View, brand: string): Promise<void> {
     kpiCard("Reposts", k.reposts),
     kpiCard("Replies", k.replies),
     kpiCard("Reach", k.reach),
+    kpiCard("Complaints", k.complaints),
     kpiCard("Net sentiment", k.net_sentiment, true),
   );
 
@@ -299,6 +300,7 @@ async function renderFeed(view: View, brand: string): Promise<void> {
     ...page.mentions.map((m) => {
       const tags = el("div", { class: "tags" }, tagView("brand", m.brand_tag), tagView("language", m.language), tagView("cohort", m.cohort), tagView("source", m.source_type));
       if (m.sentiment) tags.append(tagView("sentiment", m.sentiment));
+      if (m.complaint) tags.append(el("span", { class: "tag complaint" }, "complaint"));
       const link = m.url ? el("a", { href: m.url, target: "_blank", rel: "noopener noreferrer" }, "open ↗") : "";
       return el(
         "li",

@@ -255,7 +255,8 @@ fn kpi(value: f64, previous: f64) -> Kpi {
     }
 }
 
-/// The KPI row: mentions, unique authors, likes, reposts, replies, reach, net sentiment.
+/// The KPI row: mentions, unique authors, likes, reposts, replies, reach, complaints,
+/// net sentiment.
 pub fn kpi_row(now: &Measures, before: &Measures) -> serde_json::Map<String, Value> {
     let mut row = serde_json::Map::new();
     for (key, a, b) in [
@@ -265,6 +266,7 @@ pub fn kpi_row(now: &Measures, before: &Measures) -> serde_json::Map<String, Val
         ("reposts", now.reposts, before.reposts),
         ("replies", now.replies, before.replies),
         ("reach", now.reach, before.reach),
+        ("complaints", now.complaints, before.complaints),
     ] {
         row.insert(key.into(), json!(kpi(a as f64, b as f64)));
     }

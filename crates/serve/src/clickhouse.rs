@@ -93,10 +93,12 @@ impl Source {
                 format!(
                     "sum(mentions) AS mentions, uniqExactMerge(unique_authors_state) AS unique_authors,
                      sum(likes) AS likes, sum(reposts) AS reposts, sum(replies) AS replies,
-                     sum(potential_reach) AS reach, {} AS positive, {} AS neutral, {} AS negative",
+                     sum(potential_reach) AS reach, {} AS positive, {} AS neutral, {} AS negative,
+                     {} AS complaints",
                     s("positive"),
                     s("neutral"),
-                    s("negative")
+                    s("negative"),
+                    s("complaints")
                 )
             }
             Source::Mentions(_) => "count() AS mentions,
@@ -105,7 +107,8 @@ impl Source {
                  sum(author_followers) AS reach,
                  countIf(sentiment = 'positive') AS positive,
                  countIf(sentiment = 'neutral') AS neutral,
-                 countIf(sentiment = 'negative') AS negative"
+                 countIf(sentiment = 'negative') AS negative,
+                 toUInt64(sum(complaint)) AS complaints"
                 .into(),
         }
     }
@@ -130,6 +133,7 @@ struct BrandMeasuresRow {
     positive: u64,
     neutral: u64,
     negative: u64,
+    complaints: u64,
 }
 
 impl BrandMeasuresRow {
@@ -144,6 +148,7 @@ impl BrandMeasuresRow {
             positive: self.positive,
             neutral: self.neutral,
             negative: self.negative,
+            complaints: self.complaints,
         }
     }
 }
@@ -161,6 +166,7 @@ struct SeriesRow {
     positive: u64,
     neutral: u64,
     negative: u64,
+    complaints: u64,
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -200,6 +206,7 @@ struct MentionRow {
     sentiment: String,
     sentiment_confidence: f32,
     sentiment_evidence: String,
+    complaint: u8,
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -465,6 +472,7 @@ impl ListeningData for ClickHouseData {
                     positive: r.positive,
                     neutral: r.neutral,
                     negative: r.negative,
+                    complaints: r.complaints,
                 },
                 brand: r.brand,
             })
@@ -531,9 +539,10 @@ impl ListeningData for ClickHouseData {
         self.require_sentiment(&search.scope.filters)?;
         let source = Source::Mentions(search.scope.grain);
         let sentiment = if self.has_sentiment() {
-            "sentiment, sentiment_confidence, sentiment_evidence"
+            "sentiment, sentiment_confidence, sentiment_evidence, complaint"
         } else {
-            "'' AS sentiment, toFloat32(0) AS sentiment_confidence, '' AS sentiment_evidence"
+            "'' AS sentiment, toFloat32(0) AS sentiment_confidence, '' AS sentiment_evidence,
+             toUInt8(0) AS complaint"
         };
         let conditions = |sql: &mut Sql| {
             self.conditions(sql, source, &search.scope);
@@ -600,6 +609,7 @@ impl ListeningData for ClickHouseData {
                     ),
                     sentiment: has_sentiment
                         .then(|| tag(r.sentiment, r.sentiment_confidence, r.sentiment_evidence)),
+                    complaint: r.complaint > 0,
                     mention_id: r.mention_id,
                     brand: r.brand,
                     platform: r.platform,

@@ -63,6 +63,7 @@ impl CsvRows for Vec<SeriesPoint> {
             "positive",
             "neutral",
             "negative",
+            "complaints",
         ]
     }
     fn records(&self) -> Vec<Vec<String>> {
@@ -81,6 +82,7 @@ impl CsvRows for Vec<SeriesPoint> {
                     m.positive.to_string(),
                     m.neutral.to_string(),
                     m.negative.to_string(),
+                    m.complaints.to_string(),
                 ]
             })
             .collect()
@@ -160,6 +162,7 @@ impl CsvRows for Vec<Mention> {
             "cohort",
             "source_type",
             "sentiment",
+            "complaint",
         ]
     }
     fn records(&self) -> Vec<Vec<String>> {
@@ -183,6 +186,7 @@ impl CsvRows for Vec<Mention> {
                         .as_ref()
                         .map(|s| s.value.clone())
                         .unwrap_or_default(),
+                    u8::from(m.complaint).to_string(),
                 ]
             })
             .collect()
@@ -191,7 +195,79 @@ impl CsvRows for Vec<Mention> {
 
 #[cfg(test)]
 mod tests {
-    use super::defuse;
+    use super::*;
+
+    #[test]
+    fn every_export_has_as_many_cells_as_its_header() {
+        use crate::data::{Measures, Tag};
+        let tag = || Tag {
+            value: "v".into(),
+            confidence: 1.0,
+            evidence: "e".into(),
+        };
+        let mention = Mention {
+            mention_id: "x:1".into(),
+            brand: "B".into(),
+            platform: "x".into(),
+            url: String::new(),
+            text: "t".into(),
+            published_at: 0,
+            origin: "live".into(),
+            author_handle: "h".into(),
+            author_name: "n".into(),
+            author_followers: 0,
+            likes: 0,
+            reposts: 0,
+            replies: 0,
+            brand_tag: tag(),
+            language: tag(),
+            cohort: tag(),
+            source_type: tag(),
+            sentiment: Some(tag()),
+            complaint: true,
+        };
+        assert_eq!(
+            vec![mention].records()[0].len(),
+            <Vec<Mention>>::header().len()
+        );
+        let point = SeriesPoint {
+            bucket: 0,
+            brand: "B".into(),
+            measures: Measures::default(),
+        };
+        assert_eq!(
+            vec![point].records()[0].len(),
+            <Vec<SeriesPoint>>::header().len()
+        );
+        let author = TopAuthor {
+            platform: "x".into(),
+            author_handle: "h".into(),
+            author_name: "n".into(),
+            followers: 0,
+            mentions: 0,
+            engagement: 0,
+        };
+        assert_eq!(
+            vec![author].records()[0].len(),
+            <Vec<TopAuthor>>::header().len()
+        );
+        let share = Share {
+            brand: "B".into(),
+            mentions: 1,
+            share: 1.0,
+        };
+        assert_eq!(vec![share].records()[0].len(), <Vec<Share>>::header().len());
+        let mix = MixShare {
+            brand: "B".into(),
+            value: "v".into(),
+            mentions: 1,
+            share: 1.0,
+        };
+        assert_eq!(
+            vec![mix].records()[0].len(),
+            <Vec<MixShare>>::header().len()
+        );
+    }
 
     #[test]
     fn formulas_are_defused_and_plain_text_is_not() {

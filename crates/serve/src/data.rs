@@ -144,6 +144,8 @@ pub struct Measures {
     pub positive: u64,
     pub neutral: u64,
     pub negative: u64,
+    /// Mentions the sentiment tagger marked as complaints (migration 5).
+    pub complaints: u64,
 }
 
 impl Measures {
@@ -270,6 +272,7 @@ pub struct Mention {
     pub source_type: Tag,
     /// None before migration 5.
     pub sentiment: Option<Tag>,
+    pub complaint: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

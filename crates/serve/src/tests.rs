@@ -34,6 +34,7 @@ fn measures(mentions: u64, positive: u64, negative: u64) -> Measures {
         positive,
         neutral: 0,
         negative,
+        complaints: negative,
     }
 }
 
@@ -300,9 +301,14 @@ async fn csv_exports_have_a_header_and_defused_cells() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "bucket,brand,mentions,unique_authors,likes,reposts,replies,reach,positive,neutral,negative"
+        "bucket,brand,mentions,unique_authors,likes,reposts,replies,reach,positive,neutral,negative,complaints"
     );
-    assert!(lines.next().unwrap().contains(",Orlen,3,1,9,3,1,300,1,0,1"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .contains(",Orlen,3,1,9,3,1,300,1,0,1,1")
+    );
     let (_, text, _) = call(&app, "/api/v1/top-authors?format=csv&limit=1", Some(READ)).await;
     assert!(text.contains("'=cmd|0"), "{text}");
 }
