@@ -60,7 +60,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/v1/kpis",
         access: Some(Access::Read),
-        summary: "Per brand: mentions, unique authors, likes, reposts, replies, reach and net sentiment, each with the previous period of the same length and the change.",
+        summary: "Per brand: mentions, unique authors, likes, reposts, replies, reach, complaints and net sentiment, each with the previous period of the same length and the change.",
         parameters: SCOPE,
         csv: false,
     },
