@@ -66,6 +66,12 @@ enum Command {
     /// one JSON line per input line: language, cohort and per brand its source type,
     /// each tag with its confidence and evidence.
     Enrich(commands::enrich::EnrichArgs),
+    /// Serve the HTTP API (/api/v1, documented at /api/openapi.json) and the web
+    /// dashboard over ClickHouse; needs EARSHOT_SERVE__READ_TOKEN.
+    Serve(commands::serve::ServeArgs),
+    /// Write one brand's weekly digest (KPIs vs the week before, mixes, alerts, most
+    /// engaged mentions) as HTML; optionally post a summary to a webhook.
+    Report(commands::report::ReportArgs),
 }
 
 #[tokio::main]
@@ -118,6 +124,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Detect(args) => commands::detect::run(&args, &settings).await,
+        Command::Serve(args) => commands::serve::run(&args, &settings).await,
+        Command::Report(args) => commands::report::run(&args, &settings).await,
         Command::DetectSeries(_) | Command::ReplayServer(_) | Command::Enrich(_) => {
             unreachable!("handled above")
         }

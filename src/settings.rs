@@ -23,6 +23,7 @@ pub struct Settings {
     pub brands: Vec<Brand>,
     pub collectors: CollectorsConfig,
     pub detect: earshot_alerts::DetectConfig,
+    pub serve: earshot_serve::ServeConfig,
 }
 
 impl Settings {
@@ -43,7 +44,8 @@ impl Settings {
                     // Lists from the environment are comma-separated.
                     .list_separator(",")
                     .with_list_parse_key("collectors.mastodon.instances")
-                    .with_list_parse_key("collectors.mastodon.extra_hashtags"),
+                    .with_list_parse_key("collectors.mastodon.extra_hashtags")
+                    .with_list_parse_key("serve.cors_origins"),
             )
             .build()
             .and_then(|c| c.try_deserialize())

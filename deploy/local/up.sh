@@ -5,6 +5,7 @@
 #   - ClickHouse (Debian's clickhouse-server 18.16) on 127.0.0.1:8123, data in .local/
 #   - chdb-core 26.9 (current ClickHouse, in-process) in .local/chdb-venv, which the
 #     tests use to run every statement on a current engine too
+#   - the web dashboard (web/dist, deploy/local/web.sh) and Debian's chromium for its tests
 # then waits until each answers. Topics are created by the earshot commands themselves.
 # Safe to run again, and from several processes at once (it takes a lock).
 set -euo pipefail
@@ -181,4 +182,6 @@ esac
 install_clickhouse
 start_clickhouse
 install_chdb
+# The dashboard `earshot serve` ships, and chromium for its browser tests.
+bash "$ROOT/deploy/local/web.sh" 9>&-
 log "stack is up: $BROKER 127.0.0.1:$KAFKA_PORT, ClickHouse http://127.0.0.1:$CLICKHOUSE_HTTP_PORT"

@@ -100,6 +100,7 @@ pub async fn run(args: &DemoArgs, settings: &Settings) -> anyhow::Result<()> {
          clickhouse-client --query \"SELECT * FROM {db}.share_of_voice_daily\"\n  \
          clickhouse-client --query \"SELECT brand, cohort, mentions FROM {db}.cohort_mix_weekly ORDER BY brand, mentions DESC\"\n  \
          clickhouse-client --query \"SELECT brand, source_type, author_handle, substring(text, 1, 80) FROM {db}.mentions LIMIT 10\"\n  \
+         The dashboard: EARSHOT_SERVE__READ_TOKEN=<a token of 16+ characters> earshot serve, then open http://127.0.0.1:8480/#token=<the token>\n    (deploy/local/demo.sh starts it for you).\n  \
          Point a BI tool (Grafana, Metabase, Superset) at {} and the `{db}` views.\n  \
          Running `earshot demo` again adds nothing: cursors and the dedup index remember what was seen.",
         settings.clickhouse.url

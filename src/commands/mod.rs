@@ -7,5 +7,7 @@ pub mod enrich;
 pub mod migrate;
 pub mod process;
 pub mod replay_server;
+pub mod report;
 pub mod retention;
+pub mod serve;
 pub mod summary;
