@@ -127,6 +127,7 @@ fn evaluate(name: &str, rows: &[Row], cfg: &DetectorConfig) -> Result<Tally, Box
     let mut detector = Detector::new(cfg.clone())?;
     let mut changes = Vec::new();
     let mut alerts = Vec::new();
+    let mut components = Vec::new();
     for (index, row) in rows.iter().enumerate() {
         let scored = match row.denominator {
             Some(n) => detector.push_share(row.t, row.value.unwrap_or(0.0), n),
@@ -137,6 +138,7 @@ fn evaluate(name: &str, rows: &[Row], cfg: &DetectorConfig) -> Result<Tally, Box
         }
         if scored.alert {
             alerts.push(index);
+            components.push(scored.component.as_str());
         }
     }
     let mut tally = Tally {
@@ -162,9 +164,12 @@ fn evaluate(name: &str, rows: &[Row], cfg: &DetectorConfig) -> Result<Tally, Box
         tally.noisy_quiet_series = usize::from(!alerts.is_empty());
     }
     if std::env::var_os("VERBOSE").is_some()
-        && (tally.false_alerts > 0 || tally.detected < tally.changes || tally.duplicates > 0)
+        && (std::env::var_os("VERBOSE_ALL").is_some()
+            || tally.false_alerts > 0
+            || tally.detected < tally.changes
+            || tally.duplicates > 0)
     {
-        eprintln!("{name}: changes {changes:?} alerts {alerts:?}");
+        eprintln!("{name}: changes {changes:?} alerts {alerts:?} by {components:?}");
     }
     Ok(tally)
 }
