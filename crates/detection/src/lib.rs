@@ -1,30 +1,33 @@
-//! Streaming shift detection for mention rollups: pure scoring, no I/O.
+//! Streaming shift detection for mention rollups and other series: pure scoring,
+//! no I/O.
 //!
-//! A [`Detector`] follows one series (mentions of a brand per hour, or a share such
-//! as brand mentions / all brands' mentions). Points are pushed in time order; each
-//! gets a [`Scored`] with an anomaly score in `[0, 1]` computed from the past only,
-//! and, at most once per event, an alert carrying direction, baseline and observed
-//! value for the analyst.
+//! A [`Detector`] follows one series: mentions of a brand per hour (a count), a
+//! share such as brand mentions / all brands' mentions, or a plain value (a
+//! sentiment index, a latency). Points are pushed in time order; each gets a
+//! [`Scored`] with a score in `[0, 1]` computed from the past only, the component
+//! behind it and what that component expected, and, at most once per event, an
+//! alert. `earshot detect` and `earshot detect-series` both go through it.
 //!
 //! How it decides, in short:
 //!
-//! 1. **Stabilise** the point so its sampling noise is known: square root for counts
-//!    (Poisson), arcsine-square-root for shares (binomial). See [`observation`].
-//! 2. **Forecast** it from a robust baseline: damped Holt level and trend plus
-//!    hour-of-day and day-of-week profiles learned online, and a variance made of the
-//!    sampling floor plus learned overdispersion.
-//! 3. **Weigh the evidence**: the point's z-score catches spikes; a two-sided CUSUM of
-//!    z-scores catches level shifts and ramps that are too small to see point by
-//!    point. Evidence backed by fewer than `min_volume` mentions is discounted.
-//! 4. **Alert once per event**: enter above `enter_score`, stay until below
-//!    `exit_score`, then cool down; meanwhile the baseline re-levels quickly so a
-//!    new normal does not keep alerting.
-//!
-//! Alongside, every usable point gets [`Scored::anomaly`]: a scale-free ensemble
-//! score of the raw value (level and time-of-day errors through an anomaly
-//! likelihood, range novelty, suppression after a detection; see [`anomaly`]). It
-//! needs no warm-up of weeks and no Poisson noise, which is what `detect-series`
-//! writes and the NAB benchmark measures.
+//! 1. **The anomaly ensemble** ([`anomaly`]) scores the raw value from the first
+//!    days of data: level and time-of-day prediction errors through an anomaly
+//!    likelihood, range novelty, suppression after a detection. For plain values
+//!    its score is the alert score (what the NAB benchmark measures).
+//! 2. For counts and shares, its verdict is **gated**: the point must be
+//!    `ensemble_z` noise sigmas (sampling noise plus learned overdispersion) from
+//!    what the component expected, `min_volume` mentions must stand behind it, and
+//!    once the seasonal baseline is warm, the baseline must agree. Range novelty
+//!    does not alert for them.
+//! 3. **The seasonal shift detector** scores counts and shares after its warm-up:
+//!    values stabilised so their sampling noise is known (square root for counts,
+//!    arcsine-square-root for shares, see [`observation`]), forecast by a damped
+//!    Holt level and trend with hour-of-day and day-of-week profiles, and weighed
+//!    as a point z-score (spikes) and a two-sided CUSUM (shifts, ramps), with the
+//!    same volume gate.
+//! 4. **One alert per event**: the strongest score enters above `enter_score`,
+//!    stays until below `exit_score`, then cools down; meanwhile the baseline
+//!    re-levels quickly so a new normal does not keep alerting.
 //!
 //! ```
 //! use earshot_detection::{Detector, DetectorConfig, Direction};
