@@ -297,7 +297,10 @@ async fn a_cohort_shift_is_alerted_once_on_every_sink_and_replays_identically() 
         );
         assert!(low < baseline && baseline < high && !(low..=high).contains(&observed));
         let component = alert["component"].as_str().unwrap();
-        assert!(["spike", "shift", "level", "time_of_day"].contains(&component), "{alert}");
+        assert!(
+            ["spike", "shift", "level", "time_of_day"].contains(&component),
+            "{alert}"
+        );
         let explanation = alert["explanation"].as_str().unwrap();
         assert!(
             explanation.starts_with("Share of cohort")

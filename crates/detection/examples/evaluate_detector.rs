@@ -237,7 +237,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let rule = "|--------------------|-------:|--------:|----------:|-------:|-------------:|-----------:|-----------:|-------------:|---------------:|-----------------:|";
     let source = match (holdout, young) {
         (true, false) => "hold-out regeneration (seeds + 10000)",
-        (true, true) => "hold-out regeneration (seeds + 10000), from 7 days before the first change",
+        (true, true) => {
+            "hold-out regeneration (seeds + 10000), from 7 days before the first change"
+        }
         (false, false) => "data/series",
         (false, true) => "data/series, from 7 days before the first change",
     };
