@@ -313,6 +313,24 @@ async fn a_cohort_shift_is_alerted_once_on_every_sink_and_replays_identically() 
             (observed - shifted).abs() < 1e-9 && (baseline - 0.5).abs() < 0.05,
             "{alert}"
         );
+        // The explanation names the band the point left and the component that fired.
+        let (low, high) = (
+            alert["expected_low"].as_f64().unwrap(),
+            alert["expected_high"].as_f64().unwrap(),
+        );
+        assert!(low < baseline && baseline < high && !(low..=high).contains(&observed));
+        let component = alert["component"].as_str().unwrap();
+        assert!(
+            ["spike", "shift", "level", "time_of_day"].contains(&component),
+            "{alert}"
+        );
+        let explanation = alert["explanation"].as_str().unwrap();
+        assert!(
+            explanation.starts_with("Share of cohort")
+                && explanation.contains("expected ")
+                && explanation.contains(" fired"),
+            "{alert}"
+        );
         let examples = alert["examples"].as_array().unwrap();
         assert_eq!(examples.len(), 3, "{alert}");
         for example in examples {
@@ -330,12 +348,17 @@ async fn a_cohort_shift_is_alerted_once_on_every_sink_and_replays_identically() 
         }
     }
 
-    let table_sql = "SELECT alert_id, brand, dimension, value, direction, length(example_ids) \
+    let table_sql = "SELECT alert_id, brand, dimension, value, direction, length(example_ids), \
+                     visitParamExtractString(payload, 'explanation') \
                      FROM {db}.alerts ORDER BY alert_id";
     let rows = env.query_rows(table_sql).await;
     let table_ids: BTreeSet<String> = rows.iter().map(|r| r[0].clone()).collect();
     assert_eq!(table_ids, ids, "the table holds the same alerts: {rows:?}");
     assert!(rows.iter().all(|r| r[5] == "3"));
+    assert!(
+        rows.iter().all(|r| r[6].contains(" fired")),
+        "the table's payload carries the explanation: {rows:?}"
+    );
 
     let requests = receiver.requests();
     let statuses: Vec<u16> = requests.iter().map(|(s, _)| s.as_u16()).collect();

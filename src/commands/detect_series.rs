@@ -5,11 +5,13 @@
 //! `2014-04-01T00:00:00Z`), a value, and optionally more columns that are ignored.
 //! Rows are processed strictly as a stream (read a row, score it, write it), so a
 //! score never depends on later rows. The output is
-//! `timestamp,value,anomaly_score,label`: `anomaly_score` is the detector's
-//! scale-free ensemble score ([`earshot_detection::anomaly`]), which works on any
-//! real series from its first day (what NAB measures); `label` is 1 on the row where
-//! a brand alert starts (the shift detector's verdict, with its warm-up and volume
-//! gates).
+//! `timestamp,value,anomaly_score,label`: `anomaly_score` is the detector's alert
+//! score ([`earshot_detection::Scored::score`]) and `label` is 1 on the row where an
+//! alert starts: the same detector, hysteresis and cooldown as `earshot detect`.
+//! With `--kind value` (the default, what NAB measures) a row is any real
+//! measurement and the anomaly ensemble alone scores it; with `--kind count` it is
+//! a mention count, judged with its Poisson noise and the volume gate as
+//! `earshot detect` judges a brand's volume.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -18,6 +20,15 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use earshot_detection::{Detector, DetectorConfig, Seasonality};
+
+/// What the values of a series are, which decides how their noise is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValueKind {
+    /// Any real measurement: the anomaly ensemble alone, no sampling model.
+    Value,
+    /// Mention counts: Poisson noise, the volume gate and the seasonal baseline too.
+    Count,
+}
 
 /// Score a `timestamp,value` CSV and write `timestamp,value,anomaly_score,label`.
 #[derive(Debug, clap::Args)]
@@ -28,6 +39,9 @@ pub struct DetectSeriesArgs {
     /// Output CSV.
     #[arg(long)]
     pub output: PathBuf,
+    /// What the values are: `value` (any measurement) or `count` (mentions).
+    #[arg(long, value_enum, default_value = "value")]
+    pub kind: ValueKind,
     /// Spacing of points in seconds; inferred from the timestamps if not given.
     #[arg(long)]
     pub step: Option<u32>,
@@ -37,7 +51,7 @@ pub struct DetectSeriesArgs {
     /// Points learned before alerts may fire (default: from the seasonality).
     #[arg(long)]
     pub warmup: Option<u32>,
-    /// Minimum volume (sum of values) behind an alert.
+    /// Minimum volume (mentions) behind an alert; counts only.
     #[arg(long)]
     pub min_volume: Option<f64>,
     /// Score at which an alert starts, in (0, 1).
@@ -88,7 +102,7 @@ pub fn run(args: &DetectSeriesArgs) -> anyhow::Result<()> {
     let output = File::create(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
     let mut writer = BufWriter::new(output);
-    let alerts = score_stream(BufReader::new(input), &mut writer, &mut detector)
+    let alerts = score_stream(BufReader::new(input), &mut writer, &mut detector, args.kind)
         .with_context(|| format!("while scoring {}", args.input.display()))?;
     writer
         .flush()
@@ -107,6 +121,7 @@ fn score_stream(
     reader: impl BufRead,
     writer: &mut impl Write,
     detector: &mut Detector,
+    kind: ValueKind,
 ) -> anyhow::Result<u64> {
     writeln!(writer, "timestamp,value,anomaly_score,label")?;
     let mut alerts = 0;
@@ -132,14 +147,17 @@ fn score_stream(
         seen_data = true;
         let value = parse_value(raw_value)
             .with_context(|| format!("line {line_no}: cannot parse value {raw_value:?}"))?;
-        let scored = detector.push_count(t, value);
+        let scored = match kind {
+            ValueKind::Value => detector.push_value(t, value),
+            ValueKind::Count => detector.push_count(t, value),
+        };
         alerts += u64::from(scored.alert);
         writeln!(
             writer,
             "{},{},{:.6},{}",
             quote_if_needed(raw_time),
             raw_value.trim(),
-            scored.anomaly.score,
+            scored.score,
             u8::from(scored.alert)
         )
         .with_context(|| format!("line {line_no}: cannot write output"))?;
@@ -240,9 +258,35 @@ mod tests {
     }
 
     fn score(input: &str) -> anyhow::Result<(String, u64)> {
+        score_as(input, ValueKind::Count)
+    }
+
+    fn score_as(input: &str, kind: ValueKind) -> anyhow::Result<(String, u64)> {
         let mut out = Vec::new();
-        let alerts = score_stream(input.as_bytes(), &mut out, &mut detector())?;
+        let alerts = score_stream(input.as_bytes(), &mut out, &mut detector(), kind)?;
         Ok((String::from_utf8(out)?, alerts))
+    }
+
+    #[test]
+    fn plain_values_score_and_alert_from_the_ensemble() -> anyhow::Result<()> {
+        // A value series (negative, no mentions behind it): 400 quiet points, then
+        // one far off. Only the ensemble can see it, and the alert is its row.
+        let mut csv = String::from("timestamp,value\n");
+        for i in 0..420_i64 {
+            let value = if i == 400 {
+                9.5
+            } else {
+                -2.0 + 0.01 * ((i * 7) % 11) as f64
+            };
+            csv.push_str(&format!("{},{value}\n", 1_396_310_400 + i * 300));
+        }
+        let (out, alerts) = score_as(&csv, ValueKind::Value)?;
+        let rows: Vec<&str> = out.lines().collect();
+        assert_eq!(alerts, 1);
+        assert!(rows[401].ends_with(",1"), "{}", rows[401]);
+        let score: f64 = rows[401].split(',').nth(2).unwrap_or("").parse()?;
+        assert!(score >= 0.5, "{}", rows[401]);
+        Ok(())
     }
 
     #[test]

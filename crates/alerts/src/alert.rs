@@ -1,8 +1,10 @@
 //! The alert as every sink receives it: structured JSON with a deterministic id, a
-//! one-line summary for people, and the Slack-compatible webhook payload around it.
+//! one-line summary and an explanation for people (what moved, against which
+//! expected band, which detector component fired), and the Slack-compatible webhook
+//! payload around it.
 
 use chrono::{DateTime, Utc};
-use earshot_detection::Direction;
+use earshot_detection::{Component, Direction};
 use earshot_storage::{AlertRow, RollupGrain};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -28,10 +30,22 @@ pub struct Alert {
     pub score: f64,
     /// Deviation from the baseline in standard deviations.
     pub z: f64,
-    /// What the baseline expected: a count, or a share in [0, 1].
+    /// What the detector expected: a count, or a share in [0, 1] (the centre of the
+    /// expected band).
     pub baseline: f64,
+    /// Lower end of the band of ordinary values around `baseline`, same unit.
+    #[serde(default)]
+    pub expected_low: f64,
+    /// Upper end of that band.
+    #[serde(default)]
+    pub expected_high: f64,
     /// What was seen, in the same unit.
     pub observed: f64,
+    /// The detector component that fired: `level`, `time_of_day` (the anomaly
+    /// ensemble, which alerts from a series' first days), `spike` or `shift` (the
+    /// seasonal baseline, once warm).
+    #[serde(default)]
+    pub component: Component,
     /// Mentions behind `observed`: the count, or the share's numerator.
     pub mentions: u64,
     /// The share's denominator; absent for volume.
@@ -40,6 +54,10 @@ pub struct Alert {
     /// Mentions from the window that show what changed, most engaged first.
     pub examples: Vec<Example>,
     pub summary: String,
+    /// What changed, in words an analyst reads: observed against the expected band
+    /// and baseline, the component that fired, and how many times the usual value.
+    #[serde(default)]
+    pub explanation: String,
     pub raised_at: DateTime<Utc>,
 }
 
@@ -85,6 +103,11 @@ impl Alert {
     /// The alert for a finding, without examples yet.
     pub fn from_finding(finding: &Finding, grain: RollupGrain, raised_at: DateTime<Utc>) -> Self {
         let step = i64::from(grain.step_secs());
+        let baseline = finding.scored.baseline.unwrap_or_default();
+        let (expected_low, expected_high) = finding
+            .scored
+            .expected
+            .map_or((baseline, baseline), |e| (e.low, e.high));
         let mut alert = Alert {
             alert_id: alert_id(&finding.key, grain, finding.bucket),
             brand: finding.key.brand.clone(),
@@ -98,15 +121,20 @@ impl Alert {
             direction: finding.scored.direction,
             score: finding.scored.score,
             z: finding.scored.z,
-            baseline: finding.scored.baseline.unwrap_or_default(),
+            baseline,
+            expected_low,
+            expected_high,
             observed: finding.scored.observed.unwrap_or_default(),
+            component: finding.scored.component,
             mentions: finding.mentions,
             denominator: finding.denominator,
             examples: Vec::new(),
             summary: String::new(),
+            explanation: String::new(),
             raised_at,
         };
         alert.summary = alert.describe();
+        alert.explanation = alert.explain();
         alert
     }
 
@@ -154,6 +182,63 @@ impl Alert {
         )
     }
 
+    /// What changed, for an analyst: "Mentions of Acme: 412 in the hour to
+    /// 2026-03-02 14:00 UTC, expected 80-140 (baseline 110); the level component
+    /// (...) fired; 3.7x the usual hour."
+    fn explain(&self) -> String {
+        let grain = self.window.grain.as_str();
+        let what = match self.dimension {
+            Dimension::Volume => format!("Mentions of {}", self.brand),
+            Dimension::ShareOfVoice => format!("{}'s share of voice", self.brand),
+            dimension => format!(
+                "Share of {} `{}` in {}'s mentions",
+                dimension.as_str().replace('_', " "),
+                self.value,
+                self.brand
+            ),
+        };
+        let observed = match self.denominator {
+            None => format!("{:.0}", self.observed),
+            Some(of) => format!("{:.1}% ({} of {of})", self.observed * 100.0, self.mentions),
+        };
+        let (band, baseline) = match self.denominator {
+            None => (
+                format!(
+                    "{}\u{2013}{}",
+                    count_text(self.expected_low),
+                    count_text(self.expected_high)
+                ),
+                count_text(self.baseline),
+            ),
+            Some(_) => (
+                format!(
+                    "{:.1}\u{2013}{:.1}%",
+                    self.expected_low * 100.0,
+                    self.expected_high * 100.0
+                ),
+                format!("{:.1}%", self.baseline * 100.0),
+            ),
+        };
+        let size = match self.denominator {
+            None if self.baseline > 0.0 => {
+                format!(
+                    "; {:.1}\u{d7} the usual {grain}",
+                    self.observed / self.baseline
+                )
+            }
+            None => String::new(),
+            Some(_) => format!(
+                "; {:+.1} percentage points from the baseline",
+                (self.observed - self.baseline) * 100.0
+            ),
+        };
+        format!(
+            "{what}: {observed} in the {grain} to {} UTC, expected {band} (baseline {baseline}); {} fired{size}.",
+            self.window.end.format("%Y-%m-%d %H:%M"),
+            self.component.describe(),
+        )
+    }
+
     /// The row for the `alerts` table, with the whole alert as JSON in `payload`.
     pub fn to_row(&self) -> AlertRow {
         AlertRow {
@@ -193,8 +278,12 @@ impl Alert {
                 {"type": "mrkdwn", "text": format!("*Brand*\n{}", slack_escape(&self.brand))},
                 {"type": "mrkdwn", "text": format!("*Dimension*\n{}", slack_escape(&value))},
                 {"type": "mrkdwn", "text": format!("*Observed*\n{}", self.format_value(self.observed))},
-                {"type": "mrkdwn", "text": format!("*Baseline*\n{}", self.format_value(self.baseline))},
+                {"type": "mrkdwn", "text": format!("*Expected*\n{} to {} (baseline {})",
+                    self.format_value(self.expected_low), self.format_value(self.expected_high),
+                    self.format_value(self.baseline))},
             ]}),
+            json!({"type": "section", "text": {"type": "mrkdwn",
+                "text": format!("*Why*\n{}", slack_escape(&self.explanation))}}),
         ];
         if !self.examples.is_empty() {
             let lines: Vec<String> = self
@@ -216,8 +305,9 @@ impl Alert {
                 "text": format!("*Examples*\n{}", lines.join("\n"))}}));
         }
         blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn",
-            "text": format!("alert `{}` · score {:.2} · z {:.1}", self.alert_id, self.score, self.z)}]}));
-        json!({"text": self.summary, "blocks": blocks, "alert": self})
+            "text": format!("alert `{}` · {} · score {:.2} · z {:.1}", self.alert_id,
+                self.component.as_str(), self.score, self.z)}]}));
+        json!({"text": format!("{}\n{}", self.summary, self.explanation), "blocks": blocks, "alert": self})
     }
 
     fn format_value(&self, value: f64) -> String {
@@ -225,6 +315,15 @@ impl Alert {
             None => format!("{value:.1}"),
             Some(_) => format!("{:.1}%", value * 100.0),
         }
+    }
+}
+
+/// A count as people write it: whole numbers, one decimal below 10.
+fn count_text(value: f64) -> String {
+    if value < 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.0}")
     }
 }
 
@@ -271,11 +370,39 @@ mod tests {
                 baseline: Some(0.5),
                 observed: Some(0.9),
                 status: Status::Scored,
+                component: earshot_detection::Component::TimeOfDay,
+                expected: Some(earshot_detection::Expected {
+                    value: 0.5,
+                    low: 0.32,
+                    high: 0.68,
+                }),
                 anomaly: earshot_detection::Anomaly::default(),
             },
             mentions: 27,
             denominator: Some(30),
         }
+    }
+
+    #[test]
+    fn a_volume_explanation_reads_as_a_sentence() {
+        let mut f = finding("");
+        f.key.brand = "Acme".into();
+        f.key.dimension = Dimension::Volume;
+        f.denominator = None;
+        f.mentions = 412;
+        f.scored.observed = Some(412.0);
+        f.scored.baseline = Some(110.0);
+        f.scored.component = Component::Level;
+        f.scored.expected = Some(earshot_detection::Expected {
+            value: 110.0,
+            low: 80.0,
+            high: 140.0,
+        });
+        let alert = Alert::from_finding(&f, RollupGrain::Hour, utc(1_700_000_200));
+        assert_eq!(
+            alert.explanation,
+            "Mentions of Acme: 412 in the hour to 2023-11-14 23:14 UTC, expected 80\u{2013}140 (baseline 110); the level component (far from the recent level) fired; 3.7\u{d7} the usual hour."
+        );
     }
 
     #[test]
@@ -307,6 +434,10 @@ mod tests {
             alert.summary,
             "A&B <x>: share of cohort `gen_z` in its mentions up to 90.0% (27 of 30), baseline 50.0%, in the minute from 2023-11-14 22:14 UTC (score 0.90)"
         );
+        assert_eq!(
+            alert.explanation,
+            "Share of cohort `gen_z` in A&B <x>'s mentions: 90.0% (27 of 30) in the minute to 2023-11-14 22:15 UTC, expected 32.0\u{2013}68.0% (baseline 50.0%); the time-of-day component (far from what this time of day usually shows) fired; +40.0 percentage points from the baseline."
+        );
         let row = alert.to_row();
         assert_eq!(
             (row.window_start, row.window_end, row.direction.as_str()),
@@ -317,7 +448,17 @@ mod tests {
         assert_eq!(back, alert);
 
         let payload = alert.webhook_payload();
-        assert_eq!(payload["text"], alert.summary.as_str());
+        assert_eq!(
+            payload["text"],
+            format!("{}\n{}", alert.summary, alert.explanation).as_str()
+        );
+        assert_eq!(payload["alert"]["component"], "time_of_day");
+        assert_eq!(payload["alert"]["expected_high"], 0.68);
+        assert!(
+            payload["alert"]["explanation"]
+                .as_str()
+                .is_some_and(|e| e.contains("expected 32.0"))
+        );
         assert_eq!(payload["alert"]["alert_id"], alert.alert_id.as_str());
         let blocks = payload["blocks"].to_string();
         assert!(blocks.contains("A&amp;B &lt;x&gt;"), "{blocks}");

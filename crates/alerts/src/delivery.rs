@@ -160,6 +160,8 @@ mod tests {
                 baseline: Some(0.5),
                 observed: Some(0.9),
                 status: Status::Scored,
+                component: earshot_detection::Component::Shift,
+                expected: None,
                 anomaly: earshot_detection::Anomaly::default(),
             },
             mentions: 9,

@@ -63,13 +63,17 @@ impl AlertRaised<'_> {
             value = %alert.value,
             window_start = %alert.window.start,
             score = alert.score,
+            component = alert.component.as_str(),
+            explanation = %alert.explanation,
             "{}",
             alert.summary
         );
+        // `component` has six values: which part of the detector fires, per dimension.
         counter!(
             "earshot_alerts_raised_total",
             "dimension" => alert.dimension.as_str(),
-            "direction" => crate::alert::direction_name(alert.direction)
+            "direction" => crate::alert::direction_name(alert.direction),
+            "component" => alert.component.as_str()
         )
         .increment(1);
     }

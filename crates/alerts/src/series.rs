@@ -10,10 +10,9 @@
 //!   brand's mentions, for every value the brand has anywhere in the range (a value
 //!   absent from a bucket is a share of 0, which is how a sudden newcomer shows).
 //!   A dimension with a single value for the brand over the whole range has no mix
-//!   and gets no series: its share is always 1, and the detector's variance-stabilised
-//!   share of a constant 1 still moves with the denominator, so a mere change in
-//!   volume would read as a shift of every single-valued dimension. Share of voice
-//!   likewise needs two brands with mentions.
+//!   and gets no series: its share is always 1 and says nothing the volume does not
+//!   (the detector would not alert on it: a constant share does not move with its
+//!   denominator). Share of voice likewise needs two brands with mentions.
 //!
 //! * sentiment: two shares per brand, `negative_share` (negative mentions over those
 //!   with a verdict) and `net_sentiment` (positive over positive plus negative, so a

@@ -2,8 +2,10 @@
 //! `earshot detect-series` without the rest of the `earshot` binary (Kafka,
 //! ClickHouse), so the NAB scorer (`../shared/nab-dev/score.sh`) can be run against
 //! the detector after a build of this crate alone. Same CLI contract and output
-//! format (`timestamp,value,anomaly_score,label`), same library code: the score is
-//! [`Scored::anomaly`](earshot_detection::Scored), the label marks alert starts.
+//! format (`timestamp,value,anomaly_score,label`), same library code as the default
+//! `--kind value`: the score is [`Scored::score`](earshot_detection::Scored) of
+//! [`Detector::push_value`](earshot_detection::Detector::push_value), the label marks
+//! alert starts.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 
@@ -39,11 +41,11 @@ fn main() -> anyhow::Result<()> {
             .and_utc()
             .timestamp();
         let value = raw_value.parse::<f64>().ok().filter(|v| v.is_finite());
-        let scored = detector.push_count(t, value);
+        let scored = detector.push_value(t, value);
         writeln!(
             writer,
             "{raw_time},{raw_value},{:.6},{}",
-            scored.anomaly.score,
+            scored.score,
             u8::from(scored.alert)
         )?;
     }

@@ -64,12 +64,14 @@ pub(crate) struct Evidence {
     /// 1.0 means exactly at threshold.
     pub strength: f64,
     pub direction: Direction,
+    /// True when the CUSUM (a persistent offset) carries it, false for one point.
+    pub sustained: bool,
 }
 
 /// Scales evidence down when fewer than `min_volume` mentions stand behind it, so
 /// sparse series and tiny denominators fade out smoothly instead of by a cliff.
 #[inline]
-fn gated(strength: f64, volume: f64, min_volume: f64) -> f64 {
+pub(crate) fn gated(strength: f64, volume: f64, min_volume: f64) -> f64 {
     if volume >= min_volume {
         strength
     } else {
@@ -94,6 +96,7 @@ pub(crate) fn evidence(
     let mut best = Evidence {
         strength: gated(z.abs() / cfg.spike_z, spike_vol, cfg.min_volume),
         direction: spike_dir,
+        sustained: false,
     };
     if let Some(c) = cusum {
         let up = gated(c.up / cfg.shift_threshold, c.up_volume, cfg.min_volume);
@@ -102,12 +105,14 @@ pub(crate) fn evidence(
             best = Evidence {
                 strength: up,
                 direction: Direction::Up,
+                sustained: true,
             };
         }
         if down > best.strength {
             best = Evidence {
                 strength: down,
                 direction: Direction::Down,
+                sustained: true,
             };
         }
     }

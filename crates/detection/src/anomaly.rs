@@ -79,6 +79,42 @@ pub enum Component {
     TimeOfDay,
     /// The point is outside every value seen so far.
     Range,
+    /// The point is far from the seasonal baseline of a count or share series,
+    /// judged with its sampling noise (the shift detector's point evidence).
+    Spike,
+    /// The series has sat persistently on one side of its seasonal baseline (the
+    /// shift detector's CUSUM): a level shift or a ramp no single point shows.
+    Shift,
+}
+
+impl Component {
+    /// The component as the analyst reads it, for alert explanations.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Component::None => "no component",
+            Component::Level => "the level component (far from the recent level)",
+            Component::TimeOfDay => {
+                "the time-of-day component (far from what this time of day usually shows)"
+            }
+            Component::Range => "the range component (beyond every value seen so far)",
+            Component::Spike => {
+                "the baseline component (far from the seasonal baseline, beyond its noise)"
+            }
+            Component::Shift => "the shift component (persistently off the seasonal baseline)",
+        }
+    }
+
+    /// Short stable name (`level`, `time_of_day`...), as in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::None => "none",
+            Component::Level => "level",
+            Component::TimeOfDay => "time_of_day",
+            Component::Range => "range",
+            Component::Spike => "spike",
+            Component::Shift => "shift",
+        }
+    }
 }
 
 /// One component's verdict on a point.
@@ -88,6 +124,17 @@ pub struct Anomaly {
     pub score: f64,
     /// The component behind the score.
     pub component: Component,
+    /// The strongest prediction-error component (`Level` or `TimeOfDay`) and its
+    /// score: the same as `component` and `score` unless range novelty outscored it.
+    pub error_component: Component,
+    /// Score of `error_component`, in `[0, 1]`.
+    pub error_score: f64,
+    /// What `error_component` expected here (the fast level, or the time-of-day
+    /// profile), in the series' units.
+    pub expected: f64,
+    /// That component's typical absolute error (its learned mean absolute error),
+    /// the yardstick behind "how unusual": an explanation's band is built from it.
+    pub typical_error: f64,
 }
 
 /// A residual stream turned into a likelihood-style score in `[0, 1]`.
@@ -187,9 +234,16 @@ impl AnomalyScore {
         self.min = self.min.min(value);
         self.max = self.max.max(value);
 
+        let predicted = self.level;
+        let level_scale = self.level_error.scale;
+        let level_score = self.level_error.update(value - predicted);
         let mut best = Anomaly {
-            score: self.level_error.update(value - self.level),
+            score: level_score,
             component: Component::Level,
+            error_component: Component::Level,
+            error_score: level_score,
+            expected: predicted,
+            typical_error: level_scale,
         };
         self.level += LEVEL_RATE * (value - self.level);
 
@@ -197,11 +251,16 @@ impl AnomalyScore {
         let (half, index) = (slot / HALF, slot % HALF);
         let expected = f64::from(self.profile[half][index]);
         if self.visits[half][index] > 0 && t.saturating_sub(self.first_t) >= SEASON_DAYS * 86_400 {
+            let season_scale = self.season_error.scale;
             let score = self.season_error.update(value - expected);
             if score > best.score {
                 best = Anomaly {
                     score,
                     component: Component::TimeOfDay,
+                    error_component: Component::TimeOfDay,
+                    error_score: score,
+                    expected,
+                    typical_error: season_scale,
                 };
             }
         }
@@ -211,13 +270,14 @@ impl AnomalyScore {
         self.profile[half][index] = (expected + rate * (value - expected)) as f32;
 
         if outside {
-            best = Anomaly {
-                score: 1.0,
-                component: Component::Range,
-            };
+            best.score = 1.0;
+            best.component = Component::Range;
         }
         if best.score == 0.0 {
             best.component = Component::None;
+        }
+        if best.error_score == 0.0 {
+            best.error_component = Component::None;
         }
         if self.suppressed > 0 {
             self.suppressed -= 1;

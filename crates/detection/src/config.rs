@@ -68,6 +68,14 @@ pub struct DetectorConfig {
     pub min_volume: f64,
     /// Standardised residual that counts as a spike (scores 0.5 on its own).
     pub spike_z: f64,
+    /// Counts and shares: how many standard deviations of noise (sampling noise
+    /// plus the overdispersion the baseline learned) a point must lie from what an
+    /// anomaly-ensemble component expected, and, once the seasonal baseline is
+    /// warm, from that baseline too, before the component may alert. Keeps the
+    /// ensemble, which judges a series against its own recent errors, from alerting
+    /// on a sparse series' or a small denominator's chance wiggles, and on a stale
+    /// time-of-day profile after a shift the baseline has already re-levelled to.
+    pub ensemble_z: f64,
     /// CUSUM allowance in standard deviations: drifts smaller than this are ignored.
     pub shift_allowance: f64,
     /// CUSUM decision interval: accumulated evidence that counts as a shift
@@ -101,6 +109,7 @@ impl Default for DetectorConfig {
             cooldown_points: 24,
             min_volume: 20.0,
             spike_z: 5.0,
+            ensemble_z: 4.0,
             shift_allowance: 0.5,
             shift_threshold: 10.0,
             level_rate: 0.03,
@@ -175,6 +184,12 @@ impl DetectorConfig {
             ">= 0",
         )?;
         check("spike_z", self.spike_z, self.spike_z > 0.0, "> 0")?;
+        check(
+            "ensemble_z",
+            self.ensemble_z,
+            self.ensemble_z >= 0.0,
+            ">= 0",
+        )?;
         check(
             "shift_allowance",
             self.shift_allowance,

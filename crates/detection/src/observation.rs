@@ -30,6 +30,9 @@ pub enum SeriesKind {
     Count,
     /// A numerator over a denominator (brand share, cohort share).
     Share,
+    /// Any real-valued measurement with no known sampling noise (CPU load, latency,
+    /// a net-sentiment index, NAB's series): scored by the anomaly ensemble alone.
+    Value,
 }
 
 /// One valid point in the stabilised domain.
@@ -57,6 +60,32 @@ pub(crate) fn count(value: f64) -> Option<Observation> {
         volume: value,
         observed: value,
     })
+}
+
+/// Validates a plain value (any sign); `None` for non-finite or absurd values.
+#[inline]
+pub(crate) fn value(value: f64) -> Option<Observation> {
+    if !(-MAX_VALUE..=MAX_VALUE).contains(&value) {
+        return None;
+    }
+    Some(Observation {
+        x: value,
+        sampling_var: 0.0,
+        // No mentions stand behind a plain value: the volume gate does not apply.
+        volume: 0.0,
+        observed: value,
+    })
+}
+
+/// A value in the analyst's units (count, or share in [0, 1]) in the stabilised
+/// domain of its kind: the inverse of [`back_transform`].
+#[inline]
+pub(crate) fn stabilise(kind: SeriesKind, value: f64) -> f64 {
+    match kind {
+        SeriesKind::Count => (value.max(0.0) + 0.375).sqrt(),
+        SeriesKind::Share => value.clamp(EDGE, 1.0 - EDGE).sqrt().asin(),
+        SeriesKind::Value => value,
+    }
 }
 
 /// Validates and stabilises a share; `None` when the denominator is zero or the
@@ -94,6 +123,7 @@ pub(crate) fn back_transform(kind: SeriesKind, x: f64) -> f64 {
             let s = x.clamp(0.0, std::f64::consts::FRAC_PI_2).sin();
             s * s
         }
+        SeriesKind::Value => x,
     }
 }
 
@@ -103,7 +133,7 @@ pub(crate) fn back_transform(kind: SeriesKind, x: f64) -> f64 {
 pub(crate) fn baseline_volume(kind: SeriesKind, baseline: f64, denominator: f64) -> f64 {
     match kind {
         SeriesKind::Count => baseline,
-        SeriesKind::Share => denominator,
+        SeriesKind::Share | SeriesKind::Value => denominator,
     }
 }
 

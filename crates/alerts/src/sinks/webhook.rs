@@ -214,6 +214,8 @@ mod tests {
                 baseline: Some(100.0),
                 observed: Some(180.0),
                 status: Status::Scored,
+                component: earshot_detection::Component::Shift,
+                expected: None,
                 anomaly: earshot_detection::Anomaly::default(),
             },
             mentions: 180,
