@@ -349,7 +349,7 @@ async fn a_cohort_shift_is_alerted_once_on_every_sink_and_replays_identically() 
     }
 
     let table_sql = "SELECT alert_id, brand, dimension, value, direction, length(example_ids), \
-                     visitParamExtractString(payload, 'explanation') \
+                     explanation \
                      FROM {db}.alerts ORDER BY alert_id";
     let rows = env.query_rows(table_sql).await;
     let table_ids: BTreeSet<String> = rows.iter().map(|r| r[0].clone()).collect();
@@ -541,7 +541,8 @@ async fn a_souring_brand_is_alerted_with_its_negative_mentions_on_every_sink() {
         .collect();
     let rows = env
         .query_rows(
-            "SELECT alert_id, dimension, length(example_ids) FROM {db}.alerts ORDER BY alert_id",
+            "SELECT alert_id, dimension, length(example_ids), component, explanation \
+             FROM {db}.alerts ORDER BY alert_id",
         )
         .await;
     assert_eq!(
@@ -552,6 +553,11 @@ async fn a_souring_brand_is_alerted_with_its_negative_mentions_on_every_sink() {
     assert!(
         rows.iter().all(|r| r[1] == "sentiment" && r[2] == "3"),
         "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r[3] != "none" && !r[3].is_empty() && r[4].contains("share of Acme")),
+        "each stored alert names its component and explains itself: {rows:?}"
     );
     let requests = receiver.requests();
     let posted: BTreeSet<String> = requests

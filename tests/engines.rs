@@ -111,6 +111,10 @@ fn alert(id: &str, window_start: u32) -> AlertRow {
         example_urls: vec!["https://mastodon.example/1".into()],
         payload: "{}".into(),
         raised_at: 1_796_000_000,
+        component: "level".into(),
+        expected_low: 1.5,
+        expected_high: 6.5,
+        explanation: "Mentions of Orlen: 17 in the hour, expected 1.5–6.5".into(),
     }
 }
 

@@ -302,3 +302,11 @@ CREATE VIEW IF NOT EXISTS `earshot`.sentiment_daily ON CLUSTER `earshot` AS
             sum(complaints) AS complaints
         FROM `earshot`.rollup_day GROUP BY day, brand
     ) AS by_day;
+ALTER TABLE `earshot`.alerts_local ON CLUSTER `earshot` ADD COLUMN component String;
+ALTER TABLE `earshot`.alerts ON CLUSTER `earshot` ADD COLUMN component String;
+ALTER TABLE `earshot`.alerts_local ON CLUSTER `earshot` ADD COLUMN expected_low Float64;
+ALTER TABLE `earshot`.alerts ON CLUSTER `earshot` ADD COLUMN expected_low Float64;
+ALTER TABLE `earshot`.alerts_local ON CLUSTER `earshot` ADD COLUMN expected_high Float64;
+ALTER TABLE `earshot`.alerts ON CLUSTER `earshot` ADD COLUMN expected_high Float64;
+ALTER TABLE `earshot`.alerts_local ON CLUSTER `earshot` ADD COLUMN explanation String;
+ALTER TABLE `earshot`.alerts ON CLUSTER `earshot` ADD COLUMN explanation String;

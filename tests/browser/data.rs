@@ -164,6 +164,10 @@ pub fn alert(rows: &[MentionRow]) -> AlertRow {
         example_urls: examples.iter().map(|r| r.url.clone()).collect(),
         payload: r#"{"kind":"spike","explanation":"InPost mentions jumped to 64 an hour against a usual 3: parcel lockers not working"}"#.into(),
         raised_at: SPIKE_FROM + 3600 + 60,
+        component: "level".into(),
+        expected_low: 1.0,
+        expected_high: 6.0,
+        explanation: "InPost mentions jumped to 64 an hour against a usual 3: parcel lockers not working".into(),
     }
 }
 

@@ -190,6 +190,11 @@ impl Alert {
         let what = match self.dimension {
             Dimension::Volume => format!("Mentions of {}", self.brand),
             Dimension::ShareOfVoice => format!("{}'s share of voice", self.brand),
+            Dimension::Sentiment if self.value == crate::series::NET_SENTIMENT => format!(
+                "Positive share of {}'s positive and negative mentions (net sentiment)",
+                self.brand
+            ),
+            Dimension::Sentiment => format!("Negative share of {}'s mentions", self.brand),
             dimension => format!(
                 "Share of {} `{}` in {}'s mentions",
                 dimension.as_str().replace('_', " "),
@@ -260,6 +265,10 @@ impl Alert {
             example_urls: self.examples.iter().map(|e| e.url.clone()).collect(),
             payload: serde_json::to_string(self).unwrap_or_default(),
             raised_at: unix_u32(self.raised_at),
+            component: self.component.as_str().into(),
+            expected_low: self.expected_low,
+            expected_high: self.expected_high,
+            explanation: self.explanation.clone(),
         }
     }
 

@@ -145,6 +145,12 @@ pub struct AlertRow {
     /// The alert as delivered (JSON).
     pub payload: String,
     pub raised_at: u32,
+    /// Migration 6: which detector component fired (`level`, `spike`, ...), the band
+    /// it expected, and the alert in words an analyst reads.
+    pub component: String,
+    pub expected_low: f64,
+    pub expected_high: f64,
+    pub explanation: String,
 }
 
 /// An alert already in the table, as much as deduplication needs.

@@ -355,6 +355,18 @@ pub const MIGRATIONS: &[Migration] = &[
         ],
         finally: &[SENTIMENT_DAILY],
     },
+    Migration {
+        version: 6,
+        name: "alerts explain themselves: the component that fired, its expected band, the sentence",
+        statements: &[
+            "ALTER TABLE {db}.alerts ADD COLUMN component String",
+            "ALTER TABLE {db}.alerts ADD COLUMN expected_low Float64",
+            "ALTER TABLE {db}.alerts ADD COLUMN expected_high Float64",
+            "ALTER TABLE {db}.alerts ADD COLUMN explanation String",
+        ],
+        per_grain: &[],
+        finally: &[],
+    },
 ];
 
 #[cfg(test)]
