@@ -426,28 +426,52 @@ fn shutdown_never() -> std::future::Pending<()> {
     std::future::pending()
 }
 
-/// Exponential backoff with full jitter, capped.
+/// Exponential backoff with jitter, capped at `max`. It remembers whether any retry
+/// happened, because a retry pauses the partitions and the flush must then resume them
+/// (whatever `max` is: a cap of 100 ms or less used to look like "never retried").
 struct Backoff {
     next: Duration,
     max: Duration,
+    retries: u32,
 }
 
 impl Backoff {
     fn new(max: Duration) -> Self {
         Self {
-            next: Duration::from_millis(100),
+            next: Duration::from_millis(100).min(max),
             max,
+            retries: 0,
         }
     }
 
     fn retried(&self) -> bool {
-        self.next > Duration::from_millis(100)
+        self.retries > 0
     }
 
     fn next(&mut self) -> Duration {
+        self.retries = self.retries.saturating_add(1);
         let current = self.next;
         self.next = (self.next * 2).min(self.max);
         let jitter: f64 = rand::random::<f64>() * 0.5 + 0.5;
         current.mul_f64(jitter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_reports_a_retry_whatever_its_cap() {
+        for max_ms in [10, 50, 100, 101, 5_000] {
+            let mut backoff = Backoff::new(Duration::from_millis(max_ms));
+            assert!(!backoff.retried(), "cap {max_ms} ms: no retry yet");
+            let wait = backoff.next();
+            assert!(backoff.retried(), "cap {max_ms} ms: one retry must be seen");
+            assert!(
+                wait <= Duration::from_millis(max_ms),
+                "cap {max_ms} ms: waited {wait:?}"
+            );
+        }
     }
 }
