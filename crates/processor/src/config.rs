@@ -2,13 +2,22 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+/// Upper bound of `max_batch_rows`. The exactly-once argument needs every batch INSERT
+/// to be a single insert block, i.e. fewer rows than ClickHouse's
+/// `max_insert_block_size` (1,048,576 by default). A batch is cut at the first record
+/// that reaches `max_batch_rows`, and that record may add one row per configured brand,
+/// so the bound leaves a wide margin below the block size.
+pub const MAX_BATCH_ROWS: usize = 100_000;
+
 /// The `[processor]` section of the config file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProcessorConfig {
     /// Kafka consumer group; processors in one group share the partitions.
     pub group_id: String,
-    /// A batch is written when it holds this many records...
+    /// A batch is written when it holds this many `mentions` rows (one per matched
+    /// brand, so possibly more than records)... At most [`MAX_BATCH_ROWS`], so one
+    /// batch is one ClickHouse insert block, which is applied whole or not at all.
     pub max_batch_rows: usize,
     /// ...or this many payload bytes (bounds memory whatever the backlog)...
     pub max_batch_bytes: usize,
@@ -60,6 +69,13 @@ impl ProcessorConfig {
                 "must be at least 1 (20000 is a good start)",
             );
         }
+        if self.max_batch_rows > MAX_BATCH_ROWS {
+            return fail(
+                "max_batch_rows",
+                "must be at most 100000, so a batch stays one ClickHouse insert block \
+                 (max_insert_block_size, 1048576 rows) and is stored whole or not at all",
+            );
+        }
         if self.max_batch_bytes < 1024 * 1024 {
             return fail(
                 "max_batch_bytes",
@@ -89,5 +105,28 @@ impl ProcessorConfig {
 
     pub fn max_retry_backoff(&self) -> Duration {
         Duration::from_millis(self.max_retry_backoff_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_batch_rows_is_bounded_below_one_insert_block() {
+        let ok = ProcessorConfig {
+            max_batch_rows: MAX_BATCH_ROWS,
+            ..ProcessorConfig::default()
+        };
+        assert!(ok.validate().is_ok());
+        for rows in [MAX_BATCH_ROWS + 1, 2_000_000] {
+            let too_big = ProcessorConfig {
+                max_batch_rows: rows,
+                ..ProcessorConfig::default()
+            };
+            let error = too_big.validate().expect_err("must be refused");
+            assert_eq!(error.key, "max_batch_rows");
+            assert!(error.to_string().starts_with("processor.max_batch_rows:"));
+        }
     }
 }

@@ -33,7 +33,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
 pub use batch::{Batch, DeadLetter};
-pub use config::{ConfigError, ProcessorConfig};
+pub use config::{ConfigError, MAX_BATCH_ROWS, ProcessorConfig};
 pub use context::ProcessorContext;
 pub use rows::{KafkaPosition, mention_rows};
 
@@ -158,11 +158,11 @@ impl Processor {
                     }
                 }
             }
-            let due = batch.records() >= self.config.max_batch_rows
-                || batch.bytes() >= self.config.max_batch_bytes
-                || batch
-                    .started()
-                    .is_some_and(|s| s.elapsed() >= self.config.max_batch_wait());
+            let due = batch.is_due(
+                self.config.max_batch_rows,
+                self.config.max_batch_bytes,
+                self.config.max_batch_wait(),
+            );
             if due {
                 if !self.flush(&mut batch, &mut shutdown).await {
                     tracing::info!(
