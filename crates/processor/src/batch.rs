@@ -155,9 +155,14 @@ pub(crate) mod tests {
         let mut batch = Batch::default();
         // One record matching three brands: three rows for one INSERT block.
         batch.consumed(0, 7, 100);
-        batch.rows.extend(["a", "b", "c"].map(|brand| row("m1", brand, 0, 7)));
+        batch
+            .rows
+            .extend(["a", "b", "c"].map(|brand| row("m1", brand, 0, 7)));
         assert_eq!(batch.records(), 1);
-        assert!(batch.is_due(3, usize::MAX, hour), "3 rows reach max_batch_rows = 3");
+        assert!(
+            batch.is_due(3, usize::MAX, hour),
+            "3 rows reach max_batch_rows = 3"
+        );
         assert!(!batch.is_due(4, usize::MAX, hour));
         // Unmatched records add no row, so they do not fill the row budget.
         let mut unmatched = Batch::default();
@@ -165,6 +170,9 @@ pub(crate) mod tests {
             unmatched.consumed(1, offset, 100);
         }
         assert!(!unmatched.is_due(3, usize::MAX, hour));
-        assert!(unmatched.is_due(3, 1000, hour), "but they count toward max_batch_bytes");
+        assert!(
+            unmatched.is_due(3, 1000, hour),
+            "but they count toward max_batch_bytes"
+        );
     }
 }

@@ -18,6 +18,7 @@ mod config;
 mod context;
 mod internal_events;
 mod rows;
+mod source;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,6 +39,7 @@ pub use context::ProcessorContext;
 pub use rows::{KafkaPosition, mention_rows};
 
 use internal_events::*;
+use source::poll_until;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -233,15 +235,7 @@ impl Processor {
     }
 
     fn discard_revoked(&self, batch: &mut Batch) {
-        let revoked = self.consumer.context().take_revoked();
-        if !revoked.is_empty() {
-            let discarded = batch.discard_partitions(&revoked);
-            PartitionsRevoked {
-                partitions: revoked.len(),
-                discarded,
-            }
-            .emit();
-        }
+        source::discard_revoked(&self.consumer, batch);
     }
 
     /// Makes the batch durable, then commits it. Retries until it succeeds, polling the
@@ -388,37 +382,21 @@ impl Processor {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Sleeps for `duration` while polling the (paused) consumer, so rebalances are
-    /// handled: records of partitions taken away meanwhile leave the pending batch.
+    /// Sleeps for `duration` while polling the paused consumer (see [`poll_until`]).
     async fn wait_polling(
-        &mut self,
+        &self,
         batch: &mut Batch,
         duration: Duration,
         shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
     ) -> bool {
-        let _ = self
-            .consumer
-            .pause(&self.consumer.assignment().unwrap_or_default());
         let until = tokio::time::Instant::now() + duration;
-        loop {
-            tokio::select! {
-                biased;
-                () = &mut *shutdown => return false,
-                () = tokio::time::sleep_until(until) => break,
-                received = self.consumer.recv() => {
-                    // Paused partitions deliver nothing new; a message already fetched
-                    // before the pause is simply part of this batch.
-                    if let Ok(message) = received {
-                        let position = KafkaPosition { partition: message.partition(), offset: message.offset() };
-                        let payload = message.payload().unwrap_or_default().to_vec();
-                        let key = message.key().map(<[u8]>::to_vec);
-                        self.accept(batch, position, key, &payload);
-                    }
-                }
-            }
+        tokio::select! {
+            biased;
+            () = &mut *shutdown => false,
+            () = poll_until(&self.consumer, batch, until, |batch, record| {
+                self.accept(batch, record.position, record.key, &record.payload)
+            }) => true,
         }
-        self.discard_revoked(batch);
-        true
     }
 }
 
