@@ -25,6 +25,9 @@ pub struct ProcessorConfig {
     pub max_batch_wait_ms: u64,
     /// Longest pause between retries while ClickHouse or Kafka is unavailable.
     pub max_retry_backoff_ms: u64,
+    /// On SIGTERM the pending batch is written if that takes at most this long;
+    /// otherwise (ClickHouse or Kafka down) it is left uncommitted, for redelivery.
+    pub shutdown_grace_ms: u64,
     /// Where Prometheus metrics are served (`/metrics`); empty disables them.
     pub metrics_listen: String,
 }
@@ -37,6 +40,7 @@ impl Default for ProcessorConfig {
             max_batch_bytes: 32 * 1024 * 1024,
             max_batch_wait_ms: 250,
             max_retry_backoff_ms: 5_000,
+            shutdown_grace_ms: 10_000,
             metrics_listen: "127.0.0.1:9464".into(),
         }
     }
@@ -88,6 +92,12 @@ impl ProcessorConfig {
         if self.max_retry_backoff_ms < 10 {
             return fail("max_retry_backoff_ms", "must be at least 10");
         }
+        if self.shutdown_grace_ms == 0 {
+            return fail(
+                "shutdown_grace_ms",
+                "must be at least 1 (10000 is a good start)",
+            );
+        }
         if !self.metrics_listen.is_empty()
             && self.metrics_listen.parse::<std::net::SocketAddr>().is_err()
         {
@@ -101,6 +111,10 @@ impl ProcessorConfig {
 
     pub fn max_batch_wait(&self) -> Duration {
         Duration::from_millis(self.max_batch_wait_ms)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
     }
 
     pub fn max_retry_backoff(&self) -> Duration {

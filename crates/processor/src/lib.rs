@@ -27,6 +27,7 @@ use earshot_enrichment::Enricher;
 use earshot_kafka::KafkaConfig;
 use earshot_model::{RawMention, topics};
 use earshot_storage::Store;
+use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Message, OwnedHeaders};
@@ -116,13 +117,16 @@ impl Processor {
     }
 
     /// Runs until `shutdown` resolves (then drains: the current batch is written and
-    /// committed) or, with [`StopWhen::IdleFor`], until the topic has been quiet.
+    /// committed if that takes at most `shutdown_grace_ms`, else left uncommitted for
+    /// redelivery) or, with [`StopWhen::IdleFor`], until the topic has been quiet.
     pub async fn run(
         mut self,
         stop: StopWhen,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<RunReport, Error> {
-        tokio::pin!(shutdown);
+        // Shared, so both the loop and a flush in progress can watch it.
+        let shutdown = shutdown.shared();
+        let grace = self.config.shutdown_grace();
         let mut batch = Batch::default();
         // The idle clock starts once the group gave us partitions: joining takes a while.
         let mut last_record: Option<Instant> = None;
@@ -134,10 +138,12 @@ impl Processor {
                 .unwrap_or_else(|| Instant::now() + Duration::from_millis(200));
             tokio::select! {
                 biased;
-                () = &mut shutdown => {
-                    tracing::info!(pending = batch.records(), "shutting down: draining the current batch");
+                () = shutdown.clone() => {
+                    tracing::info!(pending = batch.records(), grace_ms = grace.as_millis() as u64, "shutting down: draining the current batch");
                     self.discard_revoked(&mut batch);
-                    self.flush(&mut batch, &mut shutdown_never()).await;
+                    if finish_within(self.flush(&mut batch), std::future::ready(()), grace).await.is_none() {
+                        DrainAbandoned { records: batch.records(), grace }.emit();
+                    }
                     break;
                 }
                 received = self.consumer.recv() => {
@@ -166,10 +172,15 @@ impl Processor {
                 self.config.max_batch_wait(),
             );
             if due {
-                if !self.flush(&mut batch, &mut shutdown).await {
-                    tracing::info!(
-                        "shut down while retrying; uncommitted records will be redelivered"
-                    );
+                if finish_within(self.flush(&mut batch), shutdown.clone(), grace)
+                    .await
+                    .is_none()
+                {
+                    DrainAbandoned {
+                        records: batch.records(),
+                        grace,
+                    }
+                    .emit();
                     break;
                 }
             } else if let StopWhen::IdleFor(idle) = stop
@@ -242,14 +253,12 @@ impl Processor {
     /// paused consumer meanwhile so the group sees us alive and rebalances reach us.
     /// Partitions are paused only once a retry is needed: pausing drops librdkafka's
     /// prefetched records, and re-fetching them after every batch would halve throughput.
-    /// Returns false if shutdown came first (nothing committed; all will be redelivered).
-    async fn flush(
-        &mut self,
-        batch: &mut Batch,
-        shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
-    ) -> bool {
+    /// Dropping this future at any await is safe (it is what bounds shutdown): offsets
+    /// are committed only after the INSERT returned, so an abandoned batch is redelivered
+    /// and deduplicated like a crashed one.
+    async fn flush(&mut self, batch: &mut Batch) {
         if batch.is_empty() {
-            return true;
+            return;
         }
         let started = Instant::now();
         let mut backoff = Backoff::new(self.config.max_retry_backoff());
@@ -266,9 +275,7 @@ impl Processor {
                         retry_in,
                     }
                     .emit();
-                    if !self.wait_polling(batch, retry_in, shutdown).await {
-                        return false;
-                    }
+                    self.wait_polling(batch, retry_in).await;
                 }
             }
         }
@@ -293,9 +300,7 @@ impl Processor {
                         retry_in,
                     }
                     .emit();
-                    if !self.wait_polling(batch, retry_in, shutdown).await {
-                        return false;
-                    }
+                    self.wait_polling(batch, retry_in).await;
                 }
             }
         }
@@ -333,7 +338,6 @@ impl Processor {
         self.report.dead_lettered += batch.dead_letters.len() as u64;
         self.report.batches += 1;
         *batch = Batch::default();
-        true
     }
 
     async fn send_dead_letters(&self, batch: &mut Batch) -> Result<(), KafkaError> {
@@ -383,25 +387,30 @@ impl Processor {
     }
 
     /// Sleeps for `duration` while polling the paused consumer (see [`poll_until`]).
-    async fn wait_polling(
-        &self,
-        batch: &mut Batch,
-        duration: Duration,
-        shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
-    ) -> bool {
+    async fn wait_polling(&self, batch: &mut Batch, duration: Duration) {
         let until = tokio::time::Instant::now() + duration;
-        tokio::select! {
-            biased;
-            () = &mut *shutdown => false,
-            () = poll_until(&self.consumer, batch, until, |batch, record| {
-                self.accept(batch, record.position, record.key, &record.payload)
-            }) => true,
-        }
+        poll_until(&self.consumer, batch, until, |batch, record| {
+            self.accept(batch, record.position, record.key, &record.payload)
+        })
+        .await;
     }
 }
 
-fn shutdown_never() -> std::future::Pending<()> {
-    std::future::pending()
+/// Runs `work` to its end, unless `shutdown` resolves and `work` then needs longer than
+/// `grace`: `None` when it gave up and dropped `work`. This is what keeps SIGTERM
+/// bounded while ClickHouse or Kafka is down (the flush retries forever otherwise).
+async fn finish_within<T>(
+    work: impl std::future::Future<Output = T>,
+    shutdown: impl std::future::Future<Output = ()>,
+    grace: Duration,
+) -> Option<T> {
+    tokio::pin!(work);
+    tokio::select! {
+        biased;
+        done = &mut work => return Some(done),
+        () = shutdown => {}
+    }
+    tokio::time::timeout(grace, work).await.ok()
 }
 
 /// Exponential backoff with jitter, capped at `max`. It remembers whether any retry
@@ -438,6 +447,47 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_flush_that_never_ends_is_abandoned_after_the_grace() {
+        // ClickHouse down for good: the flush retries forever.
+        let outcome = finish_within(
+            std::future::pending::<()>(),
+            std::future::ready(()),
+            Duration::from_millis(20),
+        )
+        .await;
+        assert_eq!(outcome, None);
+        // Shutdown arriving in the middle of an endless flush ends it too.
+        let outcome = finish_within(
+            std::future::pending::<()>(),
+            tokio::time::sleep(Duration::from_millis(10)),
+            Duration::from_millis(20),
+        )
+        .await;
+        assert_eq!(outcome, None);
+    }
+
+    #[tokio::test]
+    async fn a_flush_that_ends_in_time_is_kept() {
+        let no_shutdown = std::future::pending::<()>();
+        let outcome = finish_within(async { 7 }, no_shutdown, Duration::ZERO).await;
+        assert_eq!(outcome, Some(7), "without shutdown there is no deadline");
+        let outcome = finish_within(
+            async {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                8
+            },
+            std::future::ready(()),
+            Duration::from_secs(60),
+        )
+        .await;
+        assert_eq!(
+            outcome,
+            Some(8),
+            "a drain that finishes within the grace is kept"
+        );
+    }
 
     #[test]
     fn backoff_reports_a_retry_whatever_its_cap() {
