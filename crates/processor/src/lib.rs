@@ -92,8 +92,8 @@ impl Processor {
         store: Store,
         enricher: Arc<Enricher>,
     ) -> Result<Self, Error> {
-        let consumer =
-            kafka.consumer_with_context(&config.group_id, ProcessorContext::default())?;
+        let consumer = context::with_lag_statistics(&kafka)
+            .consumer_with_context(&config.group_id, ProcessorContext::default())?;
         let producer = kafka.producer()?;
         let raw_topic = kafka.topic(topics::MENTIONS_RAW);
         let dlq_topic = kafka.topic(topics::MENTIONS_DLQ);
