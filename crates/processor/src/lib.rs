@@ -20,6 +20,7 @@ mod internal_events;
 mod rows;
 mod source;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,7 +41,7 @@ pub use context::ProcessorContext;
 pub use rows::{KafkaPosition, mention_rows};
 
 use internal_events::*;
-use source::poll_until;
+use source::{poll_until, resume_paused};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -263,6 +264,8 @@ impl Processor {
         let started = Instant::now();
         let mut backoff = Backoff::new(self.config.max_retry_backoff());
         let mut duplicates = 0;
+        // Every partition paused during this flush, to resume them all at its end.
+        let mut paused = BTreeSet::new();
         // 1. Dead letters.
         while !batch.dead_letters.is_empty() {
             match self.send_dead_letters(batch).await {
@@ -275,7 +278,7 @@ impl Processor {
                         retry_in,
                     }
                     .emit();
-                    self.wait_polling(batch, retry_in).await;
+                    self.wait_polling(batch, &mut paused, retry_in).await;
                 }
             }
         }
@@ -300,7 +303,7 @@ impl Processor {
                         retry_in,
                     }
                     .emit();
-                    self.wait_polling(batch, retry_in).await;
+                    self.wait_polling(batch, &mut paused, retry_in).await;
                 }
             }
         }
@@ -320,9 +323,7 @@ impl Processor {
             .emit();
         }
         if backoff.retried() {
-            let _ = self
-                .consumer
-                .resume(&self.consumer.assignment().unwrap_or_default());
+            resume_paused(&self.consumer, &paused);
         }
         BatchWritten {
             rows: batch.rows.len(),
@@ -387,9 +388,14 @@ impl Processor {
     }
 
     /// Sleeps for `duration` while polling the paused consumer (see [`poll_until`]).
-    async fn wait_polling(&self, batch: &mut Batch, duration: Duration) {
+    async fn wait_polling(
+        &self,
+        batch: &mut Batch,
+        paused: &mut BTreeSet<i32>,
+        duration: Duration,
+    ) {
         let until = tokio::time::Instant::now() + duration;
-        poll_until(&self.consumer, batch, until, |batch, record| {
+        poll_until(&self.consumer, batch, paused, until, |batch, record| {
             self.accept(batch, record.position, record.key, &record.payload)
         })
         .await;

@@ -1,9 +1,10 @@
 //! The consumer as the flush's retry wait sees it, behind a trait so the rebalance
 //! handling during a wait gets unit tests without a broker.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use rdkafka::Message;
+use rdkafka::TopicPartitionList;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 
 use crate::batch::Batch;
@@ -24,8 +25,11 @@ pub(crate) trait RecordSource {
     async fn poll_record(&self) -> Option<PolledRecord>;
     /// Partitions taken away since the last call.
     fn take_revoked(&self) -> HashSet<i32>;
-    /// Pauses every assigned partition (a rebalance un-pauses what it assigns).
-    fn pause_assignment(&self);
+    /// Pauses every assigned partition, returning them.
+    fn pause_assignment(&self) -> Vec<i32>;
+    /// The partitions assigned now.
+    fn assigned(&self) -> Vec<i32>;
+    fn resume(&self, partitions: &BTreeSet<i32>);
 }
 
 impl RecordSource for StreamConsumer<ProcessorContext> {
@@ -55,9 +59,49 @@ impl RecordSource for StreamConsumer<ProcessorContext> {
         self.context().take_revoked()
     }
 
-    fn pause_assignment(&self) {
-        let _ = self.pause(&self.assignment().unwrap_or_default());
+    fn pause_assignment(&self) -> Vec<i32> {
+        let assignment = self.assignment().unwrap_or_default();
+        let _ = self.pause(&assignment);
+        assignment
+            .elements()
+            .iter()
+            .map(|e| e.partition())
+            .collect()
     }
+
+    fn assigned(&self) -> Vec<i32> {
+        let assignment = self.assignment().unwrap_or_default();
+        assignment
+            .elements()
+            .iter()
+            .map(|e| e.partition())
+            .collect()
+    }
+
+    fn resume(&self, partitions: &BTreeSet<i32>) {
+        let Some(topic) = self
+            .subscription()
+            .ok()
+            .and_then(|s| s.elements().first().map(|e| e.topic().to_owned()))
+        else {
+            return;
+        };
+        let mut list = TopicPartitionList::new();
+        for &partition in partitions {
+            list.add_partition(&topic, partition);
+        }
+        let _ = Consumer::resume(self, &list);
+    }
+}
+
+/// Resumes every partition paused during a flush, assigned now or not. librdkafka keeps
+/// an application pause on a partition across rebalances: a partition paused, lost
+/// when the group expelled us (a long broker freeze) and assigned back later would stay
+/// paused for good if only the assignment of the moment were resumed.
+pub(crate) fn resume_paused(source: &impl RecordSource, paused: &BTreeSet<i32>) {
+    let mut partitions = paused.clone();
+    partitions.extend(source.assigned());
+    source.resume(&partitions);
 }
 
 /// Drops the pending records of partitions revoked since the last look; true if any
@@ -85,17 +129,18 @@ pub(crate) fn discard_revoked(source: &impl RecordSource, batch: &mut Batch) -> 
 pub(crate) async fn poll_until(
     source: &impl RecordSource,
     batch: &mut Batch,
+    paused: &mut BTreeSet<i32>,
     until: tokio::time::Instant,
     mut accept: impl FnMut(&mut Batch, PolledRecord),
 ) {
-    source.pause_assignment();
+    paused.extend(source.pause_assignment());
     loop {
         tokio::select! {
             biased;
             () = tokio::time::sleep_until(until) => break,
             polled = source.poll_record() => {
                 if discard_revoked(source, batch) {
-                    source.pause_assignment();
+                    paused.extend(source.pause_assignment());
                 }
                 if let Some(record) = polled {
                     accept(batch, record);
@@ -104,7 +149,7 @@ pub(crate) async fn poll_until(
         }
     }
     if discard_revoked(source, batch) {
-        source.pause_assignment();
+        paused.extend(source.pause_assignment());
     }
 }
 
@@ -123,7 +168,9 @@ mod tests {
     struct ScriptedSource {
         script: RefCell<VecDeque<(Vec<i32>, PolledRecord)>>,
         revoked: RefCell<HashSet<i32>>,
+        assigned: RefCell<BTreeSet<i32>>,
         pauses: Cell<usize>,
+        resumed: RefCell<BTreeSet<i32>>,
     }
 
     impl RecordSource for ScriptedSource {
@@ -131,6 +178,7 @@ mod tests {
             let next = self.script.borrow_mut().pop_front();
             match next {
                 Some((revoked, record)) => {
+                    self.assigned.borrow_mut().retain(|p| !revoked.contains(p));
                     self.revoked.borrow_mut().extend(revoked);
                     Some(record)
                 }
@@ -142,8 +190,17 @@ mod tests {
             std::mem::take(&mut *self.revoked.borrow_mut())
         }
 
-        fn pause_assignment(&self) {
+        fn pause_assignment(&self) -> Vec<i32> {
             self.pauses.set(self.pauses.get() + 1);
+            self.assigned()
+        }
+
+        fn assigned(&self) -> Vec<i32> {
+            self.assigned.borrow().iter().copied().collect()
+        }
+
+        fn resume(&self, partitions: &BTreeSet<i32>) {
+            self.resumed.borrow_mut().extend(partitions);
         }
     }
 
@@ -177,7 +234,7 @@ mod tests {
             .borrow_mut()
             .extend([(vec![3], record(3, 5)), (vec![], record(3, 6))]);
         let until = tokio::time::Instant::now() + Duration::from_millis(50);
-        poll_until(&source, &mut batch, until, accept).await;
+        poll_until(&source, &mut batch, &mut BTreeSet::new(), until, accept).await;
 
         let kept: Vec<(i32, i64)> = batch
             .rows
@@ -208,8 +265,32 @@ mod tests {
             .borrow_mut()
             .push_back((vec![3], record(1, 5)));
         let until = tokio::time::Instant::now() + Duration::from_millis(50);
-        poll_until(&source, &mut batch, until, accept).await;
+        poll_until(&source, &mut batch, &mut BTreeSet::new(), until, accept).await;
         assert_eq!(batch.commit_offsets().collect::<Vec<_>>(), vec![(1, 6)]);
         assert_eq!(batch.rows.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn partitions_paused_then_lost_are_resumed_too() {
+        // Paused while ClickHouse is down, then the group expels us: partition 3 is
+        // revoked during the wait and, when the flush ends, nothing is assigned yet.
+        let source = ScriptedSource::default();
+        source.assigned.borrow_mut().extend([1, 3]);
+        source
+            .script
+            .borrow_mut()
+            .push_back((vec![3], record(1, 5)));
+        let mut batch = Batch::default();
+        let mut paused = BTreeSet::new();
+        let until = tokio::time::Instant::now() + Duration::from_millis(50);
+        poll_until(&source, &mut batch, &mut paused, until, accept).await;
+        assert_eq!(paused, BTreeSet::from([1, 3]));
+        source.assigned.borrow_mut().clear();
+        resume_paused(&source, &paused);
+        assert_eq!(
+            *source.resumed.borrow(),
+            BTreeSet::from([1, 3]),
+            "partition 3 is resumed although not assigned now, so it flows once assigned back"
+        );
     }
 }
