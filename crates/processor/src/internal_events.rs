@@ -131,3 +131,20 @@ impl ConsumerLag {
             .set(self.lag as f64);
     }
 }
+
+pub struct DrainAbandoned {
+    pub records: usize,
+    pub grace: Duration,
+}
+
+impl DrainAbandoned {
+    pub fn emit(self) {
+        tracing::warn!(
+            records = self.records,
+            grace_ms = self.grace.as_millis() as u64,
+            "shutdown: the pending batch could not be written within the grace; \
+             it is left uncommitted and will be redelivered"
+        );
+        counter!("earshot_processor_drains_abandoned_total").increment(1);
+    }
+}

@@ -18,7 +18,9 @@ mod config;
 mod context;
 mod internal_events;
 mod rows;
+mod source;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +28,7 @@ use earshot_enrichment::Enricher;
 use earshot_kafka::KafkaConfig;
 use earshot_model::{RawMention, topics};
 use earshot_storage::Store;
+use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Message, OwnedHeaders};
@@ -33,11 +36,12 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
 pub use batch::{Batch, DeadLetter};
-pub use config::{ConfigError, ProcessorConfig};
+pub use config::{ConfigError, MAX_BATCH_ROWS, ProcessorConfig};
 pub use context::ProcessorContext;
 pub use rows::{KafkaPosition, mention_rows};
 
 use internal_events::*;
+use source::{poll_until, resume_paused};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -89,8 +93,8 @@ impl Processor {
         store: Store,
         enricher: Arc<Enricher>,
     ) -> Result<Self, Error> {
-        let consumer =
-            kafka.consumer_with_context(&config.group_id, ProcessorContext::default())?;
+        let consumer = context::with_lag_statistics(&kafka)
+            .consumer_with_context(&config.group_id, ProcessorContext::default())?;
         let producer = kafka.producer()?;
         let raw_topic = kafka.topic(topics::MENTIONS_RAW);
         let dlq_topic = kafka.topic(topics::MENTIONS_DLQ);
@@ -114,13 +118,16 @@ impl Processor {
     }
 
     /// Runs until `shutdown` resolves (then drains: the current batch is written and
-    /// committed) or, with [`StopWhen::IdleFor`], until the topic has been quiet.
+    /// committed if that takes at most `shutdown_grace_ms`, else left uncommitted for
+    /// redelivery) or, with [`StopWhen::IdleFor`], until the topic has been quiet.
     pub async fn run(
         mut self,
         stop: StopWhen,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<RunReport, Error> {
-        tokio::pin!(shutdown);
+        // Shared, so both the loop and a flush in progress can watch it.
+        let shutdown = shutdown.shared();
+        let grace = self.config.shutdown_grace();
         let mut batch = Batch::default();
         // The idle clock starts once the group gave us partitions: joining takes a while.
         let mut last_record: Option<Instant> = None;
@@ -132,10 +139,12 @@ impl Processor {
                 .unwrap_or_else(|| Instant::now() + Duration::from_millis(200));
             tokio::select! {
                 biased;
-                () = &mut shutdown => {
-                    tracing::info!(pending = batch.records(), "shutting down: draining the current batch");
+                () = shutdown.clone() => {
+                    tracing::info!(pending = batch.records(), grace_ms = grace.as_millis() as u64, "shutting down: draining the current batch");
                     self.discard_revoked(&mut batch);
-                    self.flush(&mut batch, &mut shutdown_never()).await;
+                    if finish_within(self.flush(&mut batch), std::future::ready(()), grace).await.is_none() {
+                        DrainAbandoned { records: batch.records(), grace }.emit();
+                    }
                     break;
                 }
                 received = self.consumer.recv() => {
@@ -158,16 +167,21 @@ impl Processor {
                     }
                 }
             }
-            let due = batch.records() >= self.config.max_batch_rows
-                || batch.bytes() >= self.config.max_batch_bytes
-                || batch
-                    .started()
-                    .is_some_and(|s| s.elapsed() >= self.config.max_batch_wait());
+            let due = batch.is_due(
+                self.config.max_batch_rows,
+                self.config.max_batch_bytes,
+                self.config.max_batch_wait(),
+            );
             if due {
-                if !self.flush(&mut batch, &mut shutdown).await {
-                    tracing::info!(
-                        "shut down while retrying; uncommitted records will be redelivered"
-                    );
+                if finish_within(self.flush(&mut batch), shutdown.clone(), grace)
+                    .await
+                    .is_none()
+                {
+                    DrainAbandoned {
+                        records: batch.records(),
+                        grace,
+                    }
+                    .emit();
                     break;
                 }
             } else if let StopWhen::IdleFor(idle) = stop
@@ -233,33 +247,25 @@ impl Processor {
     }
 
     fn discard_revoked(&self, batch: &mut Batch) {
-        let revoked = self.consumer.context().take_revoked();
-        if !revoked.is_empty() {
-            let discarded = batch.discard_partitions(&revoked);
-            PartitionsRevoked {
-                partitions: revoked.len(),
-                discarded,
-            }
-            .emit();
-        }
+        source::discard_revoked(&self.consumer, batch);
     }
 
     /// Makes the batch durable, then commits it. Retries until it succeeds, polling the
     /// paused consumer meanwhile so the group sees us alive and rebalances reach us.
     /// Partitions are paused only once a retry is needed: pausing drops librdkafka's
     /// prefetched records, and re-fetching them after every batch would halve throughput.
-    /// Returns false if shutdown came first (nothing committed; all will be redelivered).
-    async fn flush(
-        &mut self,
-        batch: &mut Batch,
-        shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
-    ) -> bool {
+    /// Dropping this future at any await is safe (it is what bounds shutdown): offsets
+    /// are committed only after the INSERT returned, so an abandoned batch is redelivered
+    /// and deduplicated like a crashed one.
+    async fn flush(&mut self, batch: &mut Batch) {
         if batch.is_empty() {
-            return true;
+            return;
         }
         let started = Instant::now();
         let mut backoff = Backoff::new(self.config.max_retry_backoff());
         let mut duplicates = 0;
+        // Every partition paused during this flush, to resume them all at its end.
+        let mut paused = BTreeSet::new();
         // 1. Dead letters.
         while !batch.dead_letters.is_empty() {
             match self.send_dead_letters(batch).await {
@@ -272,9 +278,7 @@ impl Processor {
                         retry_in,
                     }
                     .emit();
-                    if !self.wait_polling(batch, retry_in, shutdown).await {
-                        return false;
-                    }
+                    self.wait_polling(batch, &mut paused, retry_in).await;
                 }
             }
         }
@@ -299,9 +303,7 @@ impl Processor {
                         retry_in,
                     }
                     .emit();
-                    if !self.wait_polling(batch, retry_in, shutdown).await {
-                        return false;
-                    }
+                    self.wait_polling(batch, &mut paused, retry_in).await;
                 }
             }
         }
@@ -321,9 +323,7 @@ impl Processor {
             .emit();
         }
         if backoff.retried() {
-            let _ = self
-                .consumer
-                .resume(&self.consumer.assignment().unwrap_or_default());
+            resume_paused(&self.consumer, &paused);
         }
         BatchWritten {
             rows: batch.rows.len(),
@@ -339,7 +339,6 @@ impl Processor {
         self.report.dead_lettered += batch.dead_letters.len() as u64;
         self.report.batches += 1;
         *batch = Batch::default();
-        true
     }
 
     async fn send_dead_letters(&self, batch: &mut Batch) -> Result<(), KafkaError> {
@@ -388,66 +387,125 @@ impl Processor {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Sleeps for `duration` while polling the (paused) consumer, so rebalances are
-    /// handled: records of partitions taken away meanwhile leave the pending batch.
+    /// Sleeps for `duration` while polling the paused consumer (see [`poll_until`]).
     async fn wait_polling(
-        &mut self,
+        &self,
         batch: &mut Batch,
+        paused: &mut BTreeSet<i32>,
         duration: Duration,
-        shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
-    ) -> bool {
-        let _ = self
-            .consumer
-            .pause(&self.consumer.assignment().unwrap_or_default());
+    ) {
         let until = tokio::time::Instant::now() + duration;
-        loop {
-            tokio::select! {
-                biased;
-                () = &mut *shutdown => return false,
-                () = tokio::time::sleep_until(until) => break,
-                received = self.consumer.recv() => {
-                    // Paused partitions deliver nothing new; a message already fetched
-                    // before the pause is simply part of this batch.
-                    if let Ok(message) = received {
-                        let position = KafkaPosition { partition: message.partition(), offset: message.offset() };
-                        let payload = message.payload().unwrap_or_default().to_vec();
-                        let key = message.key().map(<[u8]>::to_vec);
-                        self.accept(batch, position, key, &payload);
-                    }
-                }
-            }
-        }
-        self.discard_revoked(batch);
-        true
+        poll_until(&self.consumer, batch, paused, until, |batch, record| {
+            self.accept(batch, record.position, record.key, &record.payload)
+        })
+        .await;
     }
 }
 
-fn shutdown_never() -> std::future::Pending<()> {
-    std::future::pending()
+/// Runs `work` to its end, unless `shutdown` resolves and `work` then needs longer than
+/// `grace`: `None` when it gave up and dropped `work`. This is what keeps SIGTERM
+/// bounded while ClickHouse or Kafka is down (the flush retries forever otherwise).
+async fn finish_within<T>(
+    work: impl std::future::Future<Output = T>,
+    shutdown: impl std::future::Future<Output = ()>,
+    grace: Duration,
+) -> Option<T> {
+    tokio::pin!(work);
+    tokio::select! {
+        biased;
+        done = &mut work => return Some(done),
+        () = shutdown => {}
+    }
+    tokio::time::timeout(grace, work).await.ok()
 }
 
-/// Exponential backoff with full jitter, capped.
+/// Exponential backoff with jitter, capped at `max`. It remembers whether any retry
+/// happened, because a retry pauses the partitions and the flush must then resume them
+/// (whatever `max` is: a cap of 100 ms or less used to look like "never retried").
 struct Backoff {
     next: Duration,
     max: Duration,
+    retries: u32,
 }
 
 impl Backoff {
     fn new(max: Duration) -> Self {
         Self {
-            next: Duration::from_millis(100),
+            next: Duration::from_millis(100).min(max),
             max,
+            retries: 0,
         }
     }
 
     fn retried(&self) -> bool {
-        self.next > Duration::from_millis(100)
+        self.retries > 0
     }
 
     fn next(&mut self) -> Duration {
+        self.retries = self.retries.saturating_add(1);
         let current = self.next;
         self.next = (self.next * 2).min(self.max);
         let jitter: f64 = rand::random::<f64>() * 0.5 + 0.5;
         current.mul_f64(jitter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_flush_that_never_ends_is_abandoned_after_the_grace() {
+        // ClickHouse down for good: the flush retries forever.
+        let outcome = finish_within(
+            std::future::pending::<()>(),
+            std::future::ready(()),
+            Duration::from_millis(20),
+        )
+        .await;
+        assert_eq!(outcome, None);
+        // Shutdown arriving in the middle of an endless flush ends it too.
+        let outcome = finish_within(
+            std::future::pending::<()>(),
+            tokio::time::sleep(Duration::from_millis(10)),
+            Duration::from_millis(20),
+        )
+        .await;
+        assert_eq!(outcome, None);
+    }
+
+    #[tokio::test]
+    async fn a_flush_that_ends_in_time_is_kept() {
+        let no_shutdown = std::future::pending::<()>();
+        let outcome = finish_within(async { 7 }, no_shutdown, Duration::ZERO).await;
+        assert_eq!(outcome, Some(7), "without shutdown there is no deadline");
+        let outcome = finish_within(
+            async {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                8
+            },
+            std::future::ready(()),
+            Duration::from_secs(60),
+        )
+        .await;
+        assert_eq!(
+            outcome,
+            Some(8),
+            "a drain that finishes within the grace is kept"
+        );
+    }
+
+    #[test]
+    fn backoff_reports_a_retry_whatever_its_cap() {
+        for max_ms in [10, 50, 100, 101, 5_000] {
+            let mut backoff = Backoff::new(Duration::from_millis(max_ms));
+            assert!(!backoff.retried(), "cap {max_ms} ms: no retry yet");
+            let wait = backoff.next();
+            assert!(backoff.retried(), "cap {max_ms} ms: one retry must be seen");
+            assert!(
+                wait <= Duration::from_millis(max_ms),
+                "cap {max_ms} ms: waited {wait:?}"
+            );
+        }
     }
 }
