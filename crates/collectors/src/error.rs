@@ -52,6 +52,11 @@ pub enum Error {
     #[error("topic `{topic}` does not exist")]
     MissingTopic { topic: String },
 
+    /// The job's poll panicked (a platform answer our code did not expect). The panic
+    /// is caught, logged and counted, and the job polls again at its next slot.
+    #[error("job `{job}` panicked: {message}")]
+    Panicked { job: String, message: String },
+
     #[error("shutting down")]
     Shutdown,
 }
