@@ -89,6 +89,9 @@ pub struct HttpConfig {
     pub max_rate_limited_retries: u32,
     /// Sent on every request. Reddit throttles generic agents, so make it identify you.
     pub user_agent: String,
+    /// The largest response body read; a bigger one fails the poll
+    /// ([`Error::BodyTooLarge`]) instead of filling memory.
+    pub max_body_bytes: u64,
 }
 
 impl Default for HttpConfig {
@@ -100,6 +103,7 @@ impl Default for HttpConfig {
             backoff_initial_ms: 500,
             backoff_max_ms: 60_000,
             max_rate_limited_retries: 10,
+            max_body_bytes: 32 * 1024 * 1024,
             user_agent: concat!(
                 "earshot/",
                 env!("CARGO_PKG_VERSION"),
@@ -125,6 +129,7 @@ impl HttpConfig {
             ("connect_timeout_ms", self.connect_timeout_ms),
             ("backoff_initial_ms", self.backoff_initial_ms),
             ("backoff_max_ms", self.backoff_max_ms),
+            ("max_body_bytes", self.max_body_bytes),
         ] {
             if value == 0 {
                 return Err(Error::config(
