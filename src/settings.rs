@@ -30,7 +30,10 @@ pub struct Settings {
 /// (its last part ends in `password`, `token`, `secret` or `api_key`), so its value is
 /// kept as the string given; `None` for every other variable.
 fn secret_key(var: &str) -> Option<String> {
-    let key = var.strip_prefix("EARSHOT_")?.to_lowercase().replace("__", ".");
+    let key = var
+        .strip_prefix("EARSHOT_")?
+        .to_lowercase()
+        .replace("__", ".");
     let last = key.rsplit('.').next()?;
     ["password", "token", "secret", "api_key"]
         .iter()
@@ -131,7 +134,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("earshot-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{}.toml", env.len()));
-        std::fs::write(&path, "[[brands]]\nname = \"Orlen\"\nkeywords = [\"orlen\"]\n").unwrap();
+        std::fs::write(
+            &path,
+            "[[brands]]\nname = \"Orlen\"\nkeywords = [\"orlen\"]\n",
+        )
+        .unwrap();
         let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
         let settings = Settings::load_with_env(&path, env).unwrap();
         std::fs::remove_file(&path).unwrap();
@@ -163,7 +170,10 @@ mod tests {
     fn debug_prints_no_secret() {
         let mut settings = settings_with_env(&[
             ("EARSHOT_CLICKHOUSE__PASSWORD", "hunter2-ch"),
-            ("EARSHOT_SERVE__READ_TOKEN", "hunter2-read-token-long-enough"),
+            (
+                "EARSHOT_SERVE__READ_TOKEN",
+                "hunter2-read-token-long-enough",
+            ),
         ]);
         settings
             .kafka

@@ -356,8 +356,11 @@ mod tests {
     async fn bodies_over_the_limit_fail_clearly() {
         let body = "x".repeat(10_000);
         let with_length = serve(
-            format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
-                .into_bytes(),
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
         )
         .await;
         // Chunked, so no Content-Length announces the size: the cap applies while reading.
@@ -375,7 +378,10 @@ mod tests {
                 .send(|client| client.get(url.as_str()))
                 .await
                 .unwrap_err();
-            assert!(matches!(error, Error::BodyTooLarge { limit: 4096, .. }), "{error}");
+            assert!(
+                matches!(error, Error::BodyTooLarge { limit: 4096, .. }),
+                "{error}"
+            );
             assert_eq!(
                 error.to_string(),
                 "rss: response body over 4096 bytes (collectors.http.max_body_bytes)"

@@ -200,7 +200,10 @@ pub(crate) async fn run_once(
             && error.is_panic()
         {
             let message = panic_message(error.into_panic().as_ref());
-            tracing::error!(panic = message, "a collector task panicked outside its poll");
+            tracing::error!(
+                panic = message,
+                "a collector task panicked outside its poll"
+            );
             metrics::counter!("earshot_collector_job_panics_total", "platform" => "unknown")
                 .increment(1);
         }

@@ -99,8 +99,8 @@ impl RateLimitHeaders {
                 let used = number(headers, "x-ratelimit-used");
                 let remaining = number(headers, "x-ratelimit-remaining")?;
                 // Capped before the arithmetic: `1e13` seconds would overflow chrono.
-                let reset_in = number(headers, "x-ratelimit-reset")?
-                    .min(MAX_SERVER_WAIT.as_secs_f64() * 2.0);
+                let reset_in =
+                    number(headers, "x-ratelimit-reset")?.min(MAX_SERVER_WAIT.as_secs_f64() * 2.0);
                 (
                     used.map(|u| u + remaining),
                     remaining,

@@ -133,7 +133,10 @@ pub(crate) mod tests {
         let tail = format!("{text}&amp;");
         assert!(decode_entities(&tail).ends_with("&a&"));
         // A `;` beyond the longest entity does not make an entity.
-        assert_eq!(decode_entities("&amp_is_not_closed;"), "&amp_is_not_closed;");
+        assert_eq!(
+            decode_entities("&amp_is_not_closed;"),
+            "&amp_is_not_closed;"
+        );
         assert_eq!(decode_entities("&#x10FFFF;&lt;"), "\u{10FFFF}<");
     }
 

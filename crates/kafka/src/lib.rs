@@ -350,9 +350,18 @@ mod tests {
         }
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
-        assert!(printed.contains(r#""sasl.password": "[redacted]""#), "{printed}");
-        assert!(printed.contains(r#""security.protocol": "SASL_SSL""#), "{printed}");
-        assert!(printed.contains(r#""sasl.username": "earshot""#), "{printed}");
+        assert!(
+            printed.contains(r#""sasl.password": "[redacted]""#),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(r#""security.protocol": "SASL_SSL""#),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(r#""sasl.username": "earshot""#),
+            "{printed}"
+        );
         assert!(printed.contains("127.0.0.1:9092"), "{printed}");
     }
 }

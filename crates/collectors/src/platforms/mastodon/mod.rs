@@ -177,7 +177,10 @@ impl MastodonConfig {
                 }
             }
         }
-        let named = self.access_tokens.keys().chain(self.access_tokens_env.keys());
+        let named = self
+            .access_tokens
+            .keys()
+            .chain(self.access_tokens_env.keys());
         for host in named {
             if !hosts.contains(host) {
                 let key = if self.access_tokens.contains_key(host) {
@@ -187,10 +190,7 @@ impl MastodonConfig {
                 };
                 return Err(Error::config(
                     format!("collectors.mastodon.{key}.{host}"),
-                    format!(
-                        "names no configured instance (hosts: {})",
-                        hosts.join(", ")
-                    ),
+                    format!("names no configured instance (hosts: {})", hosts.join(", ")),
                 ));
             }
         }
@@ -642,8 +642,10 @@ mod tests {
 
     #[test]
     fn a_token_is_sent_only_to_the_instance_that_issued_it() {
-        let mut config = MastodonConfig::default();
-        config.access_token = Some(Secret::new("social-token"));
+        let mut config = MastodonConfig {
+            access_token: Some(Secret::new("social-token")),
+            ..MastodonConfig::default()
+        };
         let error = config.validate().unwrap_err().to_string();
         assert!(
             error.starts_with("collectors.mastodon.access_token: is one token for 2 instances"),
@@ -663,7 +665,10 @@ mod tests {
             .collect();
         assert_eq!(
             tokens,
-            [("mastodon.social", Some("social-token")), ("pol.social", None)]
+            [
+                ("mastodon.social", Some("social-token")),
+                ("pol.social", None)
+            ]
         );
 
         config
@@ -685,7 +690,10 @@ mod tests {
         let instances = single
             .instances(&HttpConfig::default(), &RateBudgets::default())
             .unwrap();
-        assert_eq!(instances[0].token.as_ref().map(Secret::expose), Some("pol-token"));
+        assert_eq!(
+            instances[0].token.as_ref().map(Secret::expose),
+            Some("pol-token")
+        );
     }
 
     #[test]

@@ -148,6 +148,9 @@ mod tests {
             "public_metrics": {"like_count": 0, "retweet_count": u64::MAX,
                 "quote_count": u64::MAX, "reply_count": 0}
         });
-        assert_eq!(to_mention(&post, None).unwrap().engagement.reposts, u64::MAX);
+        assert_eq!(
+            to_mention(&post, None).unwrap().engagement.reposts,
+            u64::MAX
+        );
     }
 }
