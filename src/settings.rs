@@ -167,6 +167,23 @@ mod tests {
     }
 
     #[test]
+    fn mastodon_tokens_are_keyed_by_host_in_toml() {
+        let path = std::env::temp_dir().join(format!("earshot-masto-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "[[brands]]\nname = \"Orlen\"\nkeywords = [\"orlen\"]\n\
+             [collectors.mastodon.access_tokens]\n\"mastodon.social\" = \"social-token\"\n\
+             \"pol.social\" = \"pol-token\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load_with_env(&path, []).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let tokens = &settings.collectors.mastodon.access_tokens;
+        assert_eq!(tokens["mastodon.social"].expose(), "social-token");
+        assert_eq!(tokens["pol.social"].expose(), "pol-token");
+    }
+
+    #[test]
     fn debug_prints_no_secret() {
         let mut settings = settings_with_env(&[
             ("EARSHOT_CLICKHOUSE__PASSWORD", "hunter2-ch"),
