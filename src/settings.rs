@@ -26,18 +26,43 @@ pub struct Settings {
     pub serve: earshot_serve::ServeConfig,
 }
 
+/// The setting an `EARSHOT_…` variable names when that setting holds a credential
+/// (its last part ends in `password`, `token`, `secret` or `api_key`), so its value is
+/// kept as the string given; `None` for every other variable.
+fn secret_key(var: &str) -> Option<String> {
+    let key = var
+        .strip_prefix("EARSHOT_")?
+        .to_lowercase()
+        .replace("__", ".");
+    let last = key.rsplit('.').next()?;
+    ["password", "token", "secret", "api_key"]
+        .iter()
+        .any(|suffix| last.ends_with(suffix))
+        .then_some(key)
+}
+
 impl Settings {
     /// Reads `path` (TOML), then applies `EARSHOT_SECTION__KEY=value` overrides.
     pub fn load(path: &Path) -> anyhow::Result<Settings> {
+        Self::load_with_env(path, std::env::vars())
+    }
+
+    /// [`Settings::load`] with the environment given, so tests need not mutate the
+    /// process's own.
+    pub fn load_with_env(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Settings> {
         // EARSHOT_CONFIG names the file (`--config`); it is not a setting.
-        let overrides: config::Map<String, String> = std::env::vars()
+        let overrides: config::Map<String, String> = env
+            .into_iter()
             .filter(|(key, _)| key != "EARSHOT_CONFIG")
             .collect();
-        let settings: Settings = config::Config::builder()
+        let mut builder = config::Config::builder()
             .add_source(config::File::from(path).format(config::FileFormat::Toml))
             .add_source(
                 config::Environment::with_prefix("EARSHOT")
-                    .source(Some(overrides))
+                    .source(Some(overrides.clone()))
                     .prefix_separator("_")
                     .separator("__")
                     .try_parsing(true)
@@ -46,7 +71,17 @@ impl Settings {
                     .with_list_parse_key("collectors.mastodon.instances")
                     .with_list_parse_key("collectors.mastodon.extra_hashtags")
                     .with_list_parse_key("serve.cors_origins"),
-            )
+            );
+        // `try_parsing` turns `EARSHOT_CLICKHOUSE__PASSWORD=007` into the number 7; a
+        // credential is set again as the exact string it was given.
+        for (var, value) in &overrides {
+            if let Some(key) = secret_key(var) {
+                builder = builder
+                    .set_override(key, value.clone())
+                    .context("setting a credential from the environment")?;
+            }
+        }
+        let settings: Settings = builder
             .build()
             .and_then(|c| c.try_deserialize())
             .with_context(|| {
@@ -88,5 +123,82 @@ impl Settings {
         // Builds the matchers once, which checks the brand queries and enrichment rules.
         earshot_enrichment::Enricher::new(&self.brands, &self.enrichment)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings_with_env(env: &[(&str, &str)]) -> Settings {
+        let dir = std::env::temp_dir().join(format!("earshot-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{}.toml", env.len()));
+        std::fs::write(
+            &path,
+            "[[brands]]\nname = \"Orlen\"\nkeywords = [\"orlen\"]\n",
+        )
+        .unwrap();
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        let settings = Settings::load_with_env(&path, env).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        settings
+    }
+
+    #[test]
+    fn numeric_looking_secrets_stay_strings() {
+        let settings = settings_with_env(&[
+            ("EARSHOT_CLICKHOUSE__PASSWORD", "007"),
+            ("EARSHOT_SERVE__ADMIN_TOKEN", "0012345"),
+            ("EARSHOT_KAFKA__PARTITIONS", "8"),
+        ]);
+        assert_eq!(settings.clickhouse.password, "007");
+        assert_eq!(settings.serve.admin_token, "0012345");
+        assert_eq!(settings.kafka.partitions, 8);
+        assert_eq!(
+            secret_key("EARSHOT_SERVE__READ_TOKEN").as_deref(),
+            Some("serve.read_token")
+        );
+        assert_eq!(
+            secret_key("EARSHOT_COLLECTORS__YOUTUBE__API_KEY").as_deref(),
+            Some("collectors.youtube.api_key")
+        );
+        assert_eq!(secret_key("EARSHOT_KAFKA__PARTITIONS"), None);
+    }
+
+    #[test]
+    fn mastodon_tokens_are_keyed_by_host_in_toml() {
+        let path = std::env::temp_dir().join(format!("earshot-masto-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "[[brands]]\nname = \"Orlen\"\nkeywords = [\"orlen\"]\n\
+             [collectors.mastodon.access_tokens]\n\"mastodon.social\" = \"social-token\"\n\
+             \"pol.social\" = \"pol-token\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load_with_env(&path, []).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let tokens = &settings.collectors.mastodon.access_tokens;
+        assert_eq!(tokens["mastodon.social"].expose(), "social-token");
+        assert_eq!(tokens["pol.social"].expose(), "pol-token");
+    }
+
+    #[test]
+    fn debug_prints_no_secret() {
+        let mut settings = settings_with_env(&[
+            ("EARSHOT_CLICKHOUSE__PASSWORD", "hunter2-ch"),
+            (
+                "EARSHOT_SERVE__READ_TOKEN",
+                "hunter2-read-token-long-enough",
+            ),
+        ]);
+        settings
+            .kafka
+            .properties
+            .insert("sasl.password".into(), "hunter2-sasl".into());
+        settings.collectors.mastodon.access_token =
+            Some(earshot_collectors::config::Secret::new("hunter2-masto"));
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
     }
 }

@@ -35,13 +35,15 @@ impl Secret {
         &self.0
     }
 
-    /// A short, non-reversible tag for the credential, so rate-limit budgets can be
-    /// keyed per credential without keeping the credential itself as a map key.
+    /// A short, non-reversible tag for the credential, so rate-limit budgets and quota
+    /// ledgers can be keyed per credential without keeping the credential itself as a
+    /// key. The first 64 bits of its SHA-256, in hex: the same in every process and
+    /// every build (processes share these keys through Kafka), which `std`'s
+    /// `DefaultHasher` does not promise.
     pub fn fingerprint(&self) -> String {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.0.hash(&mut hasher);
-        format!("{:08x}", hasher.finish() as u32)
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.0.as_bytes());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The inline value if set, else the named environment variable; `None` when neither
@@ -89,6 +91,9 @@ pub struct HttpConfig {
     pub max_rate_limited_retries: u32,
     /// Sent on every request. Reddit throttles generic agents, so make it identify you.
     pub user_agent: String,
+    /// The largest response body read; a bigger one fails the poll
+    /// ([`Error::BodyTooLarge`]) instead of filling memory.
+    pub max_body_bytes: u64,
 }
 
 impl Default for HttpConfig {
@@ -100,6 +105,7 @@ impl Default for HttpConfig {
             backoff_initial_ms: 500,
             backoff_max_ms: 60_000,
             max_rate_limited_retries: 10,
+            max_body_bytes: 32 * 1024 * 1024,
             user_agent: concat!(
                 "earshot/",
                 env!("CARGO_PKG_VERSION"),
@@ -125,6 +131,7 @@ impl HttpConfig {
             ("connect_timeout_ms", self.connect_timeout_ms),
             ("backoff_initial_ms", self.backoff_initial_ms),
             ("backoff_max_ms", self.backoff_max_ms),
+            ("max_body_bytes", self.max_body_bytes),
         ] {
             if value == 0 {
                 return Err(Error::config(
@@ -284,6 +291,13 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn fingerprints_are_stable_across_builds() {
+        // SHA-256("hunter2") starts f52fbd32b2b3b86f: fixed by the algorithm, not by std.
+        assert_eq!(Secret::new("hunter2").fingerprint(), "f52fbd32b2b3b86f");
+        assert_ne!(Secret::new("hunter3").fingerprint(), "f52fbd32b2b3b86f");
     }
 
     #[test]

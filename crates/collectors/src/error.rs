@@ -29,6 +29,10 @@ pub enum Error {
     #[error("{platform}: unreadable response: {reason}")]
     Malformed { platform: Platform, reason: String },
 
+    /// A response body was larger than `collectors.http.max_body_bytes`.
+    #[error("{platform}: response body over {limit} bytes (collectors.http.max_body_bytes)")]
+    BodyTooLarge { platform: Platform, limit: u64 },
+
     /// A quota counted in days (YouTube's units) is spent: nothing more can be fetched
     /// until it resets, so the job stops where it is and resumes when run again then.
     #[error("{platform}: quota spent: {detail}")]
@@ -51,6 +55,11 @@ pub enum Error {
     /// A topic the collectors need is missing (`ensure_topics` could not create it).
     #[error("topic `{topic}` does not exist")]
     MissingTopic { topic: String },
+
+    /// The job's poll panicked (a platform answer our code did not expect). The panic
+    /// is caught, logged and counted, and the job polls again at its next slot.
+    #[error("job `{job}` panicked: {message}")]
+    Panicked { job: String, message: String },
 
     #[error("shutting down")]
     Shutdown,

@@ -54,7 +54,39 @@ pub struct HttpPoller {
     backoff: Backoff,
     max_retries: u32,
     max_rate_limited_retries: u32,
+    max_body_bytes: u64,
 }
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// Longer than the limit (by `Content-Length`, or once that many bytes arrived).
+    TooLarge,
+    Read(reqwest::Error),
+}
+
+/// Reads `response`'s body, but never more than `limit` bytes: a server announcing or
+/// streaming more gets [`BodyError::TooLarge`] without the rest being read. Every
+/// body the collectors read goes through here.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: u64,
+) -> Result<Bytes, BodyError> {
+    if response.content_length().is_some_and(|len| len > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// How much of a refusal's body is read for its error message.
+const MAX_ERROR_BODY_BYTES: u64 = 64 * 1024;
 
 /// Why one attempt failed, and whether another may succeed.
 enum Attempt {
@@ -87,6 +119,7 @@ impl HttpPoller {
             },
             max_retries: config.max_retries,
             max_rate_limited_retries: config.max_rate_limited_retries,
+            max_body_bytes: config.max_body_bytes,
         })
     }
 
@@ -238,20 +271,33 @@ impl HttpPoller {
             return Err(Attempt::Retry(format!("HTTP {}", status.as_u16())));
         }
         if !(status.is_success() || status == StatusCode::NOT_MODIFIED) {
-            let body = response.text().await.unwrap_or_default();
+            let body = read_capped(response, MAX_ERROR_BODY_BYTES)
+                .await
+                .unwrap_or_default();
             return Err(Attempt::Fatal(Error::Refused {
                 platform: self.platform,
                 status: status.as_u16(),
-                body: body.chars().take(300).collect(),
+                body: String::from_utf8_lossy(&body).chars().take(300).collect(),
             }));
         }
-        match response.bytes().await {
+        match read_capped(response, self.max_body_bytes).await {
             Ok(body) => Ok(Fetched {
                 status,
                 headers,
                 body,
             }),
-            Err(error) => {
+            Err(BodyError::TooLarge) => {
+                self.count("too_large");
+                metrics::counter!("earshot_collector_bodies_too_large_total", "platform" => self.platform.as_str())
+                    .increment(1);
+                tracing::warn!(platform = %self.platform, limit = self.max_body_bytes,
+                    "response body too large; failing the poll");
+                Err(Attempt::Fatal(Error::BodyTooLarge {
+                    platform: self.platform,
+                    limit: self.max_body_bytes,
+                }))
+            }
+            Err(BodyError::Read(error)) => {
                 self.count("timeout");
                 Err(Attempt::Retry(format!(
                     "reading body: {}",
@@ -274,6 +320,79 @@ impl HttpPoller {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-connection-at-a-time HTTP server that answers every request with `response`.
+    async fn serve(response: Vec<u8>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(&response).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        format!("http://{addr}/")
+    }
+
+    fn poller(max_body_bytes: u64) -> HttpPoller {
+        let config = HttpConfig {
+            max_body_bytes,
+            max_retries: 0,
+            ..HttpConfig::default()
+        };
+        HttpPoller::new(
+            &config,
+            Platform::Rss,
+            RateLimitHeaders::None,
+            Arc::new(RateBudget::new(Platform::Rss)),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_fail_clearly() {
+        let body = "x".repeat(10_000);
+        let with_length = serve(
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
+        .await;
+        // Chunked, so no Content-Length announces the size: the cap applies while reading.
+        let chunked = serve(
+            format!(
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n{:x}\r\n{body}\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+                body.len(),
+                body.len()
+            )
+            .into_bytes(),
+        )
+        .await;
+        for url in [&with_length, &chunked] {
+            let error = poller(4096)
+                .send(|client| client.get(url.as_str()))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error, Error::BodyTooLarge { limit: 4096, .. }),
+                "{error}"
+            );
+            assert_eq!(
+                error.to_string(),
+                "rss: response body over 4096 bytes (collectors.http.max_body_bytes)"
+            );
+        }
+        let fetched = poller(1 << 20)
+            .send(|client| client.get(chunked.as_str()))
+            .await
+            .unwrap();
+        assert_eq!(fetched.body.len(), 20_000);
+    }
 
     #[test]
     fn backoff_grows_with_jitter_and_stays_capped() {

@@ -120,7 +120,7 @@ pub(crate) async fn poll_once(
         .await
         .expect("the semaphore is never closed");
     let started = std::time::Instant::now();
-    let result = job.poll(ctx).await;
+    let result = guard_panics(job.id(), job.platform(), job.poll(ctx)).await;
     metrics::counter!("earshot_collector_polls_total", "platform" => job.platform().as_str(),
         "outcome" => if result.is_ok() { "ok" } else { "error" })
     .increment(1);
@@ -140,6 +140,45 @@ pub(crate) async fn poll_once(
     result.map_err(|_| ())
 }
 
+/// Runs a job's `poll`, turning a panic into [`Error::Panicked`] (logged at error level
+/// and counted in `earshot_collector_job_panics_total`), so one unexpected platform
+/// answer fails that poll instead of silently ending the job's task: the job polls
+/// again at its next slot.
+pub(crate) async fn guard_panics(
+    job: &str,
+    platform: Platform,
+    poll: impl Future<Output = Result<PollReport, Error>>,
+) -> Result<PollReport, Error> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(poll).catch_unwind().await {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = panic_message(payload.as_ref());
+            count_panic(job, platform, &message);
+            Err(Error::Panicked {
+                job: job.to_string(),
+                message,
+            })
+        }
+    }
+}
+
+/// Logs and counts a job panic (`earshot_collector_job_panics_total`).
+pub(crate) fn count_panic(job: &str, platform: Platform, message: &str) {
+    tracing::error!(job, %platform, panic = message, "job panicked; it will poll again");
+    metrics::counter!("earshot_collector_job_panics_total", "platform" => platform.as_str())
+        .increment(1);
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-text panic payload".into())
+}
+
 /// Polls each job once, `concurrency` at a time.
 pub(crate) async fn run_once(
     jobs: Vec<Arc<dyn Job>>,
@@ -155,7 +194,20 @@ pub(crate) async fn run_once(
             let _ = poll_once(job.as_ref(), &ctx, &permits, &report).await;
         });
     }
-    while tasks.join_next().await.is_some() {}
+    while let Some(joined) = tasks.join_next().await {
+        // Polls catch their own panics; this is what escapes the bookkeeping around them.
+        if let Err(error) = joined
+            && error.is_panic()
+        {
+            let message = panic_message(error.into_panic().as_ref());
+            tracing::error!(
+                panic = message,
+                "a collector task panicked outside its poll"
+            );
+            metrics::counter!("earshot_collector_job_panics_total", "platform" => "unknown")
+                .increment(1);
+        }
+    }
 }
 
 /// When a job polls in live mode: in fixed slots of its interval, each offset by a hash
@@ -298,6 +350,30 @@ const MAX_STOP_GRACE: Duration = Duration::from_secs(30);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_poll_is_an_error_not_a_silent_stop() {
+        let ok = guard_panics("rss:a", Platform::Rss, async { Ok(PollReport::default()) });
+        assert_eq!(ok.await.unwrap(), PollReport::default());
+        let error = guard_panics("rss:a", Platform::Rss, async {
+            let reset: u64 = "18446744073709551615".parse().unwrap();
+            let _ = reset + 1;
+            unreachable!()
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(error, Error::Panicked { .. }), "{error}");
+        let text = error.to_string();
+        assert!(text.starts_with("job `rss:a` panicked: "), "{text}");
+        assert!(text.contains("overflow"), "{text}");
+        let owned = guard_panics("rss:b", Platform::Rss, async {
+            panic!("{} items", 3);
+        });
+        assert_eq!(
+            owned.await.unwrap_err().to_string(),
+            "job `rss:b` panicked: 3 items"
+        );
+    }
 
     #[test]
     fn slots_are_stable_and_spread() {

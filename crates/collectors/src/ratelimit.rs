@@ -55,6 +55,31 @@ fn number(headers: &HeaderMap, name: &str) -> Option<f64> {
         .filter(|n| n.is_finite() && *n >= 0.0)
 }
 
+/// The longest wait any server may impose on us (`Retry-After`, a quota reset, a token
+/// lifetime before refresh). Longer values are capped, not trusted: a hostile or broken
+/// server could otherwise park a job forever or overflow `Instant`/`DateTime` maths.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+
+/// `wait` capped at [`MAX_SERVER_WAIT`]; a capped wait is counted
+/// (`earshot_collector_server_waits_capped_total`).
+pub fn cap_server_wait(wait: Duration) -> Duration {
+    if wait > MAX_SERVER_WAIT {
+        metrics::counter!("earshot_collector_server_waits_capped_total").increment(1);
+        MAX_SERVER_WAIT
+    } else {
+        wait
+    }
+}
+
+/// `at`, but no later than [`MAX_SERVER_WAIT`] after `now`.
+fn cap_instant(at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    if until(at, now) > MAX_SERVER_WAIT {
+        now + cap_server_wait(until(at, now))
+    } else {
+        at
+    }
+}
+
 fn epoch(seconds: f64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(seconds as i64, 0)
 }
@@ -73,7 +98,9 @@ impl RateLimitHeaders {
             RateLimitHeaders::Reddit => {
                 let used = number(headers, "x-ratelimit-used");
                 let remaining = number(headers, "x-ratelimit-remaining")?;
-                let reset_in = number(headers, "x-ratelimit-reset")?;
+                // Capped before the arithmetic: `1e13` seconds would overflow chrono.
+                let reset_in =
+                    number(headers, "x-ratelimit-reset")?.min(MAX_SERVER_WAIT.as_secs_f64() * 2.0);
                 (
                     used.map(|u| u + remaining),
                     remaining,
@@ -94,23 +121,23 @@ impl RateLimitHeaders {
         };
         Some(RateLimitStatus {
             limit: limit.map(|l| l as u64),
+            reset_at: cap_instant(reset_at, now),
             // Reddit reports a fractional remainder; 0.4 requests left is none left.
             remaining: remaining.floor() as u64,
-            reset_at,
         })
     }
 }
 
-/// Parses `Retry-After`: delay seconds or an HTTP date.
+/// Parses `Retry-After`: delay seconds or an HTTP date, capped at [`MAX_SERVER_WAIT`].
 pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let value = header(headers, "retry-after")?;
     if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+        return Some(cap_server_wait(Duration::from_secs(seconds)));
     }
     let at = DateTime::parse_from_rfc2822(value)
         .ok()?
         .with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or_default())
+    Some(cap_server_wait(until(at, now)))
 }
 
 /// How long from `now` until `at`, zero if it has passed.
@@ -237,14 +264,14 @@ impl RateBudget {
         if status.limit.is_some() {
             state.limit = status.limit;
         }
-        state.reset_at = Some(Instant::now() + reset_in);
+        state.reset_at = Some(Instant::now() + cap_server_wait(reset_in));
         metrics::gauge!("earshot_collector_rate_limit_remaining", "platform" => self.platform.as_str())
             .set(status.remaining as f64);
     }
 
     /// Stops every user of this budget from sending for `wait` (after a 429).
     pub fn block_for(&self, wait: Duration) {
-        let until = Instant::now() + wait;
+        let until = Instant::now() + cap_server_wait(wait);
         let mut state = self.state.lock().unwrap();
         if state.blocked_until.is_none_or(|b| b < until) {
             state.blocked_until = Some(until);
@@ -376,6 +403,65 @@ mod tests {
             ),
             Some(Duration::from_secs(30))
         );
+    }
+
+    #[test]
+    fn huge_server_waits_are_capped_not_overflowed() {
+        let now: DateTime<Utc> = "2026-03-12T08:00:00Z".parse().unwrap();
+        let cap = chrono::Duration::from_std(MAX_SERVER_WAIT).unwrap();
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "18446744073709551615")]), now),
+            Some(MAX_SERVER_WAIT)
+        );
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")]),
+                now
+            ),
+            Some(MAX_SERVER_WAIT)
+        );
+        let reddit = RateLimitHeaders::Reddit
+            .parse(
+                &headers(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "1e13"),
+                ]),
+                now,
+            )
+            .unwrap();
+        assert_eq!(reddit.reset_at, now + cap);
+        let x = RateLimitHeaders::X
+            .parse(
+                &headers(&[
+                    ("x-rate-limit-remaining", "0"),
+                    ("x-rate-limit-reset", "253402300799"),
+                ]),
+                now,
+            )
+            .unwrap();
+        assert_eq!(x.reset_at, now + cap);
+        let mastodon = RateLimitHeaders::Mastodon
+            .parse(
+                &headers(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "9999-12-31T23:59:59Z"),
+                ]),
+                now,
+            )
+            .unwrap();
+        assert_eq!(mastodon.reset_at, now + cap);
+
+        // Neither a 429's wait nor a far reset overflows the budget's `Instant`s.
+        let budget = RateBudget::new(Platform::Reddit);
+        budget.block_for(Duration::MAX);
+        budget.observe(RateLimitStatus {
+            limit: None,
+            remaining: 0,
+            reset_at: DateTime::<Utc>::MAX_UTC,
+        });
+        let state = budget.state.lock().unwrap();
+        let blocked = state.blocked_until.unwrap() - Instant::now();
+        assert!(blocked <= MAX_SERVER_WAIT, "{blocked:?}");
     }
 
     #[tokio::test]

@@ -29,7 +29,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::error::Error;
-use crate::jobs::{Job, JobContext, RunReport, fnv1a, run_forever};
+use crate::jobs::{Job, JobContext, RunReport, count_panic, fnv1a, panic_message, run_forever};
 
 /// The partition of `collector.jobs` that owns `job_id`, out of `partitions`.
 pub fn partition_of(job_id: &str, partitions: i32) -> i32 {
@@ -141,6 +141,10 @@ pub(crate) async fn run(
     tracing::info!(group = %member.group, topic = %topic, partitions, "joining the collector group");
     let permits = Arc::new(Semaphore::new(member.concurrency));
     let mut job_tasks = JoinSet::new();
+    // What each task runs, so a task that panics (outside its poll, which catches its
+    // own) is logged, counted and started again instead of silently ending the job.
+    let mut running: HashMap<tokio::task::Id, (Arc<dyn Job>, watch::Receiver<bool>)> =
+        HashMap::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -169,14 +173,15 @@ pub(crate) async fn run(
                     started += jobs.len();
                     let (stop, stopped) = watch::channel(false);
                     for job in jobs {
-                        job_tasks.spawn(run_forever(
-                            job,
+                        let task = job_tasks.spawn(run_forever(
+                            job.clone(),
                             ctx.clone(),
                             member.interval,
                             permits.clone(),
                             member.report.clone(),
                             stopped.clone(),
                         ));
+                        running.insert(task.id(), (job, stopped.clone()));
                     }
                     ownership.running.insert(partition, stop);
                 }
@@ -188,7 +193,30 @@ pub(crate) async fn run(
                 tracing::info!(started, owned_jobs, partitions = ?ownership.assigned, "collector jobs assigned");
                 metrics::gauge!("earshot_collector_owned_jobs").set(owned_jobs as f64);
             }
-            Some(_) = job_tasks.join_next(), if !job_tasks.is_empty() => {}
+            Some(joined) = job_tasks.join_next_with_id(), if !job_tasks.is_empty() => {
+                let (id, panic) = match joined {
+                    Ok((id, ())) => (id, None),
+                    Err(error) => {
+                        let id = error.id();
+                        (id, error.try_into_panic().ok().map(|p| panic_message(p.as_ref())))
+                    }
+                };
+                let Some((job, stopped)) = running.remove(&id) else { continue };
+                if let Some(message) = panic
+                    && !*stopped.borrow()
+                {
+                    count_panic(job.id(), job.platform(), &message);
+                    let task = job_tasks.spawn(run_forever(
+                        job.clone(),
+                        ctx.clone(),
+                        member.interval,
+                        permits.clone(),
+                        member.report.clone(),
+                        stopped.clone(),
+                    ));
+                    running.insert(task.id(), (job, stopped));
+                }
+            }
         }
     }
     // Shutting down: polls in progress end here; their cursors hold what they produced.

@@ -32,7 +32,13 @@ impl MentionSink {
     pub async fn send(&self, mentions: &[RawMention]) -> Result<(), Error> {
         let encoded: Vec<(String, Vec<u8>)> = mentions
             .iter()
-            .map(|m| (m.id.as_str().to_string(), m.encode()))
+            .map(|m| {
+                let payload = match with_plausible_time(m) {
+                    Some(clamped) => clamped.encode(),
+                    None => m.encode(),
+                };
+                (m.id.as_str().to_string(), payload)
+            })
             .collect();
         let deliveries = encoded.iter().map(|(key, payload)| {
             self.producer.send(
@@ -48,5 +54,73 @@ impl MentionSink {
                 .increment(1);
         }
         Ok(())
+    }
+}
+
+/// How long before its collection a post may have been written: older than every
+/// platform we read, so an earlier time is a forged or broken date.
+pub const MAX_POST_AGE: chrono::TimeDelta = chrono::TimeDelta::days(30 * 365);
+
+/// How far after its collection a post's time may lie (clock skew, a wrong time zone).
+pub const MAX_POST_LEAD: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// `mention` with `created_at` set to its `collected_at` when the platform's time lies
+/// outside [`MAX_POST_AGE`] before or [`MAX_POST_LEAD`] after collection (a post dated
+/// 1971 or 2100 must not open a storage partition; anyone could create thousands with
+/// odd dates). `None` when the time is plausible. The original time stays in `raw`,
+/// the platform's item as received; each clamp is logged and counted
+/// (`earshot_collector_implausible_times_total`).
+pub fn with_plausible_time(mention: &RawMention) -> Option<RawMention> {
+    let side = if mention.created_at < mention.collected_at - MAX_POST_AGE {
+        "past"
+    } else if mention.created_at > mention.collected_at + MAX_POST_LEAD {
+        "future"
+    } else {
+        return None;
+    };
+    tracing::warn!(id = mention.id.as_str(), source = mention.source, created_at = %mention.created_at,
+        side, "implausible post time; storing the collection time (the original stays in raw)");
+    metrics::counter!("earshot_collector_implausible_times_total",
+        "platform" => mention.platform.as_str(), "side" => side)
+    .increment(1);
+    let mut clamped = mention.clone();
+    clamped.created_at = mention.collected_at;
+    Some(clamped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use earshot_model::{Author, MentionId, Platform, SCHEMA_VERSION};
+
+    fn mention(created_at: &str) -> RawMention {
+        RawMention {
+            schema_version: SCHEMA_VERSION,
+            id: MentionId::new(Platform::Bluesky, "3k1"),
+            platform: Platform::Bluesky,
+            platform_id: "3k1".into(),
+            url: String::new(),
+            text: "Orlen".into(),
+            created_at: created_at.parse().unwrap(),
+            collected_at: "2026-03-12T08:00:00Z".parse().unwrap(),
+            author: Author::default(),
+            engagement: Default::default(),
+            language_hint: None,
+            origin: Default::default(),
+            source: String::new(),
+            raw: serde_json::json!({"createdAt": created_at}).into(),
+        }
+    }
+
+    #[test]
+    fn far_past_and_future_times_become_the_collection_time() {
+        for odd in ["1971-01-01T00:00:00Z", "2100-01-01T00:00:00Z"] {
+            let clamped = with_plausible_time(&mention(odd)).unwrap();
+            assert_eq!(clamped.created_at, clamped.collected_at, "{odd}");
+            assert_eq!(clamped.raw.to_value()["createdAt"], odd);
+        }
+        // An old post a backfill finds, and a little clock skew, are kept as they are.
+        assert!(with_plausible_time(&mention("2009-05-01T12:00:00Z")).is_none());
+        assert!(with_plausible_time(&mention("2026-03-12T09:30:00Z")).is_none());
     }
 }

@@ -14,8 +14,10 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::FutureProducer;
 use serde::Deserialize;
 
-/// The `[kafka]` section of the config file.
-#[derive(Debug, Clone, Deserialize)]
+/// The `[kafka]` section of the config file. Its `Debug` prints `properties` values
+/// only for keys known to hold no credential ([`PUBLIC_PROPERTIES`]); every other value
+/// (`sasl.password`, `sasl.oauthbearer.config`, `ssl.key.pem`…) prints `[redacted]`.
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
     /// `host:port` list. Use `127.0.0.1`, not `localhost`, for the local broker (IPv4 only).
@@ -29,6 +31,49 @@ pub struct KafkaConfig {
     /// Extra librdkafka properties (`security.protocol`, `sasl.*`…), applied last.
     /// Values may hold credentials, so they are never logged.
     pub properties: BTreeMap<String, String>,
+}
+
+/// librdkafka properties whose values are safe to print. Anything else may be a
+/// credential (and librdkafka has many spellings of them), so it is redacted.
+pub const PUBLIC_PROPERTIES: &[&str] = &[
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "sasl.username",
+    "ssl.ca.location",
+    "ssl.endpoint.identification.algorithm",
+    "client.id",
+    "compression.type",
+    "acks",
+    "linger.ms",
+    "batch.size",
+    "message.max.bytes",
+    "socket.timeout.ms",
+];
+
+impl std::fmt::Debug for KafkaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let properties: BTreeMap<&str, &str> = self
+            .properties
+            .iter()
+            .map(|(key, value)| {
+                let shown = if PUBLIC_PROPERTIES.contains(&key.as_str()) {
+                    value.as_str()
+                } else {
+                    "[redacted]"
+                };
+                (key.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("KafkaConfig")
+            .field("brokers", &self.brokers)
+            .field("topic_prefix", &self.topic_prefix)
+            .field("partitions", &self.partitions)
+            .field("replication_factor", &self.replication_factor)
+            .field("session_timeout_ms", &self.session_timeout_ms)
+            .field("properties", &properties)
+            .finish()
+    }
 }
 
 impl Default for KafkaConfig {
@@ -285,4 +330,38 @@ async fn wait_for_leaders(
     })
     .await
     .expect("the metadata task does not panic")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_credential_properties() {
+        let mut config = KafkaConfig::default();
+        for (key, value) in [
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.username", "earshot"),
+            ("sasl.password", "hunter2-sasl"),
+            ("sasl.oauthbearer.config", "clientSecret=hunter2-oauth"),
+            ("ssl.key.pem", "-----BEGIN PRIVATE KEY----- hunter2-pem"),
+        ] {
+            config.properties.insert(key.into(), value.into());
+        }
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(
+            printed.contains(r#""sasl.password": "[redacted]""#),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(r#""security.protocol": "SASL_SSL""#),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(r#""sasl.username": "earshot""#),
+            "{printed}"
+        );
+        assert!(printed.contains("127.0.0.1:9092"), "{printed}");
+    }
 }

@@ -100,7 +100,7 @@ impl Jetstream {
         url.query_pairs_mut().append_pair("wantedCollections", POST);
         if let Some(time_us) = cursor.time_us {
             url.query_pairs_mut()
-                .append_pair("cursor", &(time_us - self.rewind_us()).max(0).to_string());
+                .append_pair("cursor", &rewound(time_us, self.rewind_us()).to_string());
         }
         url
     }
@@ -198,7 +198,7 @@ impl Jetstream {
             .collect();
         ctx.sink.send(&mentions).await?;
         let newest = last.max(cursor.time_us.unwrap_or(i64::MIN));
-        let floor = newest - self.rewind_us();
+        let floor = rewound(newest, self.rewind_us());
         let mut next = JetstreamCursor {
             time_us: Some(newest),
             recent: cursor.recent.clone(),
@@ -295,6 +295,13 @@ impl Job for Jetstream {
                 let Some(time_us) = event["time_us"].as_i64() else {
                     continue;
                 };
+                if !plausible_time_us(time_us, chrono::Utc::now().timestamp_micros()) {
+                    // A forged or broken time would become the cursor and, being the
+                    // maximum, stay it: every later reconnect would ask for the future.
+                    Self::count("implausible_time");
+                    tracing::warn!(job = %self.id, time_us, "skipping a Jetstream event with an implausible time_us");
+                    continue;
+                }
                 drops = 0;
                 last_time_us = Some(last_time_us.map_or(time_us, |t: i64| t.max(time_us)));
                 in_batch += 1;
@@ -313,6 +320,20 @@ impl Job for Jetstream {
         }
         Ok(report)
     }
+}
+
+/// `time_us` less the rewind window, never below 0 (nor overflowing).
+fn rewound(time_us: i64, rewind_us: i64) -> i64 {
+    time_us.saturating_sub(rewind_us).max(0)
+}
+
+/// Whether an event's `time_us` can be a cursor: after the epoch and no more than
+/// [`crate::sink::MAX_POST_LEAD`] ahead of `now_us`.
+fn plausible_time_us(time_us: i64, now_us: i64) -> bool {
+    let lead_us = crate::sink::MAX_POST_LEAD
+        .num_microseconds()
+        .unwrap_or(i64::MAX);
+    time_us > 0 && time_us <= now_us.saturating_add(lead_us)
 }
 
 /// Maps a post-create event naming a brand (the enrichment's own matcher, so
@@ -350,6 +371,18 @@ pub(crate) fn to_mention(event: &Value, filter: &BrandFilter) -> Option<RawMenti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_times_neither_overflow_nor_become_the_cursor() {
+        let now = 1_773_302_401_000_000;
+        assert_eq!(rewound(i64::MIN, 10_000_000), 0);
+        assert_eq!(rewound(now, 10_000_000), now - 10_000_000);
+        assert!(plausible_time_us(now, now));
+        assert!(plausible_time_us(now + 3_600_000_000, now));
+        assert!(!plausible_time_us(i64::MAX, now));
+        assert!(!plausible_time_us(now + 2 * 86_400_000_000, now));
+        assert!(!plausible_time_us(-5, now));
+    }
 
     #[test]
     fn maps_matching_post_creates_only() {

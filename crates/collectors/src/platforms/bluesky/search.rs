@@ -292,7 +292,10 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
         },
         engagement: Engagement {
             likes: view.like_count.unwrap_or(0),
-            reposts: view.repost_count.unwrap_or(0) + view.quote_count.unwrap_or(0),
+            reposts: view
+                .repost_count
+                .unwrap_or(0)
+                .saturating_add(view.quote_count.unwrap_or(0)),
             replies: view.reply_count.unwrap_or(0),
         },
         seen_at: view.indexed_at,
@@ -303,6 +306,19 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forged_counts_saturate_instead_of_overflowing() {
+        let view = serde_json::json!({
+            "uri": "at://did:plc:abc/app.bsky.feed.post/3k1",
+            "author": {"did": "did:plc:abc", "handle": "ala.bsky.social"},
+            "record": {"$type": "app.bsky.feed.post", "text": "Orlen",
+                "createdAt": "2026-03-12T08:00:00.000Z"},
+            "repostCount": u64::MAX, "quoteCount": u64::MAX,
+            "indexedAt": "2026-03-12T08:00:01.000Z"
+        });
+        assert_eq!(to_mention(&view).unwrap().engagement.reposts, u64::MAX);
+    }
 
     #[test]
     fn maps_a_post_view_with_the_jetstream_id() {

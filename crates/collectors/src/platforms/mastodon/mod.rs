@@ -15,6 +15,7 @@ mod search;
 mod timeline;
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -57,8 +58,16 @@ pub struct MastodonConfig {
     /// Also search statuses for the brands' keywords (`/api/v2/search`). Needs a user
     /// token: Mastodon answers an anonymous statuses search with nothing.
     pub search: bool,
-    /// Optional user token for timelines (a token gets the per-account limit instead of
-    /// the per-IP one); required for `search`. A token belongs to one instance.
+    /// User tokens per instance, keyed by the instance's host as in its URL
+    /// (`"mastodon.social"`, or `"host:port"`), each sent only to that host: a token is
+    /// issued by one server and means nothing (or leaks) anywhere else. Optional for
+    /// timelines (a token gets the per-account limit instead of the per-IP one);
+    /// required for `search` on every instance.
+    pub access_tokens: BTreeMap<String, Secret>,
+    /// Like `access_tokens`, naming the environment variable that holds each token.
+    pub access_tokens_env: BTreeMap<String, String>,
+    /// One token for the only instance; a config error when more than one instance is
+    /// configured (use `access_tokens`/`access_tokens_env` then).
     pub access_token: Option<Secret>,
     pub access_token_env: Option<String>,
     pub poll_interval_ms: Option<u64>,
@@ -76,6 +85,8 @@ impl Default for MastodonConfig {
             page_limit: 40,
             history_pages: 5,
             search: false,
+            access_tokens: BTreeMap::new(),
+            access_tokens_env: BTreeMap::new(),
             access_token: None,
             access_token_env: None,
             poll_interval_ms: None,
@@ -98,30 +109,109 @@ impl MastodonConfig {
             "collectors.mastodon.poll_interval_ms",
             self.poll_interval_ms,
         )?;
-        self.token()?;
+        self.tokens()?;
         Ok(())
     }
 
-    /// The resolved token; an error when `search` is on without one.
-    fn token(&self) -> Result<Option<Secret>, Error> {
-        let token = Secret::resolve(
+    /// The configured instances' hosts, in config order.
+    fn hosts(&self) -> Result<Vec<String>, Error> {
+        self.instances
+            .iter()
+            .enumerate()
+            .map(|(i, instance)| {
+                parse_base_url(&format!("collectors.mastodon.instances[{i}]"), instance)
+                    .map(|base| host_of(&base))
+            })
+            .collect()
+    }
+
+    /// The resolved tokens by instance host. Errors: a single `access_token` with more
+    /// than one instance (it would go to servers that did not issue it), a token for a
+    /// host that is not configured, and `search` on with an instance lacking a token.
+    fn tokens(&self) -> Result<BTreeMap<String, Secret>, Error> {
+        let hosts = self.hosts()?;
+        let mut tokens = BTreeMap::new();
+        let single = Secret::resolve(
             &self.access_token,
             &self.access_token_env,
             "collectors.mastodon.access_token",
         )?;
-        if self.search && token.is_none() {
+        if let Some(token) = single {
+            let key = if self.access_token.is_some() {
+                "collectors.mastodon.access_token"
+            } else {
+                "collectors.mastodon.access_token_env"
+            };
+            match hosts.as_slice() {
+                [host] => {
+                    tokens.insert(host.clone(), token);
+                }
+                _ => {
+                    return Err(Error::config(
+                        key,
+                        format!(
+                            "is one token for {} instances, but a token belongs to the \
+                             instance that issued it: set collectors.mastodon.access_tokens_env \
+                             (or access_tokens) per host instead",
+                            hosts.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        for (host, token) in &self.access_tokens {
+            if !token.expose().is_empty() {
+                tokens.insert(host.clone(), token.clone());
+            }
+        }
+        for (host, var) in &self.access_tokens_env {
+            match std::env::var(var) {
+                Ok(value) if !value.is_empty() => {
+                    tokens.insert(host.clone(), Secret::new(value));
+                }
+                _ => {
+                    return Err(Error::config(
+                        format!("collectors.mastodon.access_tokens_env.{host}"),
+                        format!("environment variable `{var}` is not set"),
+                    ));
+                }
+            }
+        }
+        let named = self
+            .access_tokens
+            .keys()
+            .chain(self.access_tokens_env.keys());
+        for host in named {
+            if !hosts.contains(host) {
+                let key = if self.access_tokens.contains_key(host) {
+                    "access_tokens"
+                } else {
+                    "access_tokens_env"
+                };
+                return Err(Error::config(
+                    format!("collectors.mastodon.{key}.{host}"),
+                    format!("names no configured instance (hosts: {})", hosts.join(", ")),
+                ));
+            }
+        }
+        if self.search
+            && let Some(host) = hosts.iter().find(|host| !tokens.contains_key(*host))
+        {
             return Err(Error::config(
                 "collectors.mastodon.search",
-                "needs a user access token: Mastodon searches statuses only for a signed-in \
-                 user (set collectors.mastodon.access_token_env, scope read:search)",
+                format!(
+                    "needs a user access token for {host}: Mastodon searches statuses only \
+                     for a signed-in user (set collectors.mastodon.access_tokens_env.\"{host}\", \
+                     scope read:search)"
+                ),
             ));
         }
-        Ok(token)
+        Ok(tokens)
     }
 
-    /// One [`Instance`] per configured server.
+    /// One [`Instance`] per configured server, each with its own token only.
     fn instances(&self, http: &HttpConfig, budgets: &RateBudgets) -> Result<Vec<Instance>, Error> {
-        let token = self.token()?;
+        let mut tokens = self.tokens()?;
         self.instances
             .iter()
             .enumerate()
@@ -129,10 +219,12 @@ impl MastodonConfig {
                 let base =
                     parse_base_url(&format!("collectors.mastodon.instances[{i}]"), instance)?;
                 let host = host_of(&base);
+                let token = tokens.remove(&host);
                 // Limits are per IP and per instance, or per account with a token.
-                let budget_key = token
-                    .as_ref()
-                    .map_or_else(|| host.clone(), Secret::fingerprint);
+                let budget_key = token.as_ref().map_or_else(
+                    || host.clone(),
+                    |token| format!("{host}/{}", token.fingerprint()),
+                );
                 let poller = HttpPoller::new(
                     http,
                     Platform::Mastodon,
@@ -143,7 +235,7 @@ impl MastodonConfig {
                     poller,
                     base,
                     host,
-                    token: token.clone(),
+                    token,
                     page_limit: self.page_limit,
                 })
             })
@@ -549,9 +641,66 @@ mod tests {
     }
 
     #[test]
+    fn a_token_is_sent_only_to_the_instance_that_issued_it() {
+        let mut config = MastodonConfig {
+            access_token: Some(Secret::new("social-token")),
+            ..MastodonConfig::default()
+        };
+        let error = config.validate().unwrap_err().to_string();
+        assert!(
+            error.starts_with("collectors.mastodon.access_token: is one token for 2 instances"),
+            "{error}"
+        );
+
+        config.access_token = None;
+        config
+            .access_tokens
+            .insert("mastodon.social".into(), Secret::new("social-token"));
+        let instances = config
+            .instances(&HttpConfig::default(), &RateBudgets::default())
+            .unwrap();
+        let tokens: Vec<(&str, Option<&str>)> = instances
+            .iter()
+            .map(|i| (i.host.as_str(), i.token.as_ref().map(Secret::expose)))
+            .collect();
+        assert_eq!(
+            tokens,
+            [
+                ("mastodon.social", Some("social-token")),
+                ("pol.social", None)
+            ]
+        );
+
+        config
+            .access_tokens
+            .insert("mastodon.sociall".into(), Secret::new("typo"));
+        let error = config.validate().unwrap_err().to_string();
+        assert!(
+            error.starts_with(
+                "collectors.mastodon.access_tokens.mastodon.sociall: names no configured instance"
+            ),
+            "{error}"
+        );
+
+        let single = MastodonConfig {
+            instances: vec!["https://pol.social".into()],
+            access_token: Some(Secret::new("pol-token")),
+            ..MastodonConfig::default()
+        };
+        let instances = single
+            .instances(&HttpConfig::default(), &RateBudgets::default())
+            .unwrap();
+        assert_eq!(
+            instances[0].token.as_ref().map(Secret::expose),
+            Some("pol-token")
+        );
+    }
+
+    #[test]
     fn search_needs_a_token() {
         let mut config = MastodonConfig {
             search: true,
+            instances: vec!["https://pol.social".into()],
             ..MastodonConfig::default()
         };
         let error = config.validate().unwrap_err().to_string();

@@ -73,7 +73,7 @@ impl TokenSource {
                 ),
             });
         };
-        let lifetime = Duration::from_secs(fetched.body.expires_in.unwrap_or(3600));
+        let lifetime = token_lifetime(fetched.body.expires_in);
         tracing::info!(
             expires_in_s = lifetime.as_secs(),
             "fetched a Reddit application token"
@@ -89,6 +89,13 @@ impl TokenSource {
             *cached = None;
         }
     }
+}
+
+/// How long a token is used before it is refreshed: the server's `expires_in` (an hour
+/// when absent), capped at [`crate::ratelimit::MAX_SERVER_WAIT`] so a huge value cannot
+/// overflow `Instant` (and a token is refreshed at least hourly).
+fn token_lifetime(expires_in: Option<u64>) -> Duration {
+    crate::ratelimit::cap_server_wait(Duration::from_secs(expires_in.unwrap_or(3600)))
 }
 
 /// The OAuth API of one client id: its poller (and so its rate budget) and its token.
@@ -148,5 +155,20 @@ impl Api {
                 Err(error) => return Err(error),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_expires_in_is_capped() {
+        assert_eq!(token_lifetime(Some(60)), Duration::from_secs(60));
+        assert_eq!(token_lifetime(None), Duration::from_secs(3600));
+        let lifetime = token_lifetime(Some(u64::MAX));
+        assert_eq!(lifetime, crate::ratelimit::MAX_SERVER_WAIT);
+        // What the cache does with it: must not overflow.
+        let _expires = Instant::now() + lifetime;
     }
 }

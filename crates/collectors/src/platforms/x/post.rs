@@ -88,7 +88,7 @@ pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<Ra
         },
         engagement: Engagement {
             likes: metrics.like_count,
-            reposts: metrics.retweet_count + metrics.quote_count,
+            reposts: metrics.retweet_count.saturating_add(metrics.quote_count),
             replies: metrics.reply_count,
         },
         // `und` (undetermined) and `zxx` (no linguistic content) are no hint.
@@ -139,5 +139,18 @@ mod tests {
         assert_eq!(bare.author.id, "15");
         assert!(bare.url.ends_with("/i/web/status/2032048686002864487"));
         assert!(to_mention(&json!({"id": "1"}), None).is_none());
+    }
+
+    #[test]
+    fn forged_counts_saturate_instead_of_overflowing() {
+        let post = json!({
+            "id": "1", "text": "Orlen", "created_at": "2026-03-12T10:59:00.000Z",
+            "public_metrics": {"like_count": 0, "retweet_count": u64::MAX,
+                "quote_count": u64::MAX, "reply_count": 0}
+        });
+        assert_eq!(
+            to_mention(&post, None).unwrap().engagement.reposts,
+            u64::MAX
+        );
     }
 }
