@@ -41,6 +41,15 @@ fn secret_key(var: &str) -> Option<String> {
         .then_some(key)
 }
 
+/// Whether an environment variable overrides a setting: `EARSHOT_<SECTION>__<KEY>`.
+/// Other `EARSHOT_…` variables belong to the scripts and the binary's flags
+/// (`EARSHOT_CONFIG` names the file, `EARSHOT_LOCAL_DIR` and `EARSHOT_DEMO_SERVE` steer
+/// `deploy/local/`), so they are not read as settings.
+fn is_setting_variable(var: &str) -> bool {
+    var.strip_prefix("EARSHOT_")
+        .is_some_and(|rest| rest.contains("__"))
+}
+
 impl Settings {
     /// Reads `path` (TOML), then applies `EARSHOT_SECTION__KEY=value` overrides.
     pub fn load(path: &Path) -> anyhow::Result<Settings> {
@@ -53,10 +62,9 @@ impl Settings {
         path: &Path,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> anyhow::Result<Settings> {
-        // EARSHOT_CONFIG names the file (`--config`); it is not a setting.
         let overrides: config::Map<String, String> = env
             .into_iter()
-            .filter(|(key, _)| key != "EARSHOT_CONFIG")
+            .filter(|(key, _)| is_setting_variable(key))
             .collect();
         let mut builder = config::Config::builder()
             .add_source(config::File::from(path).format(config::FileFormat::Toml))
@@ -128,6 +136,25 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_section_key_variables_are_settings() {
+        assert!(super::is_setting_variable("EARSHOT_KAFKA__BROKERS"));
+        assert!(super::is_setting_variable(
+            "EARSHOT_COLLECTORS__MASTODON__INSTANCES"
+        ));
+        for script_variable in [
+            "EARSHOT_CONFIG",
+            "EARSHOT_DEMO_SERVE",
+            "EARSHOT_LOCAL_DIR",
+            "OTHER__X",
+        ] {
+            assert!(
+                !super::is_setting_variable(script_variable),
+                "{script_variable}"
+            );
+        }
+    }
+
     use super::*;
 
     fn settings_with_env(env: &[(&str, &str)]) -> Settings {
