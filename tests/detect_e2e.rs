@@ -187,6 +187,23 @@ impl Receiver {
     }
 }
 
+/// Runs `earshot process` with `config` until the topic is drained.
+fn process_all(env: &TestEnv, config: &std::path::Path) {
+    let status = env
+        .spawn_processor(
+            &[],
+            &[
+                "--exit-when-idle",
+                "3",
+                "--config",
+                config.to_str().unwrap(),
+            ],
+        )
+        .wait()
+        .unwrap();
+    assert!(status.success(), "earshot process failed");
+}
+
 fn detect(env: &TestEnv, config: &std::path::Path, args: &[&str]) -> Output {
     let output = env
         .earshot()
@@ -233,19 +250,7 @@ async fn a_cohort_shift_is_alerted_once_on_every_sink_and_replays_identically() 
     let now = Utc::now().timestamp();
     let base = now / 60 * 60 - MINUTES * 60;
     env.produce_mentions(&mentions(base)).await;
-    let status = env
-        .spawn_processor(
-            &[],
-            &[
-                "--exit-when-idle",
-                "3",
-                "--config",
-                config.path().to_str().unwrap(),
-            ],
-        )
-        .wait()
-        .unwrap();
-    assert!(status.success(), "earshot process failed");
+    process_all(&env, config.path());
     // The data as the detector will see it: both cohorts, every minute, via the rollup.
     let cohorts = env
         .query_rows("SELECT cohort, sum(mentions) FROM {db}.rollup_minute WHERE brand = 'Acme' GROUP BY cohort ORDER BY cohort")
@@ -466,19 +471,7 @@ async fn a_souring_brand_is_alerted_with_its_negative_mentions_on_every_sink() {
     let now = Utc::now().timestamp();
     let base = now / 60 * 60 - MINUTES * 60;
     env.produce_mentions(&souring_mentions(base)).await;
-    let status = env
-        .spawn_processor(
-            &[],
-            &[
-                "--exit-when-idle",
-                "3",
-                "--config",
-                config.path().to_str().unwrap(),
-            ],
-        )
-        .wait()
-        .unwrap();
-    assert!(status.success(), "earshot process failed");
+    process_all(&env, config.path());
     let counts = env
         .query_rows(
             "SELECT brand, sum(positive), sum(neutral), sum(negative) FROM {db}.rollup_minute \
