@@ -6,13 +6,18 @@
 //!     tweeteval ../shared/sentiment-dev/tweeteval val        # TweetEval validation split
 //! cargo run --release -p earshot-sentiment --example eval -- [--rules-only] \
 //!     apart crates/enrichment/eval/apart pl.test.jsonl        # toward each labelled brand
+//! cargo run --release -p earshot-sentiment --example eval -- \
+//!     apart /work/apart-v2 test               # every LANG.test.jsonl in the directory
 //! ```
+//!
+//! `--brands FILE` gives the brands' keywords when the directory has no `brands.json`
+//! (default then: `crates/enrichment/eval/apart/brands.json`).
 //!
 //! For the apart sets the brand's spans are found by a case-insensitive search of each
 //! keyword, hashtag and handle from `brands.json`, cut to a prefix so that inflected
 //! forms match ("Biedronk" finds "Biedronce"); the pipeline passes the matcher's spans.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use earshot_sentiment::{Analyzer, Polarity};
 
@@ -99,6 +104,93 @@ impl Tally {
     }
 }
 
+/// The brands' keywords: `--brands FILE`, else `DIR/brands.json`, else the first apart
+/// set's `crates/enrichment/eval/apart/brands.json` (a new set may reuse its brands).
+fn load_brands(
+    dir: &Path,
+    given: Option<&Path>,
+) -> Result<Vec<BrandConfig>, Box<dyn std::error::Error>> {
+    let default =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../enrichment/eval/apart/brands.json");
+    let path = match given {
+        Some(p) => p.to_path_buf(),
+        None if dir.join("brands.json").exists() => dir.join("brands.json"),
+        None => default,
+    };
+    eprintln!("brands from {}", path.display());
+    Ok(serde_json::from_str(&std::fs::read_to_string(&path)?)?)
+}
+
+/// Scores one apart-style file: toward each labelled brand, and overall where labelled.
+/// A labelled brand missing from the brands file is searched for by its own name (and
+/// counted on stderr), never skipped: a skipped label would flatter the figure.
+fn score_apart(
+    analyzer: &Analyzer,
+    path: &Path,
+    brands: &[BrandConfig],
+    verbose: bool,
+    dump: bool,
+) -> Result<(Tally, Tally), Box<dyn std::error::Error>> {
+    let mut toward = Tally::default();
+    let mut overall = Tally::default();
+    let mut unconfigured = 0usize;
+    for line in std::fs::read_to_string(path)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        let m: Mention = serde_json::from_str(line)?;
+        if let Some(gold) = m.overall_sentiment {
+            overall.add(gold, analyzer.overall(&m.text, &m.language).polarity);
+        }
+        for label in &m.brands {
+            let by_name;
+            let config = match brands.iter().find(|b| b.name == label.brand) {
+                Some(c) => c,
+                None => {
+                    unconfigured += 1;
+                    by_name = BrandConfig {
+                        name: label.brand.clone(),
+                        keywords: vec![label.brand.clone()],
+                        hashtags: Vec::new(),
+                        handles: Vec::new(),
+                    };
+                    &by_name
+                }
+            };
+            let spans = brand_spans(&m.text, config);
+            let s = if spans.is_empty() {
+                analyzer.overall(&m.text, &m.language)
+            } else {
+                analyzer.toward(&m.text, &m.language, &spans)
+            };
+            if dump {
+                eprintln!("{}", serde_json::to_string(&s)?);
+            }
+            toward.add(label.sentiment, s.polarity);
+            toward.complaint[usize::from(label.complaint)][usize::from(s.complaint)] += 1;
+            if verbose && (s.polarity != label.sentiment || s.complaint != label.complaint) {
+                eprintln!(
+                    "{} gold {:?}/{} got {:?}/{} {:?} | {}",
+                    label.brand,
+                    label.sentiment,
+                    label.complaint,
+                    s.polarity,
+                    s.complaint,
+                    s.evidence,
+                    m.text
+                );
+            }
+        }
+    }
+    if unconfigured > 0 {
+        eprintln!(
+            "{}: {unconfigured} labels name a brand missing from the brands file; searched by name",
+            path.display()
+        );
+    }
+    Ok((toward, overall))
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let rules_only = args.first().is_some_and(|a| a == "--rules-only");
@@ -113,6 +205,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (lang, path) = spec.split_once('=').ok_or("--model needs LANG=PATH")?;
         let model = earshot_sentiment::model::Model::from_bytes(&std::fs::read(path)?)?;
         replaced.push((lang.to_string(), model));
+        args.drain(..2);
+    }
+    // `--brands FILE`: the brands' keywords, when DIR has no `brands.json` of its own.
+    let mut brands_path = None;
+    if args.first().is_some_and(|a| a == "--brands") {
+        brands_path = Some(PathBuf::from(args.get(1).ok_or("--brands needs FILE")?));
         args.drain(..2);
     }
     let verbose = std::env::var_os("EVAL_VERBOSE").is_some();
@@ -152,55 +250,58 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             tally.print(&format!("TweetEval {split} ({mode})"));
         }
-        ["apart", dir, file] => {
+        ["apart", dir, which] => {
             let dir = PathBuf::from(dir);
-            let brands: Vec<BrandConfig> =
-                serde_json::from_str(&std::fs::read_to_string(dir.join("brands.json"))?)?;
-            let mut toward = Tally::default();
-            let mut overall = Tally::default();
-            for line in std::fs::read_to_string(dir.join(file))?
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-            {
-                let m: Mention = serde_json::from_str(line)?;
-                if let Some(gold) = m.overall_sentiment {
-                    overall.add(gold, analyzer.overall(&m.text, &m.language).polarity);
+            let brands = load_brands(&dir, brands_path.as_deref())?;
+            // `LANG.SPLIT.jsonl` names one file; a bare split (`test`, `dev`) scores every
+            // `*.SPLIT.jsonl` in the directory, one table per file and one for all.
+            let files: Vec<String> = if which.ends_with(".jsonl") {
+                vec![which.to_string()]
+            } else {
+                let suffix = format!(".{which}.jsonl");
+                let mut found: Vec<String> = std::fs::read_dir(&dir)?
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| n.ends_with(&suffix))
+                    .collect();
+                found.sort();
+                if found.is_empty() {
+                    return Err(format!("no *{suffix} in {}", dir.display()).into());
                 }
-                for label in &m.brands {
-                    let Some(config) = brands.iter().find(|b| b.name == label.brand) else {
-                        continue;
-                    };
-                    let spans = brand_spans(&m.text, config);
-                    let s = if spans.is_empty() {
-                        analyzer.overall(&m.text, &m.language)
-                    } else {
-                        analyzer.toward(&m.text, &m.language, &spans)
-                    };
-                    if dump {
-                        eprintln!("{}", serde_json::to_string(&s)?);
-                    }
-                    toward.add(label.sentiment, s.polarity);
-                    toward.complaint[usize::from(label.complaint)][usize::from(s.complaint)] += 1;
-                    if verbose && (s.polarity != label.sentiment || s.complaint != label.complaint)
-                    {
-                        eprintln!(
-                            "{} gold {:?}/{} got {:?}/{} {:?} | {}",
-                            label.brand,
-                            label.sentiment,
-                            label.complaint,
-                            s.polarity,
-                            s.complaint,
-                            s.evidence,
-                            m.text
-                        );
-                    }
-                }
+                found
+            };
+            let mut summary = Vec::new();
+            for file in &files {
+                let (toward, overall) =
+                    score_apart(&analyzer, &dir.join(file), &brands, verbose, dump)?;
+                toward.print(&format!("{file}: toward each labelled brand ({mode})"));
+                overall.print(&format!("{file}: overall sentiment ({mode})"));
+                summary.push((file.clone(), toward));
             }
-            toward.print(&format!("{file}: toward each labelled brand ({mode})"));
-            overall.print(&format!("{file}: overall sentiment ({mode})"));
+            if summary.len() > 1 {
+                println!("### Summary ({mode})\n");
+                println!(
+                    "| file | items | toward-brand macro recall | complaint precision / recall |\n| --- | --- | --- | --- |"
+                );
+                for (file, t) in &summary {
+                    let [[_, fp], [fn_, tp]] = t.complaint;
+                    println!(
+                        "| {file} | {} | **{:.3}** | {:.3} / {:.3} ({} gold) |",
+                        t.confusion.iter().flatten().sum::<usize>(),
+                        t.macro_recall(),
+                        tp as f64 / (tp + fp).max(1) as f64,
+                        tp as f64 / (tp + fn_).max(1) as f64,
+                        tp + fn_
+                    );
+                }
+                println!();
+            }
         }
         _ => {
-            return Err("usage: eval [--rules-only] (tweeteval DIR SPLIT | apart DIR FILE)".into());
+            return Err(
+                "usage: eval [--rules-only] [--model LANG=PATH]... [--brands FILE] \
+                 (tweeteval DIR SPLIT | apart DIR (LANG.SPLIT.jsonl | SPLIT))"
+                    .into(),
+            );
         }
     }
     Ok(())

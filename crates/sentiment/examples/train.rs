@@ -42,14 +42,19 @@ struct Example {
     apart: bool,
 }
 
-/// Every labelled brand of the apart-written dev files, as an example.
-fn apart_dev_examples(dir: &str) -> Result<Vec<Example>, Box<dyn std::error::Error>> {
+/// Every labelled brand of the apart-written files of `splits` (`dev`, and since the
+/// v2 test set was written, the first `test` files, promoted to training data), as an
+/// example.
+fn apart_examples(dir: &str, splits: &[&str]) -> Result<Vec<Example>, Box<dyn std::error::Error>> {
     let dir = PathBuf::from(dir);
     let brands: Vec<apart::BrandConfig> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("brands.json"))?)?;
     let mut out = Vec::new();
-    for language in ["pl", "en", "de", "uk"] {
-        let file = format!("{language}.dev.jsonl");
+    for (language, split) in ["pl", "en", "de", "uk"]
+        .iter()
+        .flat_map(|l| splits.iter().map(move |s| (l, s)))
+    {
+        let file = format!("{language}.{split}.jsonl");
         for (n, line) in std::fs::read_to_string(dir.join(&file))?
             .lines()
             .enumerate()
@@ -89,6 +94,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .position(|a| a == "--apart")
         .map(|i| args.get(i + 1).cloned().ok_or("--apart needs DIR"))
         .transpose()?;
+    // `--apart-splits dev,test`: which apart files to train on (default: dev only).
+    let splits_arg = args
+        .iter()
+        .position(|a| a == "--apart-splits")
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| "dev".to_string());
+    let splits: Vec<&str> = splits_arg.split(',').collect();
     let positional: Vec<&String> = args
         .iter()
         .enumerate()
@@ -113,7 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Mentions in a language without a lexicon (a few Dutch or Spanish ones) are
         // `unknown` whatever the model says: nothing to learn from.
         examples.extend(
-            apart_dev_examples(dir)?
+            apart_examples(dir, &splits)?
                 .into_iter()
                 .filter(|e| ["pl", "en", "de", "uk"].contains(&e.language.as_str())),
         );
