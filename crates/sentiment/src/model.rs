@@ -46,7 +46,13 @@ pub mod flags {
     /// Character trigrams of each word (with its boundaries), for misspellings and
     /// inflection.
     pub const CHAR_TRIGRAMS: u32 = 8;
+    /// Words within [`super::BRAND_WINDOW`] tokens of the brand get a second, "near the
+    /// brand" feature: "Lidl super, Biedronka dramat" puts "super" next to Lidl.
+    pub const BRAND_WINDOW: u32 = 16;
 }
+
+/// Tokens either side of a brand token that count as near it ([`flags::BRAND_WINDOW`]).
+pub const BRAND_WINDOW: usize = 3;
 
 /// Characters a word-prefix feature keeps.
 pub const PREFIX_CHARS: usize = 5;
@@ -80,14 +86,33 @@ pub(crate) fn features(
     let mask = (1u32 << bits) - 1;
     let mut prev: Option<u64> = None;
     let placeholder = feature_flags & flags::BRAND_PLACEHOLDER != 0;
+    let touches_brand = |span: &Range<usize>| {
+        brand
+            .iter()
+            .any(|b| b.start < span.end && span.start < b.end)
+    };
+    // The first few brand tokens' positions, for the window features (no allocation:
+    // a post names its brand a handful of times at most).
+    let mut brand_at = [usize::MAX; 8];
+    if feature_flags & flags::BRAND_WINDOW != 0 && !brand.is_empty() {
+        let mut k = 0;
+        for (i, tok) in tokens.list.iter().enumerate() {
+            if k < brand_at.len() && touches_brand(&tok.span) {
+                brand_at[k] = i;
+                k += 1;
+            }
+        }
+    }
+    let near_brand = |i: usize| {
+        brand_at
+            .iter()
+            .any(|&b| b != usize::MAX && b != i && b.abs_diff(i) <= BRAND_WINDOW)
+    };
     for (i, tok) in tokens.list.iter().enumerate() {
         let w = rules.clause_weight_of_token.get(i).copied().unwrap_or(1.0);
         match tok.kind {
             Kind::Word | Kind::Hashtag => {
-                let is_brand = placeholder
-                    && brand
-                        .iter()
-                        .any(|b| b.start < tok.span.end && tok.span.start < b.end);
+                let is_brand = placeholder && touches_brand(&tok.span);
                 let word = if is_brand {
                     "<brand>"
                 } else {
@@ -98,6 +123,10 @@ pub(crate) fn features(
                 out.push(((h as u32) & mask, w));
                 if !is_brand {
                     word_parts(word, negated, feature_flags, mask, w, out);
+                    if brand_at[0] != usize::MAX && near_brand(i) {
+                        let near = hash(if negated { 32 } else { 31 }, word.as_bytes());
+                        out.push(((near as u32) & mask, w));
+                    }
                 }
                 if let Some(p) = prev {
                     let pair = p.rotate_left(17) ^ h.wrapping_mul(0x9e37_79b9_7f4a_7c15);

@@ -334,6 +334,25 @@ fn brand_placeholder_makes_the_brand_name_irrelevant() {
 }
 
 #[test]
+fn brand_window_marks_only_the_words_next_to_the_brand() {
+    use model::flags;
+    // "super" is two tokens from Lidl, "dramat" six: only "super" gets a window feature.
+    let text = "Lidl jest super a tam w tym drugim dramat";
+    let n = |f: u32| {
+        RULES
+            .features(text, "pl", &spans(text, "Lidl"), 16, f)
+            .expect("pl")
+            .len()
+    };
+    let base = flags::BRAND_PLACEHOLDER;
+    // "jest", "super" and "a" are within three tokens of the brand.
+    assert_eq!(n(base | flags::BRAND_WINDOW), n(base) + 3);
+    // No brand, no window features.
+    let no_brand = |f: u32| RULES.features(text, "pl", &[], 16, f).expect("pl").len();
+    assert_eq!(no_brand(flags::BRAND_WINDOW), no_brand(0));
+}
+
+#[test]
 fn word_prefixes_and_trigrams_only_when_the_model_asks() {
     use model::flags;
     let text = "polecam";

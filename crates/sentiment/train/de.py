@@ -333,3 +333,53 @@ FRAMES_PARCEL = FRAMES
 INTENSIFIERS = ["echt", "total", "richtig", "extrem", "sehr"]
 POSITIVE_EMOJI = ["😍", "👍", "❤️", "😊", "🙌"]
 NEGATIVE_EMOJI = ["😡", "🤬", "😤", "👎", "🙄"]
+
+# --- Round 5 (sent-5 session): pragmatics the apart sets showed the models miss most:
+# business and press news (losses, fines, strikes negative; expansions, records,
+# awards positive; dates and facts neutral), employees' pride and gripes, brand
+# accounts' offers, terse verdicts, comparisons with symbols or switching, irony
+# without a marker. Written from general knowledge, not from any apart post.
+SENTENCES += [
+    ("rail", "{B} meldet Milliardenverlust, Schuldenberg wächst weiter", "negative"),
+    ("rail", "GDL kündigt neuen Streik bei {Bd} an, Pendler stöhnen", "negative"),
+    ("shop", "Verbraucherschützer mahnen {Ba} wegen irreführender Rabatte ab", "negative"),
+    ("shop", "{B} streicht 300 Stellen in der Zentrale", "negative"),
+    ("shop", "Rückruf: {B} ruft Hähnchenbrust wegen Salmonellen zurück", "negative"),
+    ("rail", "{B} eröffnet neue Schnellfahrstrecke, Fahrzeit halbiert", "positive"),
+    ("shop", "{B} mit Rekordumsatz im Weihnachtsgeschäft", "positive"),
+    ("shop", "{B} gewinnt Preis für nachhaltige Verpackungen", "positive"),
+    ("rail", "Pünktlichkeit bei {Bd} im Oktober deutlich verbessert", "positive"),
+    ("rail", "{B} legt am Donnerstag die Halbjahreszahlen vor", "neutral"),
+    ("shop", "{B} ändert ab März die Öffnungszeiten in Bayern", "neutral"),
+    ("rail", "Fahrplanwechsel bei {Bd} am 14. Dezember, alle Infos im Überblick", "neutral"),
+    ("shop", "Aufsichtsrat von {Bd} tagt nächste Woche", "neutral"),
+    ("rail", "Arbeite seit zehn Jahren als Lokführer bei {Bd} und liebe den Job immer noch", "positive"),
+    ("shop", "Als Mitarbeiterin bei {Bd} sag ich euch: Personalmangel ohne Ende, Pausen fallen ständig aus", "negative"),
+    ("shop", "Erster Tag im neuen Job bei {Bd}, bin aufgeregt 🤞", "positive"),
+    ("rail", "{B} sucht Fahrdienstleiter:innen in ganz Deutschland, jetzt bewerben", "neutral"),
+    ("shop", "Nur diese Woche bei {Bd}: 30 % auf alle Sneaker 🎉", "positive"),
+    ("rail", "Sparpreise ab 17,90 € bei {Bd}, jetzt buchen!", "positive"),
+    ("rail", "Hallo, das tut uns leid. Bitte schick uns deine Buchungsnummer per DM, wir schauen uns das an", "neutral"),
+    ("shop", "{B} läuft", "positive"),
+    ("rail", "{B} mal wieder 🙄", "negative"),
+    ("shop", "{B}? Nie wieder.", "negative"),
+    ("shop", "{B} einfach top", "positive"),
+    ("rail", "{B} kannste vergessen", "negative"),
+    ("shop", "{B} > alle anderen", "positive"),
+    ("shop", "{O} > {B}, sorry not sorry", "negative", "positive"),
+    ("shop", "Bin von {Bd} zu {Od} gewechselt und bereue nichts", "negative", "positive"),
+    ("shop", "{B} oder {O} für Winterjacken? Erfahrungen?", "neutral", "neutral"),
+    ("shop", "Preisvergleich {B} vs. {O}: der Warenkorb im Test", "neutral", "neutral"),
+    ("rail", "Wie schön, {B} schafft es wieder, 40 Minuten Verspätung auf 50 km. Respekt", "negative"),
+    ("shop", "Toll, Paket von {Bd} kommt jetzt schon zum dritten Mal 'morgen'. Super Service", "negative"),
+    ("rail", "Danke {B}, dank dir kenne ich jetzt jeden Bahnsteig in Fulda", "negative"),
+    ("shop", "Früher war {B} mein Lieblingsladen, heute nur noch Frust", "negative"),
+    ("rail", "Die alte Strecke mit {Bd} an den Rhein, immer wieder schön", "positive"),
+    ("shop", "Wo finde ich bei {Bd} glutenfreies Brot?", "neutral"),
+    ("rail", "Kann man bei {Bd} mit Apple Pay zahlen?", "neutral"),
+    ("shop", "Heute bei {Bd} eingekauft: Nudeln, Tomaten, Käse", "neutral"),
+    ("rail", "Klimaanlage im ICE von {Bd} wieder ausgefallen, 35 Grad im Wagen", "negative"),
+    ("shop", "Rücksendung bei {Bd} seit drei Wochen nicht bearbeitet, Hotline wimmelt ab", "negative"),
+    ("shop", "Aktie von {Bd} springt nach starken Zahlen um 9 % nach oben", "positive"),
+    ("rail", "Bundesrechnungshof kritisiert {Ba} scharf", "negative"),
+]

@@ -379,3 +379,57 @@ FRAMES_PARCEL = [
 INTENSIFIERS = ["bardzo", "mega", "naprawdę", "strasznie", "totalnie"]
 POSITIVE_EMOJI = ["😍", "👍", "❤️", "😊", "🔥"]
 NEGATIVE_EMOJI = ["😡", "🤬", "😤", "👎", "🙄"]
+
+# --- Round 5 (sent-5 session): pragmatics the apart sets showed the models miss most:
+# business and press news (losses, fines, write-offs negative; openings, records,
+# awards positive; dates and facts neutral), employees' pride and gripes, brand
+# accounts' offers, terse slang verdicts, comparisons written with symbols or
+# switching, and irony without a marker. Written from general knowledge, not from
+# any apart post.
+SENTENCES += [
+    ("fuel", "{B} z ogromną stratą w trzecim kwartale, kurs leci w dół", "negative"),
+    ("shop", "UOKiK wszczyna postępowanie wobec {Bg} w sprawie promocji", "negative"),
+    ("parcel", "{B} tnie etaty, zwolnienia obejmą kilkaset osób", "negative"),
+    ("fuel", "Awaria w rafinerii {Bg}, część stacji bez diesla", "negative"),
+    ("shop", "Sanepid zamknął sklep {Bg} w centrum po kontroli", "negative"),
+    ("parcel", "{B} otwiera 2000 nowych automatów w tym roku, rozwój pełną parą", "positive"),
+    ("shop", "{B} z rekordowymi wynikami sprzedaży, kolejny świetny rok", "positive"),
+    ("fuel", "{B} nagrodzony za najlepszy program lojalnościowy w kraju", "positive"),
+    ("parcel", "{B} wchodzi na rynek hiszpański, brawo za odwagę", "positive"),
+    ("shop", "{B} opublikuje wyniki kwartalne w czwartek", "neutral"),
+    ("parcel", "Zarząd {Bg} zwołał walne zgromadzenie na 12 maja", "neutral"),
+    ("fuel", "{B} podał nowe ceny hurtowe paliw na poniedziałek", "neutral"),
+    ("shop", "{B} zmienia godziny otwarcia w Wigilię, sklepy czynne do 14", "neutral"),
+    ("parcel", "Pracuję w {Bl} od pięciu lat i naprawdę jestem dumny z tego zespołu", "positive"),
+    ("shop", "Jako pracownica {Bg} powiem tak: grafik układany w ostatniej chwili, nadgodziny bez końca", "negative"),
+    ("fuel", "Mój pierwszy dzień na stacji {Bg}, trzymajcie kciuki 🤞", "positive"),
+    ("shop", "Rekrutujemy! {B} szuka kasjerów do sklepów w Poznaniu", "neutral"),
+    ("parcel", "Szkolenie z nowego systemu w {Bl} we wtorek, szczegóły u kierowników", "neutral"),
+    ("shop", "Od poniedziałku w {Bl} -40% na drugi produkt, korzystajcie!", "positive"),
+    ("parcel", "Darmowa dostawa w {Bl} przez cały weekend 🎉", "positive"),
+    ("fuel", "Dzień dobry, przykro nam z powodu niedogodności, prosimy o numer transakcji w wiadomości prywatnej", "neutral"),
+    ("shop", "{B} daje radę", "positive"),
+    ("parcel", "{B} nie zawodzi, jak zawsze", "positive"),
+    ("fuel", "{B}? Omijam szerokim łukiem", "negative"),
+    ("shop", "{B} to porażka", "negative"),
+    ("parcel", "{B} klasa 👌", "positive"),
+    ("shop", "{B} szkoda gadać", "negative"),
+    ("shop", "{B} > reszta świata", "positive"),
+    ("parcel", "{O} > {B}, sorry", "negative", "positive"),
+    ("shop", "Od miesiąca robię zakupy w {Ol} zamiast w {Bl} i portfel mi dziękuje", "negative", "positive"),
+    ("parcel", "{O} czy {B} do wysyłki za granicę? Co tańsze?", "neutral", "neutral"),
+    ("shop", "{B} vs {O}, porównanie koszyka za 100 zł", "neutral", "neutral"),
+    ("parcel", "No pięknie, {B} znowu zgubił moją paczkę, brawo wy", "negative"),
+    ("shop", "Uwielbiam jak w {Bl} jest jedna kasa na 20 osób, super organizacja", "negative"),
+    ("fuel", "Cudownie, cena na {Bl} znowu w górę, dziękuję bardzo", "negative"),
+    ("shop", "Wspomnienie z dzieciństwa: pierwsza {B} na naszym osiedlu, to był event", "positive"),
+    ("parcel", "Zamknęli mój ulubiony paczkomat {Bg} i nie wiem, co ze sobą zrobić", "positive"),
+    ("shop", "Gdzie w {Bl} znajdę mleko bez laktozy?", "neutral"),
+    ("fuel", "Czy na stacjach {Bg} można płacić BLIKiem?", "neutral"),
+    ("parcel", "Dostałem maila od {Bg} o zmianie regulaminu, ktoś wie co się zmienia?", "neutral"),
+    ("shop", "Zakupy w {Bl} za 87 zł, w koszyku to i tamto", "neutral"),
+    ("fuel", "Kolejny raz kasa na {Bl} nie działa i płacić tylko gotówką. Ile można", "negative"),
+    ("parcel", "Paczka utknęła w sortowni {Bg} od tygodnia, infolinia milczy", "negative"),
+    ("shop", "Akcje {Bg} w górę o 8% po świetnych wynikach", "positive"),
+    ("fuel", "Akcje {Bg} lecą po decyzji regulatora, inwestorzy uciekają", "negative"),
+]

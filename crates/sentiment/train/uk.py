@@ -321,3 +321,51 @@ FRAMES_PARCEL = FRAMES
 INTENSIFIERS = ["дуже", "реально", "страшенно", "просто", "капець як"]
 POSITIVE_EMOJI = ["😍", "👍", "❤️", "😊", "🔥"]
 NEGATIVE_EMOJI = ["😡", "🤬", "😤", "👎", "🙄"]
+
+# --- Round 5 (sent-5 session): pragmatics the apart sets showed the models miss most:
+# business and press news (losses, fines, outages negative; openings, records, awards
+# positive; dates and facts neutral), employees' pride and gripes, brand accounts'
+# offers, terse verdicts, comparisons with symbols or switching, irony without a
+# marker. Written from general knowledge, not from any apart post.
+SENTENCES += [
+    ("bank", "АМКУ оштрафував {Ba} на 20 мільйонів гривень", "negative"),
+    ("parcel", "Масштабний збій у {Bl}: посилки не видають по всій країні", "negative"),
+    ("shop", "{B} закриває склади і звільняє частину працівників", "negative"),
+    ("bank", "НБУ виявив порушення в {Bl}, банк отримав попередження", "negative"),
+    ("parcel", "{B} відкрила ще 500 поштоматів у Києві", "positive"),
+    ("bank", "{B} визнано найкращим банком року за версією Forbes", "positive"),
+    ("shop", "{B} показала рекордні продажі в Чорну п'ятницю", "positive"),
+    ("parcel", "{B} запускає доставку в Португалію, круто", "positive"),
+    ("bank", "{B} оновить тарифи з 1 березня", "neutral"),
+    ("parcel", "{B} змінює графік роботи відділень на свята", "neutral"),
+    ("shop", "{B} опублікувала звіт за третій квартал", "neutral"),
+    ("bank", "Наглядова рада {Bg} збереться наступного тижня", "neutral"),
+    ("parcel", "Працюю в {Bl} вже шість років, пишаюся нашою командою", "positive"),
+    ("shop", "Як працівник {Bg} скажу: зарплата мала, а план постійно ростуть", "negative"),
+    ("bank", "Перший робочий день у {Bl}, тримайте кулачки 🤞", "positive"),
+    ("parcel", "{B} шукає операторів у відділення у Львові, подавайте резюме", "neutral"),
+    ("shop", "Тільки до неділі в {Bl} знижки до 50% на техніку 🎉", "positive"),
+    ("bank", "Кешбек 10% на кафе з {Bi} весь грудень!", "positive"),
+    ("parcel", "Вибачте за незручності, напишіть, будь ласка, номер ТТН в особисті, перевіримо", "neutral"),
+    ("bank", "{B} просто космос", "positive"),
+    ("parcel", "{B} як завжди 👌", "positive"),
+    ("shop", "{B}? Більше ніколи.", "negative"),
+    ("parcel", "{B} ганьба", "negative"),
+    ("bank", "{B} ну таке", "negative"),
+    ("bank", "{B} > всі інші банки", "positive"),
+    ("parcel", "{O} > {B}, вибачте", "negative", "positive"),
+    ("bank", "Перейшов з {Bg} до {Og} і не шкодую", "negative", "positive"),
+    ("parcel", "{B} чи {O} для відправки за кордон? Що дешевше?", "neutral", "neutral"),
+    ("shop", "{B} проти {O}: порівняли ціни на айфон", "neutral", "neutral"),
+    ("parcel", "Чудово, {B} знову загубила мою посилку, дякую дуже", "negative"),
+    ("bank", "Обожнюю, коли застосунок {Bg} падає саме в момент оплати. Супер", "negative"),
+    ("shop", "Прекрасно, {B} вже втретє переносить доставку. Молодці", "negative"),
+    ("shop", "Раніше {B} була найкращою, а тепер одні розчарування", "negative"),
+    ("parcel", "Закрили моє улюблене відділення {Bg} біля дому, сумую", "positive"),
+    ("bank", "Як у {Bl} змінити ліміт на картці?", "neutral"),
+    ("parcel", "Чи можна у {Bl} оплатити доставку карткою при отриманні?", "neutral"),
+    ("shop", "Замовив у {Bl} навушники і чохол", "neutral"),
+    ("parcel", "Посилка тиждень стоїть у сортувальному центрі {Bg}, на гарячій лінії ніхто не відповідає", "negative"),
+    ("bank", "Знову не проходить переказ у {Bl}, вже третій день", "negative"),
+    ("shop", "Після оновлення {B} стала ще зручнішою, респект", "positive"),
+]
