@@ -17,11 +17,12 @@ use earshot_sentiment::{Analyzer, Polarity};
 mod apart;
 use earshot_sentiment::model::{self, Features, TrainParams, flags};
 
+/// One brand-directed post: text, the brand's byte spans, the label's class index.
+type BrandPost = (String, Vec<Range<usize>>, usize);
+
 /// Brand-directed English posts of the apart-written sets (`DIR/en.{dev,test}.jsonl`,
-/// the first set, promoted to training data), as (text, brand spans, label).
-fn apart_english(
-    dir: &Path,
-) -> Result<Vec<(String, Vec<Range<usize>>, usize)>, Box<dyn std::error::Error>> {
+/// the first set, promoted to training data).
+fn apart_english(dir: &Path) -> Result<Vec<BrandPost>, Box<dyn std::error::Error>> {
     let brands: Vec<apart::BrandConfig> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("brands.json"))?)?;
     let mut out = Vec::new();
