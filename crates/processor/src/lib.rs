@@ -6,10 +6,12 @@
 //! 1. dead letters are produced to `mentions.dlq` and their delivery awaited;
 //! 2. mentions already stored (a redelivery, or a mention collected twice) are dropped,
 //!    by asking ClickHouse's `mention_ids` index;
-//! 3. the rest go in one INSERT, which also feeds the rollups through views;
+//! 3. the rest are inserted, then every rollup bucket the batch touches is recomputed
+//!    from the deduplicated mentions (a repeat replaces a bucket, never adds to it);
 //! 4. only then are the offsets committed.
 //!
-//! A crash before 4 redelivers the batch, and step 2 makes the repeat a no-op. A mention
+//! A crash before 4 redelivers the batch; step 2 skips its stored mentions and step 3
+//! recomputes its buckets again, so the repeat changes nothing. A mention
 //! id is the Kafka key, so all copies of a mention meet on one partition and one
 //! processor: no two processors race to insert it.
 
@@ -27,7 +29,7 @@ use std::time::{Duration, Instant};
 use earshot_enrichment::Enricher;
 use earshot_kafka::KafkaConfig;
 use earshot_model::{RawMention, topics};
-use earshot_storage::Store;
+use earshot_storage::{Store, TouchedBuckets};
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
@@ -282,16 +284,24 @@ impl Processor {
                 }
             }
         }
-        // 2 and 3. Drop what is stored already, insert the rest.
+        // 2 and 3. Drop what is stored already, insert the rest, then recompute every
+        // rollup bucket the batch touches, the dropped rows' included: their earlier
+        // write may have stopped before its rollups.
+        let mut touched = TouchedBuckets::default();
         loop {
-            if batch.rows.is_empty() {
+            touched.extend(&batch.rows);
+            if touched.is_empty() {
                 break;
             }
             let result = async {
-                let ids: Vec<&str> = batch.rows.iter().map(|r| r.mention_id.as_str()).collect();
-                let stored = self.store.stored_mention_ids(&ids).await?;
-                duplicates += batch.drop_stored(&stored);
-                self.store.insert_mentions(&batch.rows).await
+                if !batch.rows.is_empty() {
+                    let ids: Vec<&str> =
+                        batch.rows.iter().map(|r| r.mention_id.as_str()).collect();
+                    let stored = self.store.stored_mention_ids(&ids).await?;
+                    duplicates += batch.drop_stored(&stored);
+                    self.store.insert_mentions(&batch.rows).await?;
+                }
+                self.store.refresh_rollups(&touched).await
             }
             .await;
             match result {

@@ -177,6 +177,14 @@ impl Store {
             {
                 Ok(())
             }
+            // Migration 7 copies each old rollup before dropping it: a copy whose source
+            // is gone (UNKNOWN_TABLE) ran before the drop, in an interrupted migration.
+            Err(clickhouse::error::Error::BadResponse(message))
+                if sql.starts_with("INSERT INTO ")
+                    && crate::server_error_code(&message) == Some(60) =>
+            {
+                Ok(())
+            }
             Err(clickhouse::error::Error::BadResponse(message))
                 if !crate::server_error_code(&message).is_some_and(crate::is_transient_code) =>
             {
@@ -214,12 +222,13 @@ impl Store {
         );
         let mut stored = HashSet::new();
         for chunk in ids.chunks(ID_LOOKUP_CHUNK) {
-            let found = self
+            let lookup = self
                 .client
                 .query(&sql)
                 .bind(chunk)
                 .with_setting("max_query_size", ID_LOOKUP_MAX_QUERY_BYTES)
-                .fetch_all::<String>()
+                .fetch_all::<String>();
+            let found = crate::rollups::with_timeout(self.config.insert_timeout(), lookup)
                 .await
                 .context(|| format!("looking up {} mention ids", chunk.len()))?;
             stored.extend(found);
