@@ -18,6 +18,7 @@
 mod batch;
 mod config;
 mod context;
+mod health;
 mod internal_events;
 mod rows;
 mod source;
@@ -40,6 +41,7 @@ use rdkafka::{Offset, TopicPartitionList};
 pub use batch::{Batch, DeadLetter};
 pub use config::{ConfigError, MAX_BATCH_ROWS, ProcessorConfig};
 pub use context::ProcessorContext;
+pub use health::{Health, Readiness};
 pub use rows::{KafkaPosition, mention_rows};
 
 use internal_events::*;
@@ -86,6 +88,7 @@ pub struct Processor {
     raw_topic: String,
     dlq_topic: String,
     report: RunReport,
+    health: Health,
 }
 
 impl Processor {
@@ -116,7 +119,20 @@ impl Processor {
             raw_topic,
             dlq_topic,
             report: RunReport::default(),
+            health: Health::default(),
         })
+    }
+
+    /// Reports to `health` (see [`Health::readiness`]), which may have been serving
+    /// probes since before the processor existed (not ready: no partitions yet).
+    pub fn with_health(mut self, health: Health) -> Self {
+        self.health = health;
+        self
+    }
+
+    fn note_assignment(&self) {
+        let assigned = self.consumer.assignment().map_or(0, |a| a.count());
+        self.health.assigned(assigned);
     }
 
     /// Runs until `shutdown` resolves (then drains: the current batch is written and
@@ -164,6 +180,7 @@ impl Processor {
                 }
                 () = tokio::time::sleep_until(deadline.into()) => {
                     self.discard_revoked(&mut batch);
+                    self.note_assignment();
                     if last_record.is_none() && self.consumer.assignment().is_ok_and(|a| a.count() > 0) {
                         last_record = Some(Instant::now());
                     }
@@ -221,9 +238,15 @@ impl Processor {
                     MentionUnmatched.emit();
                 }
                 let now = chrono::Utc::now().timestamp() as u32;
+                let before = batch.rows.len();
                 batch
                     .rows
                     .extend(mention_rows(&mention, &tags, position, now));
+                if batch.rows.len() > before {
+                    batch
+                        .originals
+                        .insert((position.partition, position.offset), (key, payload.to_vec()));
+                }
             }
             Err(error) => {
                 let error_text = error.to_string();
@@ -264,14 +287,16 @@ impl Processor {
             return;
         }
         let started = Instant::now();
+        self.note_assignment();
         let mut backoff = Backoff::new(self.config.max_retry_backoff());
         let mut duplicates = 0;
         // Every partition paused during this flush, to resume them all at its end.
         let mut paused = BTreeSet::new();
         // 1. Dead letters.
-        while !batch.dead_letters.is_empty() {
-            match self.send_dead_letters(batch).await {
-                Ok(()) => break,
+        let mut dead_letters_sent = 0;
+        while dead_letters_sent < batch.dead_letters.len() {
+            match self.send_dead_letters(batch, 0).await {
+                Ok(()) => dead_letters_sent = batch.dead_letters.len(),
                 Err(error) => {
                     let retry_in = backoff.next();
                     KafkaUnavailable {
@@ -294,21 +319,54 @@ impl Processor {
                 break;
             }
             let result = async {
+                let mut rejected = Vec::new();
                 if !batch.rows.is_empty() {
                     let ids: Vec<&str> =
                         batch.rows.iter().map(|r| r.mention_id.as_str()).collect();
                     let stored = self.store.stored_mention_ids(&ids).await?;
                     duplicates += batch.drop_stored(&stored);
-                    self.store.insert_mentions(&batch.rows).await?;
+                    rejected = self.insert_isolating_rejects(batch).await?;
                 }
-                self.store.refresh_rollups(&touched).await
+                self.store.refresh_rollups(&touched).await?;
+                Ok::<_, earshot_storage::Error>(rejected)
             }
             .await;
             match result {
-                Ok(()) => break,
+                Ok(rejected) => {
+                    self.health.write_succeeded();
+                    for refused in rejected {
+                        let letter = batch.reject(refused.group, refused.message);
+                        RecordDeadLettered {
+                            partition: letter.partition,
+                            offset: letter.offset,
+                            reason: letter.reason,
+                            error: &letter.error,
+                        }
+                        .emit();
+                    }
+                    break;
+                }
                 Err(error) => {
+                    self.health.write_failed();
                     let retry_in = backoff.next();
                     ClickHouseUnavailable {
+                        error: &error,
+                        class: error.class(),
+                        retry_in,
+                    }
+                    .emit();
+                    self.wait_polling(batch, &mut paused, retry_in).await;
+                }
+            }
+        }
+        // Records ClickHouse refused are dead letters now, durable before the commit.
+        while dead_letters_sent < batch.dead_letters.len() {
+            match self.send_dead_letters(batch, dead_letters_sent).await {
+                Ok(()) => dead_letters_sent = batch.dead_letters.len(),
+                Err(error) => {
+                    let retry_in = backoff.next();
+                    KafkaUnavailable {
+                        action: "dead_letter",
                         error: &error,
                         retry_in,
                     }
@@ -341,6 +399,7 @@ impl Processor {
             dead_letters: batch.dead_letters.len(),
             records: batch.records(),
             elapsed: started.elapsed(),
+            latency: batch.started().map_or(Duration::ZERO, |s| s.elapsed()),
         }
         .emit();
         self.report.records += batch.records() as u64;
@@ -351,9 +410,28 @@ impl Processor {
         *batch = Batch::default();
     }
 
-    async fn send_dead_letters(&self, batch: &mut Batch) -> Result<(), KafkaError> {
-        let deliveries: Vec<_> = batch
-            .dead_letters
+    /// Writes the batch's rows; on an error the server will repeat whatever the retry
+    /// (a row it refuses), splits the batch down to the records it refuses and returns
+    /// those, having written all the others.
+    async fn insert_isolating_rejects(
+        &self,
+        batch: &Batch,
+    ) -> Result<Vec<earshot_storage::Rejected<(i32, i64)>>, earshot_storage::Error> {
+        match self.store.insert_mention_rows(&batch.rows).await {
+            Ok(()) => return Ok(Vec::new()),
+            Err(error) if !error.is_row_rejection() => return Err(error),
+            Err(error) => tracing::warn!(%error, records = batch.records(), "ClickHouse refused the batch; looking for the records it refuses"),
+        }
+        let store = &self.store;
+        earshot_storage::write_isolating_rejects(batch.records_with_rows(), |records| {
+            let rows = batch.rows_of(&records.into_iter().collect());
+            async move { store.insert_mention_rows(&rows).await }
+        })
+        .await
+    }
+
+    async fn send_dead_letters(&self, batch: &Batch, from: usize) -> Result<(), KafkaError> {
+        let deliveries: Vec<_> = batch.dead_letters[from..]
             .iter()
             .map(|letter| {
                 let partition = letter.partition.to_string();

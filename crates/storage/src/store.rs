@@ -236,16 +236,24 @@ impl Store {
         Ok(stored)
     }
 
-    /// Writes one batch, which also feeds the dedup index and every rollup through
-    /// their materialized views.
-    ///
-    /// The finest partitioning is `rollup_minute`'s, by day, and ClickHouse refuses an
-    /// INSERT block that touches more than `max_partitions_per_insert_block` (100)
-    /// partitions, after the views before the failing one have been written. So the
-    /// batch is written as one INSERT per run of at most [`MAX_DAYS_PER_INSERT`]
-    /// days. Each INSERT carries its own dedup markers with its rows, so a crash between
-    /// two leaves the written ones to be recognised as stored on the retry.
+    /// Writes one batch and brings every rollup bucket it touches up to date: the rows
+    /// (see [`Store::insert_mention_rows`]), then [`Store::refresh_rollups`]. Safe to
+    /// repeat, whole or after a failure part-way.
     pub async fn insert_mentions(&self, rows: &[MentionRow]) -> Result<(), Error> {
+        self.insert_mention_rows(rows).await?;
+        self.refresh_rollups(&crate::TouchedBuckets::of(rows)).await
+    }
+
+    /// Writes mention rows (and, through its view, the dedup index `mention_ids`), not
+    /// the rollups.
+    ///
+    /// ClickHouse refuses an INSERT block that touches more than
+    /// `max_partitions_per_insert_block` (100) partitions, so the batch is written as one
+    /// INSERT per run of at most [`MAX_DAYS_PER_INSERT`] days. A crash between two
+    /// leaves the written ones to be recognised as stored on the retry; a row written
+    /// twice (a timed-out INSERT that completed) is merged away by `mentions`'
+    /// ReplacingMergeTree and never counted twice, since rollups read `mentions FINAL`.
+    pub async fn insert_mention_rows(&self, rows: &[MentionRow]) -> Result<(), Error> {
         for chunk in chunks_by_day(rows, MAX_DAYS_PER_INSERT) {
             self.insert_mention_block(&chunk).await?;
         }
