@@ -563,8 +563,10 @@ async fn cluster_ddl_parses_on_the_current_engine() {
         let escaped = sql.replace('\\', "\\\\").replace('\'', "\\'");
         let formatted = text_rows(&store, &format!("SELECT formatQuery('{escaped}')")).await;
         assert_eq!(formatted.len(), 1, "{sql}");
+        // Data statements (migration 7's copies) run once through the Distributed
+        // tables; every DDL statement runs on the whole cluster.
         assert!(
-            formatted[0].contains("ON CLUSTER earshot"),
+            sql.starts_with("INSERT INTO ") || formatted[0].contains("ON CLUSTER earshot"),
             "{sql} -> {formatted:?}"
         );
     }

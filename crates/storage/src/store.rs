@@ -72,6 +72,10 @@ impl Store {
             // ClickHouse 18.16 knows neither RowBinaryWithNamesAndTypes nor the
             // settings schema validation sends.
             .with_validation(false)
+            // Rollups are read with `FINAL`, which on 18.16 opens every part at once with
+            // a read buffer per column: at the default 1 MiB, a few hundred parts of the
+            // day-partitioned minute rollup need gigabytes. 64 KiB keeps it to megabytes.
+            .with_setting("max_read_buffer_size", "65536")
             .with_compression(match config.compression {
                 Compression::Lz4 => clickhouse::Compression::Lz4,
                 Compression::None => clickhouse::Compression::None,
