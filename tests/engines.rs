@@ -275,7 +275,10 @@ async fn every_statement_gives_the_same_answer_on_18_16_and_the_current_engine()
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", engine.name));
         assert_every_grain_matches(store, &rows, engine.name).await;
-        store.execute("OPTIMIZE TABLE {db}.mentions FINAL").await.unwrap();
+        store
+            .execute("OPTIMIZE TABLE {db}.mentions FINAL")
+            .await
+            .unwrap();
         store
             .insert_alerts(&[alert("a1", 1_795_000_000), alert("a1", 1_795_000_000)])
             .await
@@ -343,18 +346,20 @@ async fn assert_every_grain_matches(store: &Store, rows: &[MentionRow], engine: 
         if !seen.insert((r.mention_id.clone(), r.brand.clone())) {
             continue;
         }
-        let t = truth.entry(r.brand.clone()).or_insert_with(|| RollupTotals {
-            brand: r.brand.clone(),
-            mentions: 0,
-            likes: 0,
-            reposts: 0,
-            replies: 0,
-            potential_reach: 0,
-            positive: 0,
-            neutral: 0,
-            negative: 0,
-            complaints: 0,
-        });
+        let t = truth
+            .entry(r.brand.clone())
+            .or_insert_with(|| RollupTotals {
+                brand: r.brand.clone(),
+                mentions: 0,
+                likes: 0,
+                reposts: 0,
+                replies: 0,
+                potential_reach: 0,
+                positive: 0,
+                neutral: 0,
+                negative: 0,
+                complaints: 0,
+            });
         t.mentions += 1;
         t.likes += r.likes;
         t.reposts += r.reposts;

@@ -184,7 +184,11 @@ async fn a_record_clickhouse_rejects_is_dead_lettered_and_the_records_around_it_
         2,
         Duration::from_secs(20),
     );
-    assert_eq!(letters.len(), 1, "exactly the poison record is dead-lettered");
+    assert_eq!(
+        letters.len(),
+        1,
+        "exactly the poison record is dead-lettered"
+    );
     let (headers, payload) = &letters[0];
     assert_eq!(headers["earshot.reason"], "rejected_by_clickhouse");
     assert!(
@@ -214,7 +218,8 @@ async fn a_record_clickhouse_rejects_is_dead_lettered_and_the_records_around_it_
 #[tokio::test(flavor = "multi_thread")]
 async fn the_readiness_endpoint_tells_a_working_processor_from_a_waiting_one() {
     let env = TestEnv::new("ready").await;
-    env.produce_mentions(&mentions::generate(200, 2, 43, 1)).await;
+    env.produce_mentions(&mentions::generate(200, 2, 43, 1))
+        .await;
     let free_port = || {
         std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -239,23 +244,33 @@ async fn the_readiness_endpoint_tells_a_working_processor_from_a_waiting_one() {
         &[],
     );
     let url = format!("http://{waiting_listen}/ready");
-    eventually("a 503 from the waiting processor", Duration::from_secs(30), || {
-        let url = url.clone();
-        async move {
-            matches!(get(url).await, Some((503, body)) if body.contains("not yet assigned"))
-        }
-    })
+    eventually(
+        "a 503 from the waiting processor",
+        Duration::from_secs(30),
+        || {
+            let url = url.clone();
+            async move {
+                matches!(get(url).await, Some((503, body)) if body.contains("not yet assigned"))
+            }
+        },
+    )
     .await;
     kill9(&mut waiting);
 
     let listen = format!("127.0.0.1:{}", free_port());
-    let mut working =
-        env.spawn_processor(&[("EARSHOT_PROCESSOR__METRICS_LISTEN", listen.as_str())], &[]);
+    let mut working = env.spawn_processor(
+        &[("EARSHOT_PROCESSOR__METRICS_LISTEN", listen.as_str())],
+        &[],
+    );
     let url = format!("http://{listen}/ready");
-    eventually("a 200 from the working processor", Duration::from_secs(60), || {
-        let url = url.clone();
-        async move { matches!(get(url).await, Some((200, body)) if body.trim() == "ready") }
-    })
+    eventually(
+        "a 200 from the working processor",
+        Duration::from_secs(60),
+        || {
+            let url = url.clone();
+            async move { matches!(get(url).await, Some((200, body)) if body.trim() == "ready") }
+        },
+    )
     .await;
     let metrics = format!("http://{listen}/metrics");
     eventually("batch latency in /metrics", Duration::from_secs(60), || {

@@ -100,7 +100,10 @@ async fn retention_drops_only_partitions_past_their_age() {
         "{report:?}"
     );
     assert!(
-        !report.dropped.iter().any(|p| p.starts_with("rollup_day_v2/")),
+        !report
+            .dropped
+            .iter()
+            .any(|p| p.starts_with("rollup_day_v2/")),
         "day rollups are kept forever"
     );
 

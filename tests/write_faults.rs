@@ -45,7 +45,11 @@ fn rows_of(input: &[RawMention]) -> Vec<MentionRow> {
             mention_rows(m, &enricher.enrich(m), position, 1_796_000_000)
         })
         .collect();
-    assert_eq!(rows.len(), input.len(), "each generated mention matches one brand");
+    assert_eq!(
+        rows.len(),
+        input.len(),
+        "each generated mention matches one brand"
+    );
     rows
 }
 
@@ -122,7 +126,10 @@ async fn an_insert_that_timed_out_but_completed_is_counted_once() {
         write_like_the_processor(&env.store, &rows),
     )
     .await;
-    assert!(first.is_err(), "20,000 rows in 20 ms: the write must time out");
+    assert!(
+        first.is_err(),
+        "20,000 rows in 20 ms: the write must time out"
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     // Worst case of a timed-out INSERT: the lookup ran before it landed, so the same
     // rows are inserted again by the retry.

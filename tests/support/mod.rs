@@ -349,7 +349,8 @@ pub async fn assert_matches_truth(env: &TestEnv, input: &[earshot_model::RawMent
     // A row written twice (a timed-out INSERT that completed, two owners) merges away;
     // `FINAL` shows the table as it will be, which is what the rollups read.
     assert_eq!(
-        env.query_u64("SELECT count() FROM {db}.mentions FINAL").await,
+        env.query_u64("SELECT count() FROM {db}.mentions FINAL")
+            .await,
         expected,
         "mentions rows"
     );

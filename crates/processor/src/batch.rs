@@ -126,7 +126,10 @@ impl Batch {
     pub fn reject(&mut self, (partition, offset): (i32, i64), error: String) -> &DeadLetter {
         self.rows
             .retain(|r| (r.kafka_partition, r.kafka_offset) != (partition, offset));
-        let (key, mut payload) = self.originals.remove(&(partition, offset)).unwrap_or_default();
+        let (key, mut payload) = self
+            .originals
+            .remove(&(partition, offset))
+            .unwrap_or_default();
         payload.truncate(earshot_model::MAX_RAW_MENTION_BYTES);
         self.dead_letters.push(DeadLetter {
             partition,
@@ -201,16 +204,27 @@ pub(crate) mod tests {
         let mut batch = Batch::default();
         for offset in 0..3 {
             batch.consumed(0, offset, 10);
-            batch.originals.insert((0, offset), (Some(b"k".to_vec()), vec![offset as u8]));
+            batch
+                .originals
+                .insert((0, offset), (Some(b"k".to_vec()), vec![offset as u8]));
         }
-        batch.rows.extend([row("m0", "a", 0, 0), row("m1", "a", 0, 1), row("m1", "b", 0, 1), row("m2", "a", 0, 2)]);
+        batch.rows.extend([
+            row("m0", "a", 0, 0),
+            row("m1", "a", 0, 1),
+            row("m1", "b", 0, 1),
+            row("m2", "a", 0, 2),
+        ]);
         assert_eq!(batch.records_with_rows(), vec![(0, 0), (0, 1), (0, 2)]);
         let letter = batch.reject((0, 1), "Code: 469. DB::Exception: refused".into());
         assert_eq!(letter.payload, vec![1]);
         assert_eq!(letter.reason, REJECTED_BY_CLICKHOUSE);
         assert_eq!(batch.rows.len(), 2, "both brand rows of the record go");
         assert!(batch.rows.iter().all(|r| r.kafka_offset != 1));
-        assert_eq!(batch.commit_offsets().collect::<Vec<_>>(), vec![(0, 3)], "still committed past it");
+        assert_eq!(
+            batch.commit_offsets().collect::<Vec<_>>(),
+            vec![(0, 3)],
+            "still committed past it"
+        );
         let only_first: HashSet<(i32, i64)> = [(0, 0)].into();
         assert_eq!(batch.rows_of(&only_first).len(), 1);
     }

@@ -243,9 +243,10 @@ impl Processor {
                     .rows
                     .extend(mention_rows(&mention, &tags, position, now));
                 if batch.rows.len() > before {
-                    batch
-                        .originals
-                        .insert((position.partition, position.offset), (key, payload.to_vec()));
+                    batch.originals.insert(
+                        (position.partition, position.offset),
+                        (key, payload.to_vec()),
+                    );
                 }
             }
             Err(error) => {
@@ -321,8 +322,7 @@ impl Processor {
             let result = async {
                 let mut rejected = Vec::new();
                 if !batch.rows.is_empty() {
-                    let ids: Vec<&str> =
-                        batch.rows.iter().map(|r| r.mention_id.as_str()).collect();
+                    let ids: Vec<&str> = batch.rows.iter().map(|r| r.mention_id.as_str()).collect();
                     let stored = self.store.stored_mention_ids(&ids).await?;
                     duplicates += batch.drop_stored(&stored);
                     rejected = self.insert_isolating_rejects(batch).await?;
@@ -420,7 +420,9 @@ impl Processor {
         match self.store.insert_mention_rows(&batch.rows).await {
             Ok(()) => return Ok(Vec::new()),
             Err(error) if !error.is_row_rejection() => return Err(error),
-            Err(error) => tracing::warn!(%error, records = batch.records(), "ClickHouse refused the batch; looking for the records it refuses"),
+            Err(error) => {
+                tracing::warn!(%error, records = batch.records(), "ClickHouse refused the batch; looking for the records it refuses")
+            }
         }
         let store = &self.store;
         earshot_storage::write_isolating_rejects(batch.records_with_rows(), |records| {

@@ -94,11 +94,12 @@ mod tests {
                 .await
                 .unwrap();
         let poison: Vec<u32> = items.iter().copied().filter(|i| i % 100 == 37).collect();
-        assert_eq!(
-            rejected.iter().map(|r| r.group).collect::<Vec<_>>(),
-            poison
+        assert_eq!(rejected.iter().map(|r| r.group).collect::<Vec<_>>(), poison);
+        assert!(
+            rejected[0]
+                .message
+                .contains("Constraint `no_poison` is violated")
         );
-        assert!(rejected[0].message.contains("Constraint `no_poison` is violated"));
         let mut stored = stored.into_inner();
         stored.sort();
         let clean: Vec<u32> = items.into_iter().filter(|i| i % 100 != 37).collect();
@@ -112,10 +113,17 @@ mod tests {
         let mut calls = 0;
         let outcome = write_isolating_rejects(vec![1, 2, 3, 4], |_| {
             calls += 1;
-            async { Err(refused("Code: 60. DB::Exception: Table db.mentions doesn't exist")) }
+            async {
+                Err(refused(
+                    "Code: 60. DB::Exception: Table db.mentions doesn't exist",
+                ))
+            }
         })
         .await;
-        assert_eq!(outcome.expect_err("returned for the retry").class(), "statement");
+        assert_eq!(
+            outcome.expect_err("returned for the retry").class(),
+            "statement"
+        );
         assert_eq!(calls, 1, "no split: the records are not at fault");
     }
 
@@ -123,11 +131,10 @@ mod tests {
     async fn a_clean_batch_is_one_write() {
         let stored = RefCell::new(Vec::new());
         let writes = RefCell::new(0);
-        let rejected = write_isolating_rejects(vec![1, 2, 3], |part| {
-            fake_write(&stored, &writes, part)
-        })
-        .await
-        .unwrap();
+        let rejected =
+            write_isolating_rejects(vec![1, 2, 3], |part| fake_write(&stored, &writes, part))
+                .await
+                .unwrap();
         assert!(rejected.is_empty());
         assert_eq!(*writes.borrow(), 1);
     }
@@ -148,6 +155,9 @@ mod tests {
         .await;
         let error = outcome.expect_err("a transient error is returned");
         assert!(error.is_transient());
-        assert_eq!(calls, 2, "the first half failed transiently: no more writes");
+        assert_eq!(
+            calls, 2,
+            "the first half failed transiently: no more writes"
+        );
     }
 }

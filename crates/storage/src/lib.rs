@@ -19,9 +19,9 @@ pub use alerts::{
     RollupGrain,
 };
 pub use config::{ClickHouseConfig, Compression, RetentionConfig};
+pub use isolate::{Rejected, write_isolating_rejects};
 pub use migrations::{MIGRATIONS, Migration};
 pub use queries::{BrandMix, Dimension, LanguageMinute, RollupTotals, TotalsSource};
-pub use isolate::{Rejected, write_isolating_rejects};
 pub use retention::RetentionReport;
 pub use rollups::TouchedBuckets;
 pub use rows::{MentionRow, Origin8};
@@ -187,9 +187,18 @@ mod error_tests {
         };
         assert!(!statement.is_transient());
         assert_eq!(statement.class(), "statement");
-        assert_eq!(bad("Code: 62. DB::Exception: Syntax error").class(), "statement");
-        assert_eq!(bad("Code: 60. DB::Exception: Table x doesn't exist").class(), "statement");
-        assert_eq!(bad("Code: 252. DB::Exception: Too many parts").class(), "transient");
+        assert_eq!(
+            bad("Code: 62. DB::Exception: Syntax error").class(),
+            "statement"
+        );
+        assert_eq!(
+            bad("Code: 60. DB::Exception: Table x doesn't exist").class(),
+            "statement"
+        );
+        assert_eq!(
+            bad("Code: 252. DB::Exception: Too many parts").class(),
+            "transient"
+        );
         assert_eq!(
             bad("Code: 469. DB::Exception: Constraint `c` for table t is violated").class(),
             "rejected"

@@ -300,7 +300,10 @@ mod tests {
         assert_eq!(source_for(1, days_ago(1), now, &r), Some(Source::Finer(0)));
         // Minutes are kept 14 days: an hour 13 days back might have lost some.
         assert_eq!(source_for(1, days_ago(13), now, &r), Some(Source::Mentions));
-        assert_eq!(source_for(2, days_ago(300), now, &r), Some(Source::Finer(1)));
+        assert_eq!(
+            source_for(2, days_ago(300), now, &r),
+            Some(Source::Finer(1))
+        );
         // Hours are kept 400 days, mentions 395: a day 399 days back has neither whole.
         assert_eq!(source_for(2, days_ago(399), now, &r), None);
         let long_mentions = RetentionConfig {
@@ -370,7 +373,9 @@ mod tests {
         assert!(sql.starts_with("INSERT INTO `db`.rollup_hour_v2 (hour, brand,"));
         assert!(sql.contains("FROM `db`.rollup_minute_v2 FINAL"));
         assert!(sql.contains("toStartOfHour(minute) AS hour"));
-        assert!(sql.contains("minute >= toDateTime(1699999910) AND minute < toDateTime(1700000150)"));
+        assert!(
+            sql.contains("minute >= toDateTime(1699999910) AND minute < toDateTime(1700000150)")
+        );
         assert!(sql.contains("toStartOfHour(t)"));
         assert_eq!(sql.matches('?').count(), 2);
         let sql = recompute_sql("`db`", &GRAINS[0], Source::Mentions, &chunk);
