@@ -291,6 +291,20 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_call_past_its_deadline_is_a_transient_timeout() {
+        let hung = std::future::pending::<Result<(), clickhouse::error::Error>>();
+        let error = with_timeout(Duration::from_millis(10), hung)
+            .await
+            .expect_err("a call that never answers times out");
+        assert!(matches!(error, clickhouse::error::Error::TimedOut));
+        let error = Error::ClickHouse {
+            action: "reading".into(),
+            source: error,
+        };
+        assert!(error.is_transient(), "a timeout is retried");
+    }
+
     #[test]
     fn each_grain_reads_the_finest_source_that_still_holds_the_bucket() {
         let now = 2_000_000_000;

@@ -107,9 +107,8 @@ impl Store {
 
     /// Runs `SELECT 1`, for readiness checks and start-up waits.
     pub async fn ping(&self) -> Result<(), Error> {
-        self.client
-            .query("SELECT 1")
-            .fetch_one::<u8>()
+        let ping = self.client.query("SELECT 1").fetch_one::<u8>();
+        crate::rollups::with_timeout(self.config.insert_timeout(), ping)
             .await
             .map(|_| ())
             .context(|| format!("could not reach ClickHouse at {}", self.config.url))
@@ -209,9 +208,11 @@ impl Store {
     /// The schema version the database is at (0 before any migration).
     pub async fn schema_version(&self) -> Result<u32, Error> {
         let db = self.db();
-        self.client
+        let read = self
+            .client
             .query(&format!("SELECT max(version) FROM {db}.schema_migrations"))
-            .fetch_one::<u32>()
+            .fetch_one::<u32>();
+        crate::rollups::with_timeout(self.config.insert_timeout(), read)
             .await
             .context(|| "reading schema version".into())
     }
@@ -301,9 +302,11 @@ impl Store {
     where
         T: clickhouse::RowOwned + clickhouse::RowRead,
     {
-        self.client
+        let read = self
+            .client
             .query(&sql.replace("{db}", &self.db()))
-            .fetch_all::<T>()
+            .fetch_all::<T>();
+        crate::rollups::with_timeout(self.config.insert_timeout(), read)
             .await
             .context(|| format!("running `{}`", first_line(sql)))
     }
