@@ -13,7 +13,7 @@ use std::time::Duration;
 use earshot_enrichment::{Enricher, EnrichmentConfig};
 use earshot_model::{Brand, RawMention};
 use earshot_processor::{KafkaPosition, mention_rows};
-use earshot_storage::{MentionRow, Store, TouchedBuckets};
+use earshot_storage::{ClickHouseConfig, MIGRATIONS, MentionRow, Store, TouchedBuckets};
 use support::{TestEnv, assert_matches_truth, mentions};
 
 fn enricher() -> Enricher {
@@ -158,4 +158,62 @@ async fn two_processors_briefly_owning_one_partition_count_each_mention_once() {
     let ids: HashSet<&str> = rows.iter().map(|r| r.mention_id.as_str()).collect();
     assert_eq!(ids.len(), input.len());
     assert_matches_truth(&env, &input).await;
+}
+
+/// An install at migration 6 (summing rollups fed by views) upgraded to 7: the rollups'
+/// rows are carried over whole, and later batches into the same buckets replace them
+/// with recomputed ones, so every grain stays equal to the truth across the upgrade.
+#[tokio::test(flavor = "multi_thread")]
+async fn upgrading_to_migration_7_keeps_every_grain_and_later_batches_stay_exact() {
+    let env = TestEnv::new("upgrade7").await;
+    let config = ClickHouseConfig {
+        database: format!("{}_v6", env.clickhouse.database),
+        ..env.clickhouse.clone()
+    };
+    let store = Store::new(&config).unwrap();
+    let target = config.schema_target();
+    store.execute(&target.create_database()).await.unwrap();
+    store
+        .execute(
+            "CREATE TABLE IF NOT EXISTS {db}.schema_migrations (version UInt32, name String, \
+             applied_at DateTime) ENGINE = ReplacingMergeTree() ORDER BY version",
+        )
+        .await
+        .unwrap();
+    for migration in &MIGRATIONS[..6] {
+        for statement in migration.statements() {
+            for sql in target.render(&statement) {
+                store.execute(&sql).await.unwrap();
+            }
+        }
+        store
+            .execute(&format!(
+                "INSERT INTO {{db}}.schema_migrations VALUES ({}, 'before 7', now())",
+                migration.version
+            ))
+            .await
+            .unwrap();
+    }
+    let input = mentions::generate(3_000, 30, 34, 1);
+    let (before, after) = input.split_at(2_000);
+    // Version 6 writes: the views add these rows to the summing rollups.
+    store.insert_mention_rows(&rows_of(before)).await.unwrap();
+    let on_v6 = TestEnv {
+        clickhouse: config,
+        store: store.clone(),
+        ..env
+    };
+    assert_eq!(
+        on_v6
+            .query_u64("SELECT sum(mentions) FROM {db}.rollup_hour")
+            .await,
+        before.len() as u64
+    );
+
+    assert_eq!(store.migrate().await.unwrap(), vec![7]);
+    assert_matches_truth(&on_v6, before).await;
+    // Version 7 writes into the same hours and day: recomputed buckets replace copied
+    // ones (whose version has no 2^40), instead of adding to them.
+    store.insert_mentions(&rows_of(after)).await.unwrap();
+    assert_matches_truth(&on_v6, &input).await;
 }
