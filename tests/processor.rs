@@ -284,3 +284,52 @@ async fn the_readiness_endpoint_tells_a_working_processor_from_a_waiting_one() {
     .await;
     kill9(&mut working);
 }
+
+/// The backfill batch that used to stall the pipeline: 600 mentions over 150 days in
+/// one batch, through `earshot process` on the current engine, which refuses an INSERT
+/// into more than 100 partitions. It is written (not retried forever) and every grain
+/// equals the truth; hours and days older than the minutes' retention come from
+/// `mentions`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_over_150_days_is_written_exactly_on_the_current_engine() {
+    let env = TestEnv::new("days150").await;
+    let url = support::current_clickhouse_url();
+    let current = earshot_storage::ClickHouseConfig {
+        url: url.clone(),
+        compression: earshot_storage::Compression::None,
+        ..env.clickhouse.clone()
+    };
+    let store = earshot_storage::Store::new(&current).unwrap();
+    let mut input = mentions::generate(600, 60, 44, 1);
+    for (i, m) in input.iter_mut().enumerate() {
+        m.created_at -= chrono::Duration::days((i % 150) as i64);
+    }
+    env.produce_mentions(&input).await;
+    env.process_until_idle(&[
+        ("EARSHOT_CLICKHOUSE__URL", url.as_str()),
+        ("EARSHOT_CLICKHOUSE__COMPRESSION", "none"),
+        ("EARSHOT_PROCESSOR__MAX_BATCH_ROWS", "5000"),
+        ("EARSHOT_PROCESSOR__MAX_BATCH_WAIT_MS", "3000"),
+    ]);
+    let log = std::fs::read_to_string(
+        support::repo_root().join(format!("target/test-logs/{}-process.log", env.name)),
+    )
+    .unwrap();
+    assert!(
+        !log.contains("ClickHouse write failed"),
+        "no write was refused and retried:\n{log}"
+    );
+    let on_current = TestEnv {
+        clickhouse: current,
+        store,
+        ..env
+    };
+    assert_eq!(
+        on_current
+            .query_u64("SELECT uniqExact(toDate(minute)) FROM {db}.rollup_minute")
+            .await,
+        150,
+        "150 days of minute buckets"
+    );
+    support::assert_matches_truth(&on_current, &input).await;
+}
