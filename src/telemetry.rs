@@ -36,6 +36,64 @@ pub fn serve_metrics(listen: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Serves `/metrics` and `/ready` on `listen` (empty: neither). `/ready` answers 200
+/// with `ready`, or 503 with the reasons `readiness` gives, one a line.
+pub fn serve_metrics_and_readiness(
+    listen: &str,
+    readiness: impl Fn() -> (bool, String) + Clone + Send + Sync + 'static,
+) -> anyhow::Result<()> {
+    if listen.is_empty() {
+        return Ok(());
+    }
+    let addr: SocketAddr = listen
+        .parse()
+        .with_context(|| format!("metrics address `{listen}`"))?;
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("could not install the metrics recorder")?;
+    let listener = std::net::TcpListener::bind(addr)
+        .with_context(|| format!("could not serve metrics on {addr}"))?;
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let handle = handle.clone();
+                async move { handle.render() }
+            }),
+        )
+        .route(
+            "/ready",
+            axum::routing::get(move || {
+                let readiness = readiness.clone();
+                async move {
+                    let (ready, detail) = readiness();
+                    let status = if ready {
+                        axum::http::StatusCode::OK
+                    } else {
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE
+                    };
+                    (status, detail + "\n")
+                }
+            }),
+        );
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "metrics listener stopped");
+        }
+    });
+    tracing::info!(%addr, "serving Prometheus metrics at /metrics, readiness at /ready");
+    Ok(())
+}
+
 /// Resolves on Ctrl-C or SIGTERM. Every subcommand stops safely on it: processors drain
 /// their batch, collectors' cursors only move after Kafka acknowledged the mentions.
 pub async fn shutdown_signal() {

@@ -1,5 +1,5 @@
 //! The processor under failure, on the real stack: repeated SIGKILLs over 100,000
-//! mentions, a processor dying beside another, ClickHouse stopped mid-stream and the
+//! mentions, a processor dying beside another, ClickHouse stopped or killed mid-stream and the
 //! broker frozen for 30 seconds. After each, the raw table and every rollup must equal
 //! what was produced: nothing lost, nothing doubled.
 //!
@@ -125,6 +125,29 @@ where
         "SIGTERM drains and exits 0"
     );
     assert_matches_truth(&env, &input).await;
+}
+
+/// ClickHouse crashing (SIGKILL) in the middle of the processor's writes, twice: an
+/// INSERT or a rollup recompute cut off part-way must neither double nor drop a bucket.
+#[tokio::test(flavor = "multi_thread")]
+async fn clickhouse_killed_mid_insert_twice_leaves_every_grain_exact() {
+    let _serial = SERIAL.lock().await;
+    survive("chkill", 30_000, 14, &[], || async {
+        for crash in 0..2 {
+            let clickhouse = support::stack_pid("clickhouse");
+            support::signal(clickhouse, "KILL");
+            eventually("ClickHouse to die", Duration::from_secs(30), || async {
+                !std::path::Path::new(&format!("/proc/{clickhouse}")).exists()
+            })
+            .await;
+            support::restart_stack();
+            if crash == 0 {
+                // Let the processor get back into its writes before the second crash.
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+            }
+        }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -96,11 +96,14 @@ async fn retention_drops_only_partitions_past_their_age() {
         report
             .dropped
             .iter()
-            .any(|p| p.starts_with("rollup_minute/")),
+            .any(|p| p.starts_with("rollup_minute_v2/")),
         "{report:?}"
     );
     assert!(
-        !report.dropped.iter().any(|p| p.starts_with("rollup_day/")),
+        !report
+            .dropped
+            .iter()
+            .any(|p| p.starts_with("rollup_day_v2/")),
         "day rollups are kept forever"
     );
 

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use earshot_enrichment::Enricher;
 use earshot_kafka::PIPELINE_TOPICS;
-use earshot_processor::{Processor, StopWhen};
+use earshot_processor::{Health, Processor, StopWhen};
 use earshot_storage::Store;
 
 use crate::settings::Settings;
@@ -18,7 +18,14 @@ pub struct ProcessArgs {
 }
 
 pub async fn run(args: &ProcessArgs, settings: &Settings) -> anyhow::Result<()> {
-    telemetry::serve_metrics(&settings.processor.metrics_listen)?;
+    // Served from the start: while the processor waits for ClickHouse or Kafka, its
+    // metrics show why and `/ready` says it is not ready.
+    let health = Health::default();
+    let probe = health.clone();
+    telemetry::serve_metrics_and_readiness(&settings.processor.metrics_listen, move || {
+        let readiness = probe.readiness();
+        (readiness.ready, readiness.detail)
+    })?;
     let enricher = Arc::new(Enricher::new(&settings.brands, &settings.enrichment)?);
     let store = Store::new(&settings.clickhouse)?;
     // A processor started before its dependencies waits for them instead of failing;
@@ -40,7 +47,8 @@ pub async fn run(args: &ProcessArgs, settings: &Settings) -> anyhow::Result<()> 
         settings.kafka.clone(),
         store,
         enricher,
-    )?;
+    )?
+    .with_health(health);
     let stop = match args.exit_when_idle {
         Some(seconds) => StopWhen::IdleFor(Duration::from_secs(seconds)),
         None => StopWhen::Shutdown,

@@ -1,7 +1,7 @@
 //! A batch: the rows and dead letters of a run of consumed records, and the offsets
 //! that may be committed once both are durable.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use earshot_storage::MentionRow;
@@ -17,10 +17,16 @@ pub struct DeadLetter {
     pub error: String,
 }
 
+/// Where a record came from and its bytes, kept for the dead-letter topic in case
+/// ClickHouse refuses its rows.
+pub type Original = (Option<Vec<u8>>, Vec<u8>);
+
 #[derive(Debug, Default)]
 pub struct Batch {
     pub rows: Vec<MentionRow>,
     pub dead_letters: Vec<DeadLetter>,
+    /// Key and payload of every record that produced rows, by (partition, offset).
+    pub originals: HashMap<(i32, i64), Original>,
     /// Highest consumed offset per partition.
     next_offsets: BTreeMap<i32, i64>,
     records: usize,
@@ -77,6 +83,7 @@ impl Batch {
         self.dead_letters
             .retain(|d| !partitions.contains(&d.partition));
         self.next_offsets.retain(|p, _| !partitions.contains(p));
+        self.originals.retain(|(p, _), _| !partitions.contains(p));
         if self.next_offsets.is_empty() {
             *self = Batch::default();
         }
@@ -94,7 +101,50 @@ impl Batch {
         });
         before - self.rows.len()
     }
+
+    /// The records that have rows, in batch order: what a write can be split into.
+    pub fn records_with_rows(&self) -> Vec<(i32, i64)> {
+        let mut seen = HashSet::new();
+        self.rows
+            .iter()
+            .map(|r| (r.kafka_partition, r.kafka_offset))
+            .filter(|position| seen.insert(*position))
+            .collect()
+    }
+
+    /// The rows of `records`, cloned for a write of part of the batch.
+    pub fn rows_of(&self, records: &HashSet<(i32, i64)>) -> Vec<MentionRow> {
+        self.rows
+            .iter()
+            .filter(|r| records.contains(&(r.kafka_partition, r.kafka_offset)))
+            .cloned()
+            .collect()
+    }
+
+    /// Moves a record ClickHouse refused from the rows to the dead letters, with the
+    /// server's message.
+    pub fn reject(&mut self, (partition, offset): (i32, i64), error: String) -> &DeadLetter {
+        self.rows
+            .retain(|r| (r.kafka_partition, r.kafka_offset) != (partition, offset));
+        let (key, mut payload) = self
+            .originals
+            .remove(&(partition, offset))
+            .unwrap_or_default();
+        payload.truncate(earshot_model::MAX_RAW_MENTION_BYTES);
+        self.dead_letters.push(DeadLetter {
+            partition,
+            offset,
+            key,
+            payload,
+            reason: REJECTED_BY_CLICKHOUSE,
+            error,
+        });
+        self.dead_letters.last().expect("just pushed")
+    }
 }
+
+/// The dead-letter reason of a record whose rows ClickHouse refused.
+pub const REJECTED_BY_CLICKHOUSE: &str = "rejected_by_clickhouse";
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -147,6 +197,36 @@ pub(crate) mod tests {
             sentiment_evidence: String::new(),
             complaint: 0,
         }
+    }
+
+    #[test]
+    fn a_rejected_record_leaves_the_rows_and_becomes_a_dead_letter_with_its_bytes() {
+        let mut batch = Batch::default();
+        for offset in 0..3 {
+            batch.consumed(0, offset, 10);
+            batch
+                .originals
+                .insert((0, offset), (Some(b"k".to_vec()), vec![offset as u8]));
+        }
+        batch.rows.extend([
+            row("m0", "a", 0, 0),
+            row("m1", "a", 0, 1),
+            row("m1", "b", 0, 1),
+            row("m2", "a", 0, 2),
+        ]);
+        assert_eq!(batch.records_with_rows(), vec![(0, 0), (0, 1), (0, 2)]);
+        let letter = batch.reject((0, 1), "Code: 469. DB::Exception: refused".into());
+        assert_eq!(letter.payload, vec![1]);
+        assert_eq!(letter.reason, REJECTED_BY_CLICKHOUSE);
+        assert_eq!(batch.rows.len(), 2, "both brand rows of the record go");
+        assert!(batch.rows.iter().all(|r| r.kafka_offset != 1));
+        assert_eq!(
+            batch.commit_offsets().collect::<Vec<_>>(),
+            vec![(0, 3)],
+            "still committed past it"
+        );
+        let only_first: HashSet<(i32, i64)> = [(0, 0)].into();
+        assert_eq!(batch.rows_of(&only_first).len(), 1);
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct BatchWritten {
     pub dead_letters: usize,
     pub records: usize,
     pub elapsed: Duration,
+    /// From the batch's first record consumed to its commit: how late rows show.
+    pub latency: Duration,
 }
 
 impl BatchWritten {
@@ -67,22 +69,28 @@ impl BatchWritten {
         counter!("earshot_processor_duplicates_skipped_total").increment(self.duplicates as u64);
         histogram!("earshot_processor_batch_records").record(self.records as f64);
         histogram!("earshot_processor_batch_write_seconds").record(self.elapsed.as_secs_f64());
+        histogram!("earshot_processor_batch_latency_seconds").record(self.latency.as_secs_f64());
     }
 }
 
 pub struct ClickHouseUnavailable<'a> {
     pub error: &'a dyn std::error::Error,
+    /// `transient` (down, slow, busy, out of memory: retrying helps), `rejected`
+    /// (rows it refuses; those were split off) or `statement` (needs an operator).
+    pub class: &'static str,
     pub retry_in: Duration,
 }
 
 impl ClickHouseUnavailable<'_> {
     pub fn emit(self) {
+        let class = self.class;
         tracing::warn!(
             error = %self.error,
+            class,
             retry_in_ms = self.retry_in.as_millis() as u64,
             "ClickHouse write failed; pausing consumption and retrying"
         );
-        counter!("earshot_processor_clickhouse_errors_total").increment(1);
+        counter!("earshot_processor_clickhouse_errors_total", "class" => class).increment(1);
     }
 }
 

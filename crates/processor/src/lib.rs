@@ -6,16 +6,19 @@
 //! 1. dead letters are produced to `mentions.dlq` and their delivery awaited;
 //! 2. mentions already stored (a redelivery, or a mention collected twice) are dropped,
 //!    by asking ClickHouse's `mention_ids` index;
-//! 3. the rest go in one INSERT, which also feeds the rollups through views;
+//! 3. the rest are inserted, then every rollup bucket the batch touches is recomputed
+//!    from the deduplicated mentions (a repeat replaces a bucket, never adds to it);
 //! 4. only then are the offsets committed.
 //!
-//! A crash before 4 redelivers the batch, and step 2 makes the repeat a no-op. A mention
+//! A crash before 4 redelivers the batch; step 2 skips its stored mentions and step 3
+//! recomputes its buckets again, so the repeat changes nothing. A mention
 //! id is the Kafka key, so all copies of a mention meet on one partition and one
 //! processor: no two processors race to insert it.
 
 mod batch;
 mod config;
 mod context;
+mod health;
 mod internal_events;
 mod rows;
 mod source;
@@ -27,7 +30,7 @@ use std::time::{Duration, Instant};
 use earshot_enrichment::Enricher;
 use earshot_kafka::KafkaConfig;
 use earshot_model::{RawMention, topics};
-use earshot_storage::Store;
+use earshot_storage::{Store, TouchedBuckets};
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
@@ -38,6 +41,7 @@ use rdkafka::{Offset, TopicPartitionList};
 pub use batch::{Batch, DeadLetter};
 pub use config::{ConfigError, MAX_BATCH_ROWS, ProcessorConfig};
 pub use context::ProcessorContext;
+pub use health::{Health, Readiness};
 pub use rows::{KafkaPosition, mention_rows};
 
 use internal_events::*;
@@ -84,6 +88,7 @@ pub struct Processor {
     raw_topic: String,
     dlq_topic: String,
     report: RunReport,
+    health: Health,
 }
 
 impl Processor {
@@ -114,7 +119,20 @@ impl Processor {
             raw_topic,
             dlq_topic,
             report: RunReport::default(),
+            health: Health::default(),
         })
+    }
+
+    /// Reports to `health` (see [`Health::readiness`]), which may have been serving
+    /// probes since before the processor existed (not ready: no partitions yet).
+    pub fn with_health(mut self, health: Health) -> Self {
+        self.health = health;
+        self
+    }
+
+    fn note_assignment(&self) {
+        let assigned = self.consumer.assignment().map_or(0, |a| a.count());
+        self.health.assigned(assigned);
     }
 
     /// Runs until `shutdown` resolves (then drains: the current batch is written and
@@ -162,6 +180,7 @@ impl Processor {
                 }
                 () = tokio::time::sleep_until(deadline.into()) => {
                     self.discard_revoked(&mut batch);
+                    self.note_assignment();
                     if last_record.is_none() && self.consumer.assignment().is_ok_and(|a| a.count() > 0) {
                         last_record = Some(Instant::now());
                     }
@@ -219,9 +238,16 @@ impl Processor {
                     MentionUnmatched.emit();
                 }
                 let now = chrono::Utc::now().timestamp() as u32;
+                let before = batch.rows.len();
                 batch
                     .rows
                     .extend(mention_rows(&mention, &tags, position, now));
+                if batch.rows.len() > before {
+                    batch.originals.insert(
+                        (position.partition, position.offset),
+                        (key, payload.to_vec()),
+                    );
+                }
             }
             Err(error) => {
                 let error_text = error.to_string();
@@ -262,14 +288,16 @@ impl Processor {
             return;
         }
         let started = Instant::now();
+        self.note_assignment();
         let mut backoff = Backoff::new(self.config.max_retry_backoff());
         let mut duplicates = 0;
         // Every partition paused during this flush, to resume them all at its end.
         let mut paused = BTreeSet::new();
         // 1. Dead letters.
-        while !batch.dead_letters.is_empty() {
-            match self.send_dead_letters(batch).await {
-                Ok(()) => break,
+        let mut dead_letters_sent = 0;
+        while dead_letters_sent < batch.dead_letters.len() {
+            match self.send_dead_letters(batch, 0).await {
+                Ok(()) => dead_letters_sent = batch.dead_letters.len(),
                 Err(error) => {
                     let retry_in = backoff.next();
                     KafkaUnavailable {
@@ -282,23 +310,63 @@ impl Processor {
                 }
             }
         }
-        // 2 and 3. Drop what is stored already, insert the rest.
+        // 2 and 3. Drop what is stored already, insert the rest, then recompute every
+        // rollup bucket the batch touches, the dropped rows' included: their earlier
+        // write may have stopped before its rollups.
+        let mut touched = TouchedBuckets::default();
         loop {
-            if batch.rows.is_empty() {
+            touched.extend(&batch.rows);
+            if touched.is_empty() {
                 break;
             }
             let result = async {
-                let ids: Vec<&str> = batch.rows.iter().map(|r| r.mention_id.as_str()).collect();
-                let stored = self.store.stored_mention_ids(&ids).await?;
-                duplicates += batch.drop_stored(&stored);
-                self.store.insert_mentions(&batch.rows).await
+                let mut rejected = Vec::new();
+                if !batch.rows.is_empty() {
+                    let ids: Vec<&str> = batch.rows.iter().map(|r| r.mention_id.as_str()).collect();
+                    let stored = self.store.stored_mention_ids(&ids).await?;
+                    duplicates += batch.drop_stored(&stored);
+                    rejected = self.insert_isolating_rejects(batch).await?;
+                }
+                self.store.refresh_rollups(&touched).await?;
+                Ok::<_, earshot_storage::Error>(rejected)
             }
             .await;
             match result {
-                Ok(()) => break,
+                Ok(rejected) => {
+                    self.health.write_succeeded();
+                    for refused in rejected {
+                        let letter = batch.reject(refused.group, refused.message);
+                        RecordDeadLettered {
+                            partition: letter.partition,
+                            offset: letter.offset,
+                            reason: letter.reason,
+                            error: &letter.error,
+                        }
+                        .emit();
+                    }
+                    break;
+                }
                 Err(error) => {
+                    self.health.write_failed();
                     let retry_in = backoff.next();
                     ClickHouseUnavailable {
+                        error: &error,
+                        class: error.class(),
+                        retry_in,
+                    }
+                    .emit();
+                    self.wait_polling(batch, &mut paused, retry_in).await;
+                }
+            }
+        }
+        // Records ClickHouse refused are dead letters now, durable before the commit.
+        while dead_letters_sent < batch.dead_letters.len() {
+            match self.send_dead_letters(batch, dead_letters_sent).await {
+                Ok(()) => dead_letters_sent = batch.dead_letters.len(),
+                Err(error) => {
+                    let retry_in = backoff.next();
+                    KafkaUnavailable {
+                        action: "dead_letter",
                         error: &error,
                         retry_in,
                     }
@@ -331,6 +399,7 @@ impl Processor {
             dead_letters: batch.dead_letters.len(),
             records: batch.records(),
             elapsed: started.elapsed(),
+            latency: batch.started().map_or(Duration::ZERO, |s| s.elapsed()),
         }
         .emit();
         self.report.records += batch.records() as u64;
@@ -341,9 +410,30 @@ impl Processor {
         *batch = Batch::default();
     }
 
-    async fn send_dead_letters(&self, batch: &mut Batch) -> Result<(), KafkaError> {
-        let deliveries: Vec<_> = batch
-            .dead_letters
+    /// Writes the batch's rows; on an error the server will repeat whatever the retry
+    /// (a row it refuses), splits the batch down to the records it refuses and returns
+    /// those, having written all the others.
+    async fn insert_isolating_rejects(
+        &self,
+        batch: &Batch,
+    ) -> Result<Vec<earshot_storage::Rejected<(i32, i64)>>, earshot_storage::Error> {
+        match self.store.insert_mention_rows(&batch.rows).await {
+            Ok(()) => return Ok(Vec::new()),
+            Err(error) if !error.is_row_rejection() => return Err(error),
+            Err(error) => {
+                tracing::warn!(%error, records = batch.records(), "ClickHouse refused the batch; looking for the records it refuses")
+            }
+        }
+        let store = &self.store;
+        earshot_storage::write_isolating_rejects(batch.records_with_rows(), |records| {
+            let rows = batch.rows_of(&records.into_iter().collect());
+            async move { store.insert_mention_rows(&rows).await }
+        })
+        .await
+    }
+
+    async fn send_dead_letters(&self, batch: &Batch, from: usize) -> Result<(), KafkaError> {
+        let deliveries: Vec<_> = batch.dead_letters[from..]
             .iter()
             .map(|letter| {
                 let partition = letter.partition.to_string();

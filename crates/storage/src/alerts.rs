@@ -188,13 +188,15 @@ impl Store {
             table = escape_identifier(table),
             origin = origins.condition(),
         );
-        self.client()
+        let read = self
+            .client()
             .query(&sql)
             .bind(grain.step_secs())
             .bind(grain.step_secs())
             .bind(from)
             .bind(to)
-            .fetch_all()
+            .fetch_all();
+        crate::rollups::with_timeout(self.config().insert_timeout(), read)
             .await
             .context(|| format!("reading {table} from {from} to {to}"))
     }
@@ -228,8 +230,8 @@ impl Store {
         if let Some((_, value)) = query.filter {
             q = q.bind(value);
         }
-        q.bind(query.limit)
-            .fetch_all()
+        let read = q.bind(query.limit).fetch_all();
+        crate::rollups::with_timeout(self.config().insert_timeout(), read)
             .await
             .context(|| format!("reading example mentions of {}", query.brand))
     }
@@ -248,11 +250,13 @@ impl Store {
              ORDER BY window_start, alert_id",
             db = self.db(),
         );
-        self.client()
+        let read = self
+            .client()
             .query(&sql)
             .bind(grain.as_str())
             .bind(since)
-            .fetch_all()
+            .fetch_all();
+        crate::rollups::with_timeout(self.config().insert_timeout(), read)
             .await
             .context(|| "reading raised alerts".into())
     }

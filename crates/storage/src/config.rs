@@ -16,7 +16,8 @@ pub struct ClickHouseConfig {
     pub user: String,
     /// Set it through `EARSHOT_CLICKHOUSE__PASSWORD`; it is never logged.
     pub password: String,
-    /// How long one INSERT may take before the batch is retried.
+    /// How long one ClickHouse call may take (an INSERT, a rollup recompute, a lookup
+    /// or a read) before it is abandoned; the processor then retries the batch.
     pub insert_timeout_secs: u64,
     /// Compression of request and response bodies: `lz4` (default) or `none`.
     pub compression: Compression,

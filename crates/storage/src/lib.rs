@@ -5,9 +5,11 @@
 
 mod alerts;
 mod config;
+mod isolate;
 mod migrations;
 mod queries;
 mod retention;
+mod rollups;
 mod rows;
 mod schema;
 mod store;
@@ -17,9 +19,11 @@ pub use alerts::{
     RollupGrain,
 };
 pub use config::{ClickHouseConfig, Compression, RetentionConfig};
+pub use isolate::{Rejected, write_isolating_rejects};
 pub use migrations::{MIGRATIONS, Migration};
 pub use queries::{BrandMix, Dimension, LanguageMinute, RollupTotals, TotalsSource};
 pub use retention::RetentionReport;
+pub use rollups::TouchedBuckets;
 pub use rows::{MentionRow, Origin8};
 pub use schema::{LOCAL_SUFFIX, SchemaTarget};
 pub use store::{Store, escape_identifier, schema_sql};
@@ -60,6 +64,52 @@ impl Error {
             },
         }
     }
+}
+
+impl Error {
+    /// Whether the server refused the *data* (a value it cannot parse, convert or store,
+    /// a violated constraint), so that some rows, written without the others, would
+    /// go through. A statement it cannot run at all (unknown table, syntax) is neither
+    /// this nor transient: it needs an operator, and dead-lettering every record would
+    /// only lose them.
+    pub fn is_row_rejection(&self) -> bool {
+        match self {
+            Error::ClickHouse {
+                source: clickhouse::error::Error::BadResponse(message),
+                ..
+            } => server_error_code(message).is_some_and(is_row_rejection_code),
+            _ => false,
+        }
+    }
+
+    /// `transient`, `rejected` (rows) or `statement`, for metrics and logs.
+    pub fn class(&self) -> &'static str {
+        if self.is_transient() {
+            "transient"
+        } else if self.is_row_rejection() {
+            "rejected"
+        } else {
+            "statement"
+        }
+    }
+}
+
+/// Server error codes about a value in the data rather than the statement.
+pub fn is_row_rejection_code(code: u32) -> bool {
+    matches!(
+        code,
+        6 // CANNOT_PARSE_TEXT
+        | 27 // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+        | 33 // CANNOT_READ_ALL_DATA
+        | 41 // CANNOT_PARSE_DATETIME
+        | 53 // TYPE_MISMATCH
+        | 69 // ARGUMENT_OUT_OF_BOUND
+        | 70 // CANNOT_CONVERT_TYPE
+        | 72 // CANNOT_PARSE_NUMBER
+        | 117 // INCORRECT_DATA
+        | 131 // TOO_LARGE_STRING_SIZE
+        | 469 // VIOLATED_CONSTRAINT
+    )
 }
 
 /// The `Code: N` that ClickHouse puts at the start of an error message.
@@ -136,5 +186,24 @@ mod error_tests {
             message: "Code: 206".into(),
         };
         assert!(!statement.is_transient());
+        assert_eq!(statement.class(), "statement");
+        assert_eq!(
+            bad("Code: 62. DB::Exception: Syntax error").class(),
+            "statement"
+        );
+        assert_eq!(
+            bad("Code: 60. DB::Exception: Table x doesn't exist").class(),
+            "statement"
+        );
+        assert_eq!(
+            bad("Code: 252. DB::Exception: Too many parts").class(),
+            "transient"
+        );
+        assert_eq!(
+            bad("Code: 469. DB::Exception: Constraint `c` for table t is violated").class(),
+            "rejected"
+        );
+        assert!(bad("Code: 27. DB::Exception: Cannot parse input").is_row_rejection());
+        assert!(!bad("connection reset").is_row_rejection());
     }
 }

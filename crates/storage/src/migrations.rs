@@ -41,6 +41,12 @@ pub struct Grain {
     pub partition: &'static str,
     /// The finalized view over the rollup, for BI tools.
     pub view: &'static str,
+    /// Since migration 7, the table that holds the rollup (ReplacingMergeTree, written
+    /// by [`crate::Store::refresh_rollups`]); `table` is a view over it with `FINAL`.
+    pub store: &'static str,
+    /// Bucket length in seconds (a day: 25 h, for days with a DST change), which
+    /// bounds the source rows a recomputed bucket can hold.
+    pub max_bucket_secs: u32,
 }
 
 pub const GRAINS: [Grain; 3] = [
@@ -51,6 +57,8 @@ pub const GRAINS: [Grain; 3] = [
         bucket: "toStartOfMinute(published_at)",
         partition: "toYYYYMMDD(minute)",
         view: "mentions_per_minute",
+        store: "rollup_minute_v2",
+        max_bucket_secs: 60,
     },
     Grain {
         table: "rollup_hour",
@@ -59,6 +67,8 @@ pub const GRAINS: [Grain; 3] = [
         bucket: "toStartOfHour(published_at)",
         partition: "toYYYYMM(hour)",
         view: "mentions_per_hour",
+        store: "rollup_hour_v2",
+        max_bucket_secs: 3600,
     },
     Grain {
         table: "rollup_day",
@@ -67,6 +77,8 @@ pub const GRAINS: [Grain; 3] = [
         bucket: "toDate(published_at)",
         partition: "toYear(day)",
         view: "mentions_per_day",
+        store: "rollup_day_v2",
+        max_bucket_secs: 90000,
     },
 ];
 
@@ -208,6 +220,70 @@ const SENTIMENT_DAILY: &str = "CREATE VIEW IF NOT EXISTS {db}.sentiment_daily AS
             sum(complaints) AS complaints
         FROM {db}.rollup_day GROUP BY day, brand
     ) AS by_day";
+
+/// Every column of a rollup after the time bucket, in table order (migration 7).
+pub(crate) const ROLLUP_COLUMNS: &str = "brand, platform, language, cohort, source_type, origin, \
+    mentions, unique_authors_state, likes, reposts, replies, potential_reach, \
+    positive, neutral, negative, complaints";
+
+/// Migration 7: a rollup that is *replaced*, not added to. Each row is a whole bucket
+/// recomputed from the deduplicated mentions (or from the finer grain), so writing it
+/// again, from a retry or from a second processor, changes nothing. `version` decides
+/// between two computations of one bucket: the one that saw more mentions wins, and
+/// every recomputed row (2^40 + mentions) wins over one copied from the old table.
+fn replaced_rollup_table(g: &Grain) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {{db}}.{store} (
+            {column} {column_type},
+            brand String, platform String, language String, cohort String, source_type String,
+            origin Enum8('live' = 1, 'backfill' = 2),
+            mentions UInt64,
+            unique_authors_state AggregateFunction(uniqExact, String),
+            likes UInt64, reposts UInt64, replies UInt64,
+            potential_reach UInt64,
+            positive UInt64, neutral UInt64, negative UInt64, complaints UInt64,
+            version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        PARTITION BY {partition}
+        ORDER BY (brand, {column}, platform, language, cohort, source_type, origin)",
+        store = g.store,
+        column = g.column,
+        column_type = g.column_type,
+        partition = g.partition,
+    )
+}
+
+/// Carries the old (summing) rollup's rows over, summed per bucket, with the lowest
+/// versions. Run again after the old table became the view below, it re-copies rows
+/// that the replacing table already holds with the same or a higher version.
+fn copy_summed_rollup(g: &Grain) -> String {
+    format!(
+        "INSERT INTO {{db}}.{store} ({column}, {ROLLUP_COLUMNS}, version)
+        SELECT {column}, {DIMENSIONS},
+            sum(mentions), uniqExactMergeState(unique_authors_state),
+            sum(likes), sum(reposts), sum(replies), sum(potential_reach),
+            sum(positive), sum(neutral), sum(negative), sum(complaints),
+            sum(mentions)
+        FROM {{db}}.{table}
+        GROUP BY {column}, {DIMENSIONS}",
+        store = g.store,
+        table = g.table,
+        column = g.column,
+    )
+}
+
+/// The old name, now a view that shows each bucket once: every reader (BI views,
+/// `earshot summary`, detect, serve) keeps its SQL and reads exact rows.
+fn rollup_compat_view(g: &Grain) -> String {
+    format!(
+        "CREATE VIEW IF NOT EXISTS {{db}}.{table} AS
+        SELECT {column}, {ROLLUP_COLUMNS}
+        FROM {{db}}.{store} FINAL",
+        table = g.table,
+        store = g.store,
+        column = g.column,
+    )
+}
 
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -365,6 +441,23 @@ pub const MIGRATIONS: &[Migration] = &[
             "ALTER TABLE {db}.alerts ADD COLUMN explanation String",
         ],
         per_grain: &[],
+        finally: &[],
+    },
+    Migration {
+        version: 7,
+        name: "rollups recomputed per bucket from the deduplicated mentions, exact under any failure",
+        // The views that added every INSERT into `mentions` to the rollups go first, so
+        // nothing writes the old tables while they are copied. A processor of an older
+        // version inserting meanwhile would miss the rollups: upgrade by restarting
+        // processors (each migrates before it consumes).
+        statements: &[],
+        per_grain: &[
+            replaced_rollup_table,
+            |g| format!("DROP TABLE IF EXISTS {{db}}.{}_mv", g.table),
+            copy_summed_rollup,
+            |g| format!("DROP TABLE IF EXISTS {{db}}.{}", g.table),
+            rollup_compat_view,
+        ],
         finally: &[],
     },
 ];

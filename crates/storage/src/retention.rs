@@ -62,19 +62,19 @@ impl Store {
             ),
             (
                 "rollup_minute",
-                &["rollup_minute"],
+                &["rollup_minute_v2"],
                 Scheme::Day,
                 retention.minute_rollup_days,
             ),
             (
                 "rollup_hour",
-                &["rollup_hour"],
+                &["rollup_hour_v2"],
                 Scheme::Month,
                 retention.hour_rollup_days,
             ),
             (
                 "rollup_day",
-                &["rollup_day"],
+                &["rollup_day_v2"],
                 Scheme::Year,
                 retention.day_rollup_days,
             ),

@@ -22,12 +22,19 @@ pub struct SchemaTarget<'a> {
 /// The suffix of the node-local table behind each `Distributed` table in cluster mode.
 pub const LOCAL_SUFFIX: &str = "_local";
 
+/// Tables (not views) that a migration drops by name.
+const DROPPED_TABLES: &[&str] = &["rollup_minute", "rollup_hour", "rollup_day"];
+
 /// How rows of each table are spread over shards: by mention id where a
 /// ReplacingMergeTree must see every copy of a mention on one shard to merge it away.
 fn sharding_key(table: &str) -> &'static str {
     match table {
         "mentions" | "mention_ids" => "cityHash64(mention_id)",
         "alerts" => "cityHash64(alert_id)",
+        // One bucket's rows must meet on one shard for `FINAL` to replace them.
+        "rollup_minute_v2" => "cityHash64(brand, minute)",
+        "rollup_hour_v2" => "cityHash64(brand, hour)",
+        "rollup_day_v2" => "cityHash64(brand, day)",
         _ => "rand()",
     }
 }
@@ -108,7 +115,18 @@ impl SchemaTarget<'_> {
                 format!("{prefix_alter}{name}{on_cluster} {body}"),
             ]
         } else if let Some(rest) = sql.strip_prefix(&prefix_drop_view) {
-            vec![format!("{prefix_drop_view}{rest}{on_cluster}")]
+            let mut out = vec![format!("{prefix_drop_view}{rest}{on_cluster}")];
+            // A table dropped by name (the old rollups in migration 7) is a Distributed
+            // table here, with the data in the node-local one.
+            if DROPPED_TABLES.contains(&rest) {
+                out.push(format!(
+                    "{prefix_drop_view}{rest}{LOCAL_SUFFIX}{on_cluster}"
+                ));
+            }
+            out
+        } else if sql.starts_with(&format!("INSERT INTO {db}.")) {
+            // Data, not DDL: one node runs it through the Distributed tables.
+            vec![sql]
         } else {
             panic!("schema statement of a shape cluster mode does not know: {sql}")
         }
@@ -198,6 +216,9 @@ mod tests {
         for m in MIGRATIONS {
             for s in m.statements() {
                 for out in cluster().render(&s) {
+                    if out.starts_with("INSERT INTO ") {
+                        continue;
+                    }
                     assert!(out.contains(" ON CLUSTER `earshot_cluster`"), "{out}");
                     assert!(!out.contains("{db}"), "{out}");
                 }

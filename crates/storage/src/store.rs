@@ -72,6 +72,10 @@ impl Store {
             // ClickHouse 18.16 knows neither RowBinaryWithNamesAndTypes nor the
             // settings schema validation sends.
             .with_validation(false)
+            // Rollups are read with `FINAL`, which on 18.16 opens every part at once with
+            // a read buffer per column: at the default 1 MiB, a few hundred parts of the
+            // day-partitioned minute rollup need gigabytes. 64 KiB keeps it to megabytes.
+            .with_setting("max_read_buffer_size", "65536")
             .with_compression(match config.compression {
                 Compression::Lz4 => clickhouse::Compression::Lz4,
                 Compression::None => clickhouse::Compression::None,
@@ -103,9 +107,8 @@ impl Store {
 
     /// Runs `SELECT 1`, for readiness checks and start-up waits.
     pub async fn ping(&self) -> Result<(), Error> {
-        self.client
-            .query("SELECT 1")
-            .fetch_one::<u8>()
+        let ping = self.client.query("SELECT 1").fetch_one::<u8>();
+        crate::rollups::with_timeout(self.config.insert_timeout(), ping)
             .await
             .map(|_| ())
             .context(|| format!("could not reach ClickHouse at {}", self.config.url))
@@ -177,6 +180,14 @@ impl Store {
             {
                 Ok(())
             }
+            // Migration 7 copies each old rollup before dropping it: a copy whose source
+            // is gone (UNKNOWN_TABLE) ran before the drop, in an interrupted migration.
+            Err(clickhouse::error::Error::BadResponse(message))
+                if sql.starts_with("INSERT INTO ")
+                    && crate::server_error_code(&message) == Some(60) =>
+            {
+                Ok(())
+            }
             Err(clickhouse::error::Error::BadResponse(message))
                 if !crate::server_error_code(&message).is_some_and(crate::is_transient_code) =>
             {
@@ -197,9 +208,11 @@ impl Store {
     /// The schema version the database is at (0 before any migration).
     pub async fn schema_version(&self) -> Result<u32, Error> {
         let db = self.db();
-        self.client
+        let read = self
+            .client
             .query(&format!("SELECT max(version) FROM {db}.schema_migrations"))
-            .fetch_one::<u32>()
+            .fetch_one::<u32>();
+        crate::rollups::with_timeout(self.config.insert_timeout(), read)
             .await
             .context(|| "reading schema version".into())
     }
@@ -214,12 +227,13 @@ impl Store {
         );
         let mut stored = HashSet::new();
         for chunk in ids.chunks(ID_LOOKUP_CHUNK) {
-            let found = self
+            let lookup = self
                 .client
                 .query(&sql)
                 .bind(chunk)
                 .with_setting("max_query_size", ID_LOOKUP_MAX_QUERY_BYTES)
-                .fetch_all::<String>()
+                .fetch_all::<String>();
+            let found = crate::rollups::with_timeout(self.config.insert_timeout(), lookup)
                 .await
                 .context(|| format!("looking up {} mention ids", chunk.len()))?;
             stored.extend(found);
@@ -227,16 +241,24 @@ impl Store {
         Ok(stored)
     }
 
-    /// Writes one batch, which also feeds the dedup index and every rollup through
-    /// their materialized views.
-    ///
-    /// The finest partitioning is `rollup_minute`'s, by day, and ClickHouse refuses an
-    /// INSERT block that touches more than `max_partitions_per_insert_block` (100)
-    /// partitions, after the views before the failing one have been written. So the
-    /// batch is written as one INSERT per run of at most [`MAX_DAYS_PER_INSERT`]
-    /// days. Each INSERT carries its own dedup markers with its rows, so a crash between
-    /// two leaves the written ones to be recognised as stored on the retry.
+    /// Writes one batch and brings every rollup bucket it touches up to date: the rows
+    /// (see [`Store::insert_mention_rows`]), then [`Store::refresh_rollups`]. Safe to
+    /// repeat, whole or after a failure part-way.
     pub async fn insert_mentions(&self, rows: &[MentionRow]) -> Result<(), Error> {
+        self.insert_mention_rows(rows).await?;
+        self.refresh_rollups(&crate::TouchedBuckets::of(rows)).await
+    }
+
+    /// Writes mention rows (and, through its view, the dedup index `mention_ids`), not
+    /// the rollups.
+    ///
+    /// ClickHouse refuses an INSERT block that touches more than
+    /// `max_partitions_per_insert_block` (100) partitions, so the batch is written as one
+    /// INSERT per run of at most [`MAX_DAYS_PER_INSERT`] days. A crash between two
+    /// leaves the written ones to be recognised as stored on the retry; a row written
+    /// twice (a timed-out INSERT that completed) is merged away by `mentions`'
+    /// ReplacingMergeTree and never counted twice, since rollups read `mentions FINAL`.
+    pub async fn insert_mention_rows(&self, rows: &[MentionRow]) -> Result<(), Error> {
         for chunk in chunks_by_day(rows, MAX_DAYS_PER_INSERT) {
             self.insert_mention_block(&chunk).await?;
         }
@@ -280,9 +302,11 @@ impl Store {
     where
         T: clickhouse::RowOwned + clickhouse::RowRead,
     {
-        self.client
+        let read = self
+            .client
             .query(&sql.replace("{db}", &self.db()))
-            .fetch_all::<T>()
+            .fetch_all::<T>();
+        crate::rollups::with_timeout(self.config.insert_timeout(), read)
             .await
             .context(|| format!("running `{}`", first_line(sql)))
     }
