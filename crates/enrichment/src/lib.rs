@@ -13,6 +13,7 @@ mod cohort;
 mod fold;
 mod hash;
 mod language;
+mod model;
 mod morph;
 mod press;
 mod rules;
@@ -22,6 +23,8 @@ mod tags;
 pub use earshot_sentiment::{Polarity, Sentiment};
 pub use language::raw_whatlang;
 pub use tags::{BrandMatch, Cohort, Enrichment, SourceType, Tag};
+#[doc(hidden)]
+pub use model::SourceSample;
 
 use std::cell::RefCell;
 
@@ -199,6 +202,7 @@ impl Enricher {
             min_letters: config.language_min_letters,
             lingua: config.language_lingua,
         };
+        model::warm();
         Ok(Self {
             brands: BrandMatcher::new(brands, config.brand_inflection)?,
             language: LanguageDetector::new(&config.candidate_languages, settings)?,
