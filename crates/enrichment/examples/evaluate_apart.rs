@@ -85,7 +85,10 @@ fn languages(dir: &Path, splits: &str) -> Vec<String> {
             let name = entry.ok()?.file_name().into_string().ok()?;
             let stem = name.strip_suffix(".jsonl")?;
             let (lang, split) = stem.split_once('.')?;
-            splits.split(',').any(|s| s == split).then(|| lang.to_string())
+            splits
+                .split(',')
+                .any(|s| s == split)
+                .then(|| lang.to_string())
         })
         .collect();
     langs.sort();

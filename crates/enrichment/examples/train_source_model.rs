@@ -41,7 +41,9 @@ struct Sample {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = args.next().expect("usage: train_source_model DIR SPLITS OUT");
+    let dir = args
+        .next()
+        .expect("usage: train_source_model DIR SPLITS OUT");
     let splits = args.next().unwrap_or_else(|| "dev,test".into());
     let out = args.next();
     let dir = Path::new(&dir);
@@ -86,7 +88,12 @@ fn main() {
                 let predicted = d.iter().filter(|d| d.1 == Some(c)).count();
                 let hit = d.iter().filter(|d| d.1 == Some(c) && d.0 == c).count();
                 let gold = d.iter().filter(|d| d.0 == c).count();
-                format!("{:.1}: P {:.2} R {:.2}", th[c], ratio(hit, predicted), ratio(hit, gold))
+                format!(
+                    "{:.1}: P {:.2} R {:.2}",
+                    th[c],
+                    ratio(hit, predicted),
+                    ratio(hit, gold)
+                )
             })
             .collect();
         println!("{name}: {}", curve.join(" | "));

@@ -22,9 +22,9 @@ mod tags;
 
 pub use earshot_sentiment::{Polarity, Sentiment};
 pub use language::raw_whatlang;
-pub use tags::{BrandMatch, Cohort, Enrichment, SourceType, Tag};
 #[doc(hidden)]
 pub use model::SourceSample;
+pub use tags::{BrandMatch, Cohort, Enrichment, SourceType, Tag};
 
 use std::cell::RefCell;
 

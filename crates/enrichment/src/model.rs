@@ -293,18 +293,31 @@ pub(crate) fn features(
     rule_kinds(b'k', ev.post_rules, emit);
     rule_kinds(b'K', ev.bio_rules, emit);
     let post = crate::prefix(ev.post, MAX_POST_FEATURES);
-    let n = text_words(b'w', b'2', post, ev.post_brands, brand_id, emit);
+    let (n, post_lexicon) = text_words(b'w', b'2', post, ev.post_brands, brand_id, emit);
     emit(hash_parts(b'L', &[&[n.min(40).div_ceil(4) as u8]]));
     let bio = crate::prefix(ev.bio, MAX_BIO_FEATURES);
-    let b = text_words(b'b', b'B', bio, ev.bio_brands, brand_id, emit);
+    let (b, bio_lexicon) = text_words(b'b', b'B', bio, ev.bio_brands, brand_id, emit);
     if b == 0 {
         emit(hash_parts(b'b', &[b"<empty>"]));
     }
+    // Conjunctions a linear model cannot form itself: a job word with the author
+    // speaking of themselves ("Ich bin Lokführerin", "jako kurier"), and job words in
+    // the bio with the rules' answer.
+    let first_person = ev
+        .post_rules
+        .iter()
+        .any(|r| r.kind == RuleKind::FirstPerson);
+    emit(hash_parts(b'C', &[&[post_lexicon, u8::from(first_person)]]));
+    emit(hash_parts(b'D', &[&[bio_lexicon, rule.value as u8]]));
+    emit(hash_parts(b'E', &[&[post_lexicon, rule.value as u8]]));
     // The brand named by hashtag, handle or domain, or in the bio.
     for hit in crate::source::of_brand(ev.post_brands, brand_id) {
         emit(hash_parts(b't', &[&[hit.kind as u8, hit.inflected as u8]]));
     }
-    if crate::source::of_brand(ev.bio_brands, brand_id).next().is_some() {
+    if crate::source::of_brand(ev.bio_brands, brand_id)
+        .next()
+        .is_some()
+    {
         emit(hash_parts(b't', &[b"bio"]));
     }
     if crate::source::named_after(ev.mention, brand_name) {
@@ -350,7 +363,8 @@ fn rule_kinds(namespace: u8, hits: &[RuleHit], emit: &mut impl FnMut(u64)) {
     }
 }
 
-/// Word and word-pair features of a folded text; returns the number of words.
+/// Word and word-pair features of a folded text; returns the number of words and the
+/// staff-lexicon sections seen (bit per section).
 fn text_words(
     unigram: u8,
     bigram: u8,
@@ -358,9 +372,10 @@ fn text_words(
     hits: &[BrandHit],
     brand_id: u32,
     emit: &mut impl FnMut(u64),
-) -> usize {
+) -> (usize, u8) {
     let mut previous = hash_parts(unigram, &[b"<start>"]);
     let mut count = 0;
+    let mut sections = 0u8;
     for (start, word) in words(text) {
         let end = start + word.len();
         let covering = hits
@@ -383,13 +398,14 @@ fn text_words(
             }
             if let Some(&section) = STAFF_LEXICON.get(&hash_parts(b'x', &[key])) {
                 emit(hash_parts(b'X', &[&[unigram, section]]));
+                sections |= 1 << section;
             }
         }
         emit(pair(bigram, previous, h));
         previous = h;
         count += 1;
     }
-    count
+    (count, sections)
 }
 
 thread_local! {
@@ -410,7 +426,10 @@ fn with_folded(text: &str, f: impl FnOnce(&str)) {
 /// Words of a handle or display name ("berlin_news", "Lidl Kundenservice"), and of
 /// their letters alone ("kasia_k93" → "kasia", "k").
 fn name_words(namespace: u8, text: &str, emit: &mut impl FnMut(u64)) {
-    for part in text.split(|c: char| !c.is_alphabetic()).filter(|p| p.len() > 1) {
+    for part in text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|p| p.len() > 1)
+    {
         emit(hash_parts(namespace, &[part.as_bytes()]));
     }
 }

@@ -52,7 +52,11 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
 pub(crate) fn is_account_fact(rule: &Tag<SourceType>) -> bool {
     matches!(
         rule.evidence.as_ref(),
-        "brand_account.handle" | "employee.handle" | "employee.domain" | "press.rss" | "press.account"
+        "brand_account.handle"
+            | "employee.handle"
+            | "employee.domain"
+            | "press.rss"
+            | "press.account"
     )
 }
 
