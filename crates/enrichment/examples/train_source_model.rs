@@ -27,6 +27,7 @@ const FOLDS: u64 = 5;
 const MIN_COUNT: u32 = 2;
 const ITERATIONS: usize = 300;
 const LEARNING_RATE: f64 = 0.5;
+const EMPLOYEE_WEIGHT: f64 = 2.0;
 
 struct Sample {
     id: String,
@@ -170,6 +171,13 @@ fn main() {
     println!("\nwrote {out}");
 }
 
+fn env_or(key: &str, default: f64) -> f64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn languages(samples: &[Sample]) -> Vec<String> {
     let mut l: Vec<String> = samples.iter().map(|s| s.lang.clone()).collect();
     l.sort();
@@ -231,9 +239,10 @@ fn train(samples: &[Sample], train_on: &[usize], lambda: f64) -> Model {
             *counts.entry(f).or_default() += 1;
         }
     }
+    let min_count = env_or("TRAIN_MIN_COUNT", f64::from(MIN_COUNT)) as u32;
     let mut index = HashMap::new();
     for (f, c) in counts {
-        if c >= MIN_COUNT {
+        if c >= min_count {
             let n = index.len();
             index.insert(f, n);
         }
@@ -255,6 +264,10 @@ fn train(samples: &[Sample], train_on: &[usize], lambda: f64) -> Model {
         index,
         bias: [0.0; 5],
     };
+    // Staff are the rarest class that must be found: weighting them up trades some
+    // calibration for recall (`TRAIN_EMPLOYEE_WEIGHT` overrides; 1 = plain likelihood;
+    // 1, 2 and 3 gave 5-fold employee recall 0.60, 0.64, 0.60 at 0.90 precision).
+    let employee_weight = env_or("TRAIN_EMPLOYEE_WEIGHT", EMPLOYEE_WEIGHT);
     let n = rows.len() as f64;
     let mut g2 = vec![[1e-8; 5]; model.weights.len()];
     let mut g2_bias = [1e-8; 5];
@@ -269,8 +282,9 @@ fn train(samples: &[Sample], train_on: &[usize], lambda: f64) -> Model {
                 }
             }
             let p = softmax(z);
+            let weight = if *gold == 1 { employee_weight } else { 1.0 };
             for k in 0..5 {
-                let d = (p[k] - f64::from(u8::from(k == *gold))) / n;
+                let d = weight * (p[k] - f64::from(u8::from(k == *gold))) / n;
                 grad_bias[k] += d;
                 for &f in features {
                     grad[f][k] += d;
