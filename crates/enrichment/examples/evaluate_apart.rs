@@ -1,10 +1,11 @@
 //! Scores the enricher on labelled sets written apart from the rules
 //! (`eval/apart/README.md` describes the format) and prints Markdown.
 //!
-//!     cargo run -p earshot-enrichment --release --example evaluate_apart -- DIR SPLIT
+//!     cargo run -p earshot-enrichment --release --example evaluate_apart -- DIR SPLIT [--brands FILE]
 //!
-//! `DIR` holds `LANG.SPLIT.jsonl` for pl, en, de, uk and `brands.json`; `SPLIT` is `dev`
-//! (rule authors may read it) or `test` (never read; figures only). Source type is
+//! `DIR` holds `LANG.SPLIT.jsonl` files (every language present is scored) and, unless
+//! `--brands` names one, `brands.json`; `SPLIT` is a split name (`dev`, `test`) or a
+//! comma-separated list of them (`dev,test` scores both together). Source type is
 //! scored on the brands both gold and prediction name: precision per class over
 //! definite answers (`unknown` abstains), recall over the gold class; cohort precision over definite answers and coverage over the
 //! mentions whose cohort the labels give; brand precision and recall over
@@ -18,39 +19,86 @@ use earshot_model::{Author, Brand, MentionId, Platform, RawMention, SCHEMA_VERSI
 use serde_json::Value;
 
 fn main() {
+    let mut positional = Vec::new();
+    let mut brands_file = None;
     let mut args = std::env::args().skip(1);
-    let dir = args.next().expect("usage: evaluate_apart DIR SPLIT");
-    let split = args.next().unwrap_or_else(|| "dev".into());
-    let dir = Path::new(&dir);
-    let brands: Vec<Brand> =
-        serde_json::from_str(&read(&dir.join("brands.json"))).expect("brands.json");
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--brands" => brands_file = Some(args.next().expect("--brands FILE")),
+            _ => positional.push(arg),
+        }
+    }
+    let dir = positional
+        .first()
+        .expect("usage: evaluate_apart DIR [SPLIT[,SPLIT...]] [--brands FILE]");
+    let splits = positional.get(1).map_or("dev", String::as_str);
+    let dir = Path::new(dir);
+    let brands_path = brands_file.map_or_else(|| dir.join("brands.json"), Into::into);
+    let brands: Vec<Brand> = serde_json::from_str(&read(&brands_path))
+        .unwrap_or_else(|e| panic!("{}: {e}", brands_path.display()));
     let enricher = Enricher::new(&brands, &EnrichmentConfig::default()).expect("valid brands");
     let verbose = std::env::var_os("EVAL_VERBOSE").is_some();
     let mut all = Score::default();
     let mut per_lang = Vec::new();
-    for lang in ["pl", "en", "de", "uk"] {
-        let path = dir.join(format!("{lang}.{split}.jsonl"));
+    for lang in languages(dir, splits) {
         let mut score = Score::default();
-        for line in read(&path).lines().filter(|l| !l.trim().is_empty()) {
-            let case: Value = serde_json::from_str(line).expect(line);
-            score.add(&enricher, &case, verbose);
-            all.add(&enricher, &case, false);
+        for split in splits.split(',') {
+            let path = dir.join(format!("{lang}.{split}.jsonl"));
+            if !path.exists() {
+                continue;
+            }
+            for line in read(&path).lines().filter(|l| !l.trim().is_empty()) {
+                let case: Value = serde_json::from_str(line).expect(line);
+                score.add(&enricher, &case, verbose);
+                all.add(&enricher, &case, false);
+            }
         }
         per_lang.push((lang, score));
     }
-    println!("## Apart-written sets ({split})\n");
+    println!("## Apart-written sets ({splits}, {})\n", dir.display());
     println!(
         "| set | mentions | source P (min class) | employee R | cohort P | cohort coverage | brand P | brand R | language acc | language coverage |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for (lang, s) in per_lang
         .iter()
-        .chain(std::iter::once(&("all", all_clone(&all))))
+        .chain(std::iter::once(&("all".to_string(), all_clone(&all))))
     {
         s.row(lang);
     }
     println!();
+    for (lang, s) in &per_lang {
+        println!("### {lang}\n");
+        s.source_table();
+        println!();
+    }
+    println!("### all\n");
     all.source_table();
+}
+
+/// The languages with a `LANG.SPLIT.jsonl` file in `dir` for any of the splits, so a new
+/// set with other languages is scored as it is laid out.
+fn languages(dir: &Path, splits: &str) -> Vec<String> {
+    let mut langs: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            let stem = name.strip_suffix(".jsonl")?;
+            let (lang, split) = stem.split_once('.')?;
+            splits
+                .split(',')
+                .any(|s| s == split)
+                .then(|| lang.to_string())
+        })
+        .collect();
+    langs.sort();
+    langs.dedup();
+    assert!(
+        !langs.is_empty(),
+        "no LANG.{splits}.jsonl files in {}",
+        dir.display()
+    );
+    langs
 }
 
 fn all_clone(s: &Score) -> Score {

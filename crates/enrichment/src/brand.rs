@@ -65,6 +65,9 @@ pub(crate) struct BrandHit {
 pub(crate) struct BrandMatcher {
     automaton: Option<AhoCorasick>,
     terms: Vec<Term>,
+    /// Context words of other senses of brand names that are ordinary words
+    /// (`data/decoy_senses.txt`); see [`DecoyCues`].
+    decoys: Option<DecoyCues>,
     /// Per multi-word term, per word after the first: its forms. Index 0 is empty.
     rests: Vec<Vec<Vec<Form>>>,
     pub(crate) brands: Vec<BrandEntry>,
@@ -222,9 +225,11 @@ impl BrandMatcher {
                     .map_err(|e| ConfigError::BrandAutomaton(e.to_string()))?,
             )
         };
+        let decoys = DecoyCues::new(brands)?;
         Ok(Self {
             automaton,
             terms,
+            decoys,
             rests,
             brands: entries,
             endings,
@@ -236,9 +241,10 @@ impl BrandMatcher {
         let Some(automaton) = &self.automaton else {
             return;
         };
+        let first = out.len();
         for m in automaton.find_overlapping_iter(text) {
             if out.len() >= limit {
-                return;
+                break;
             }
             let term = self.terms[m.pattern().as_usize()];
             let (start, end) = (m.start(), m.end());
@@ -284,6 +290,9 @@ impl BrandMatcher {
                 end,
                 inflected: term.inflected || inflected,
             });
+        }
+        if let Some(decoys) = &self.decoys {
+            decoys.exclude_other_senses(text, first, limit, out);
         }
     }
 
@@ -505,4 +514,121 @@ mod tests {
         assert_eq!(bare_domain("https://www.orlen.pl/x?y"), "orlen.pl");
         assert_eq!(bare_domain("orlen.pl"), "orlen.pl");
     }
+}
+
+/// Other senses of brand names that are ordinary words ("żabka" the frog or the
+/// breaststroke, "allegro" the tempo, "розетка" the socket), told apart by context:
+/// a brand named only by such a keyword or its hashtag, in a text that holds a cue
+/// word of another sense ("staw", "pływ", "sonata", "електрик"), is not matched. The
+/// brand's handle or domain still matches, and a keyword the table does not list is
+/// never affected. Compiled once; scanned only when such a brand was hit.
+#[derive(Debug)]
+struct DecoyCues {
+    automaton: AhoCorasick,
+    /// Per cue pattern, the brand it speaks against.
+    brand_of: Vec<u32>,
+    /// Per cue pattern: five letters or more, so it also matches the words it begins.
+    stem: Vec<bool>,
+    /// Brands with cues, as a bit set for the common case of < 64 brands.
+    prone: Vec<u32>,
+}
+
+impl DecoyCues {
+    fn new(brands: &[Brand]) -> Result<Option<Self>, ConfigError> {
+        let table = decoy_table();
+        let shared = table.get("*").cloned().unwrap_or_default();
+        let mut patterns = Vec::new();
+        let mut brand_of = Vec::new();
+        let mut stem = Vec::new();
+        let mut prone = Vec::new();
+        for (id, brand) in brands.iter().enumerate() {
+            let mut any = false;
+            for keyword in &brand.keywords {
+                if let Some(cues) = table.get(fold(keyword.trim()).as_str()) {
+                    for cue in cues.iter().chain(&shared) {
+                        stem.push(cue.chars().count() >= 5);
+                        patterns.push(cue.clone());
+                        brand_of.push(id as u32);
+                    }
+                    any = true;
+                }
+            }
+            if any {
+                prone.push(id as u32);
+            }
+        }
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| ConfigError::BrandAutomaton(e.to_string()))?;
+        Ok(Some(Self {
+            automaton,
+            brand_of,
+            stem,
+            prone,
+        }))
+    }
+
+    /// Adds an exclusion hit for each decoy-prone brand that `out[first..]` names only
+    /// by keyword or hashtag when `text` holds one of its cues.
+    fn exclude_other_senses(
+        &self,
+        text: &str,
+        first: usize,
+        limit: usize,
+        out: &mut Vec<BrandHit>,
+    ) {
+        let candidates = |out: &[BrandHit], brand: u32| {
+            let hits = || out[first..].iter().filter(move |h| h.brand == brand);
+            hits().any(|h| matches!(h.kind, TermKind::Keyword | TermKind::Hashtag))
+                && !hits().any(|h| {
+                    matches!(
+                        h.kind,
+                        TermKind::Handle | TermKind::Domain | TermKind::Excluded
+                    )
+                })
+        };
+        if !self.prone.iter().any(|&b| candidates(out, b)) {
+            return;
+        }
+        for m in self.automaton.find_overlapping_iter(text) {
+            let brand = self.brand_of[m.pattern().as_usize()];
+            let starts_word = !char_before(text, m.start()).is_some_and(is_word_char);
+            // Short cues are whole words: "zaba" is not the start of "zabawne".
+            let whole = self.stem[m.pattern().as_usize()]
+                || !char_at(text, m.end()).is_some_and(is_word_char);
+            if starts_word && whole && out.len() < limit.max(first + 1) && candidates(out, brand) {
+                out.push(BrandHit {
+                    brand,
+                    kind: TermKind::Excluded,
+                    start: m.start(),
+                    end: m.end(),
+                    inflected: false,
+                });
+            }
+        }
+    }
+}
+
+/// `data/decoy_senses.txt`: folded section name → folded cue words.
+fn decoy_table() -> std::collections::HashMap<String, Vec<String>> {
+    let mut table: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut section: Option<String> = None;
+    for line in include_str!("../data/decoy_senses.txt").lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = Some(fold(name));
+            continue;
+        }
+        if let Some(name) = &section {
+            table.entry(name.clone()).or_default().push(fold(line));
+        }
+    }
+    table
 }

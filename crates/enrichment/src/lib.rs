@@ -13,6 +13,7 @@ mod cohort;
 mod fold;
 mod hash;
 mod language;
+mod model;
 mod morph;
 mod press;
 mod rules;
@@ -21,6 +22,8 @@ mod tags;
 
 pub use earshot_sentiment::{Polarity, Sentiment};
 pub use language::raw_whatlang;
+#[doc(hidden)]
+pub use model::SourceSample;
 pub use tags::{BrandMatch, Cohort, Enrichment, SourceType, Tag};
 
 use std::cell::RefCell;
@@ -199,6 +202,7 @@ impl Enricher {
             min_letters: config.language_min_letters,
             lingua: config.language_lingua,
         };
+        model::warm();
         Ok(Self {
             brands: BrandMatcher::new(brands, config.brand_inflection)?,
             language: LanguageDetector::new(&config.candidate_languages, settings)?,

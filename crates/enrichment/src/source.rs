@@ -36,7 +36,36 @@ pub(crate) struct Evidence<'a> {
     pub(crate) press: &'a PressDirectory,
 }
 
+/// Who is speaking about `brand`: the account facts decide alone; every other rule
+/// answer is a feature of the trained model (`model.rs`), which reads it together with
+/// the words of the post, bio, handle and name, and abstains (`unknown`) when unsure.
 pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> Tag<SourceType> {
+    let rule = classify_by_rules(ev, brand_id, brand);
+    if is_account_fact(&rule) {
+        return rule;
+    }
+    crate::model::decide(ev, brand_id, &brand.name, rule)
+}
+
+/// Rule answers that are facts about the account (configured handles and domains, RSS,
+/// the press directory), not readings of the text: the model never overrides them.
+pub(crate) fn is_account_fact(rule: &Tag<SourceType>) -> bool {
+    matches!(
+        rule.evidence.as_ref(),
+        "brand_account.handle"
+            | "employee.handle"
+            | "employee.domain"
+            | "press.rss"
+            | "press.account"
+    )
+}
+
+/// The hand-written rules alone: identity, then self-description, then the post.
+pub(crate) fn classify_by_rules(
+    ev: &Evidence<'_>,
+    brand_id: u32,
+    brand: &BrandEntry,
+) -> Tag<SourceType> {
     use SourceType::*;
     let handle = ev.mention.author.handle.as_str();
     if brand.handles.iter().any(|h| same_account(handle, h))
@@ -208,7 +237,7 @@ pub(crate) fn classify(ev: &Evidence<'_>, brand_id: u32, brand: &BrandEntry) -> 
 
 /// The author's handle or display name carries the brand's name ("zabka_pomoc",
 /// "Lidl Kundenservice").
-fn named_after(mention: &RawMention, brand: &str) -> bool {
+pub(crate) fn named_after(mention: &RawMention, brand: &str) -> bool {
     let key: String = crate::fold::fold(brand)
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -332,7 +361,7 @@ fn is_service_name(mention: &RawMention) -> bool {
 }
 
 /// Hits of one brand that refer to it (everything but exclusions).
-fn of_brand(hits: &[BrandHit], brand: u32) -> impl Iterator<Item = &BrandHit> {
+pub(crate) fn of_brand(hits: &[BrandHit], brand: u32) -> impl Iterator<Item = &BrandHit> {
     hits.iter()
         .filter(move |h| h.brand == brand && h.kind != TermKind::Excluded)
 }

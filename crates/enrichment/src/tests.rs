@@ -70,10 +70,70 @@ fn matched(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The hand-written rules' answer for the first matched brand (the rules are the
+/// model's strongest feature, so each rule is tested on its own).
 fn source(text: &str, handle: &str, bio: &str) -> (SourceType, String) {
+    let sample = enricher()
+        .source_samples(&mention(text, handle, bio))
+        .into_iter()
+        .next()
+        .expect("a brand match");
+    (sample.rule.value, sample.rule.evidence.into_owned())
+}
+
+/// What `enrich` answers for the first matched brand: the model over the rules.
+fn enriched_source(text: &str, handle: &str, bio: &str) -> (SourceType, String) {
     let e = enricher().enrich(&mention(text, handle, bio));
     let b = e.brands.into_iter().next().expect("a brand match");
     (b.source_type.value, b.source_type.evidence.into_owned())
+}
+
+#[test]
+fn account_facts_are_never_overridden_by_the_model() {
+    // The text reads like a customer's, but the handle is the brand's own.
+    assert_eq!(
+        enriched_source("Kupiłem paliwo na Orlenie, drogo", "orlen", ""),
+        (SourceType::BrandAccount, "brand_account.handle".into())
+    );
+    assert_eq!(
+        enriched_source("Kupiłem paliwo na Orlenie, drogo", "jan.orlen.pl", ""),
+        (SourceType::Employee, "employee.domain".into())
+    );
+}
+
+#[test]
+fn the_model_reads_staff_and_customers() {
+    let (value, evidence) = enriched_source(
+        "Pracuję na stacji Orlen od pięciu lat i na mojej zmianie dziś tłumy, kawa się nie wyrabia",
+        "ola",
+        "",
+    );
+    assert_eq!(value, SourceType::Employee, "{evidence}");
+    let (value, evidence) = enriched_source(
+        "Kupiłem paliwo na Orlenie i zapłaciłem kartą, drogo jak zawsze",
+        "ala",
+        "",
+    );
+    assert_eq!(value, SourceType::Customer, "{evidence}");
+}
+
+#[test]
+fn model_answers_carry_rule_or_model_evidence() {
+    for text in [
+        "Orlen again in the headlines today, after the board changed its strategy",
+        "Na mojej zmianie na Orlenie dziś tłumy, kawa się nie wyrabia",
+        "We're hiring engineers to work on Orlen charging stations across Poland",
+    ] {
+        let (value, evidence) = enriched_source(text, "ala", "");
+        let (_, rule) = source(text, "ala", "");
+        assert!(
+            evidence == rule || evidence.starts_with("model."),
+            "{text}: {value:?} {evidence}"
+        );
+        if value == SourceType::Unknown {
+            assert!(evidence == "model.unsure" || evidence == rule, "{evidence}");
+        }
+    }
 }
 
 #[test]
@@ -473,4 +533,47 @@ fn sentiment_of_a_language_without_lexicon_is_unknown() {
         Polarity::Unknown,
         "{tags:?}"
     );
+}
+
+fn decoy_brands() -> Vec<Brand> {
+    serde_json::from_str(
+        r#"[{"name": "Żabka", "keywords": ["Żabka"], "hashtags": ["zabka"], "handles": ["zabka_polska"]},
+            {"name": "Rozetka", "keywords": ["Rozetka", "Розетка"]},
+            {"name": "Lidl", "keywords": ["Lidl"]}]"#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn other_senses_of_brand_words_are_not_the_brand() {
+    let enricher = Enricher::new(&decoy_brands(), &EnrichmentConfig::default()).unwrap();
+    let names = |text: &str, handle: &str| -> Vec<String> {
+        enricher
+            .enrich(&mention(text, handle, ""))
+            .brands
+            .into_iter()
+            .map(|b| b.brand)
+            .collect()
+    };
+    // The frog, the breaststroke, the socket.
+    assert!(names("W ogrodzie na oczku wodnym pojawiła się żabka", "ala").is_empty());
+    assert!(names("Dziś 40 basenów, w tym 10 żabką #zabka", "ala").is_empty());
+    assert!(names("Розетка на кухні іскрить, викликала електрика", "ala").is_empty());
+    // The shop, inflected, with no cue; a cue word's look-alike is not a cue.
+    assert_eq!(
+        names("Kupiłam bułki w Żabce, znowu kolejka", "ala"),
+        ["Żabka"]
+    );
+    assert_eq!(
+        names("Reklama Żabki była naprawdę zabawna", "ala"),
+        ["Żabka"]
+    );
+    // The brand's own account still matches, cue or not.
+    assert_eq!(names("Żabka zaprasza na basen!", "zabka_polska"), ["Żabka"]);
+    // A brand without a listed sense is never affected.
+    assert_eq!(names("Lidl przy basenie znowu otwarty", "ala"), ["Lidl"]);
+    // Collectors' pre-filter is the same matcher.
+    let filter = BrandFilter::new(&decoy_brands()).unwrap();
+    assert!(!filter.matches("W ogrodzie na oczku wodnym pojawiła się żabka"));
+    assert!(filter.matches("Kupiłam bułki w Żabce, znowu kolejka"));
 }
