@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use earshot_kafka::KafkaConfig;
-use earshot_model::{MAX_RAW_MENTION_BYTES, RawMention, topics};
+use earshot_model::{MAX_PLAUSIBLE_FOLLOWERS, MAX_RAW_MENTION_BYTES, RawMention, topics};
 use futures::future::join_all;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -69,7 +69,7 @@ fn records(mentions: &[RawMention]) -> Vec<(&RawMention, String, Vec<u8>)> {
     mentions
         .iter()
         .filter_map(|m| {
-            let payload = match with_plausible_time(m) {
+            let payload = match with_plausible_followers(with_plausible_time(m), m) {
                 Some(clamped) => clamped.encode(),
                 None => m.encode(),
             };
@@ -93,6 +93,31 @@ fn oversized(mention: &RawMention, size: usize, refused_by: &'static str) {
     metrics::counter!("earshot_collector_oversized_items_total",
         "platform" => mention.platform.as_str(), "refused_by" => refused_by)
     .increment(1);
+}
+
+/// `clamped` (or `mention`, if nothing was clamped yet) with the author's followers at
+/// most [`MAX_PLAUSIBLE_FOLLOWERS`]; a forged u64::MAX would poison `potential_reach`.
+/// Logged and counted (`earshot_collector_implausible_followers_total`); the original
+/// count stays in `raw`.
+fn with_plausible_followers(
+    clamped: Option<RawMention>,
+    mention: &RawMention,
+) -> Option<RawMention> {
+    if mention.author.followers <= MAX_PLAUSIBLE_FOLLOWERS {
+        return clamped;
+    }
+    tracing::warn!(
+        id = mention.id.as_str(),
+        source = mention.source,
+        followers = mention.author.followers,
+        "implausible follower count; storing {MAX_PLAUSIBLE_FOLLOWERS}"
+    );
+    metrics::counter!("earshot_collector_implausible_followers_total",
+        "platform" => mention.platform.as_str())
+    .increment(1);
+    let mut clamped = clamped.unwrap_or_else(|| mention.clone());
+    clamped.author.followers = MAX_PLAUSIBLE_FOLLOWERS;
+    Some(clamped)
 }
 
 /// How long before its collection a post may have been written: older than every
@@ -184,5 +209,28 @@ mod tests {
             assert_eq!(key, mention.id.as_str());
             assert_eq!(RawMention::decode(payload).unwrap().id.as_str(), key);
         }
+    }
+
+    #[test]
+    fn forged_follower_counts_are_clamped_and_sum_without_overflow() {
+        let mut page: Vec<RawMention> = (0..1000)
+            .map(|i| {
+                let mut m = mention("1971-01-01T00:00:00Z");
+                m.id = MentionId::new(Platform::Bluesky, &i.to_string());
+                m.platform_id = i.to_string();
+                m.author.followers = u64::MAX;
+                m
+            })
+            .collect();
+        page[0].author.followers = 1_234;
+        let reach = records(&page)
+            .iter()
+            .map(|(_, _, payload)| RawMention::decode(payload).unwrap())
+            .try_fold(0u64, |sum, m| {
+                // Both clamps at once: the time one must not undo the followers one.
+                assert_eq!(m.created_at, m.collected_at);
+                sum.checked_add(m.author.followers)
+            });
+        assert_eq!(reach, Some(1_234 + 999 * MAX_PLAUSIBLE_FOLLOWERS));
     }
 }
