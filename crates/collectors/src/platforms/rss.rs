@@ -213,9 +213,8 @@ fn parse_feed(body: &[u8]) -> Result<Feed, String> {
 fn parse_feed_strict(body: &[u8]) -> Result<Feed, String> {
     feed_rs::parser::Builder::new()
         .id_generator(|links, _title, _base| {
-            links
-                .first()
-                .map(|l| l.href.trim().to_string())
+            item_link(links)
+                .map(|href| href.trim().to_string())
                 .unwrap_or_default()
         })
         .build()
@@ -286,6 +285,27 @@ impl Paginator for FeedSource {
     }
 }
 
+/// The item's own page among its links: Atom's `rel="alternate"` (or no `rel`, which
+/// means alternate), not whichever comes first (`replies` and `edit` often do, as on
+/// Blogger); the first link if none is alternate.
+fn item_link(links: &[feed_rs::model::Link]) -> Option<&str> {
+    links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|rel| rel == "alternate"))
+        .or(links.first())
+        .map(|l| l.href.as_str())
+}
+
+/// An RSS 2.0 `<guid>` is the item's permalink unless `isPermaLink="false"`, which
+/// the parser does not report: an id that is an http(s) URL is taken as the URL of an
+/// item without a link.
+fn permalink_guid(id: &str) -> Option<&str> {
+    Url::parse(id)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(|_| id)
+}
+
 /// Maps one feed item. Feeds are press by construction: enrichment treats platform `rss`
 /// as the press source type.
 pub(crate) fn to_mention(feed: &Feed, entry: &Entry, id: &str, feed_url: &Url) -> RawMention {
@@ -327,11 +347,10 @@ pub(crate) fn to_mention(feed: &Feed, entry: &Entry, id: &str, feed_url: &Url) -
         Some(name) => (format!("{feed_url}#{name}"), name),
         None => (feed_url.to_string(), feed_title.clone()),
     };
-    let url = entry
-        .links
-        .first()
-        .map(|l| l.href.clone())
-        .unwrap_or_default();
+    let url = item_link(&entry.links)
+        .or_else(|| permalink_guid(id))
+        .unwrap_or_default()
+        .to_string();
     let created_at = entry
         .published
         .or(entry.updated)
@@ -520,6 +539,43 @@ mod tests {
         let m = to_mention(&feed, &feed.entries[0], "urn:a", &url);
         assert!(m.text.starts_with("\u{FFFD}rlen & ceny"), "{}", m.text);
         assert_eq!(feed.entries.len(), 3, "every item is still there");
+    }
+
+    const DOCUMENTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/documented");
+
+    #[test]
+    fn an_item_without_a_link_takes_its_permalink_guid() {
+        let xml = std::fs::read(format!("{DOCUMENTED}/rss2_guid_without_link.xml")).unwrap();
+        let feed = parse_feed(&xml).unwrap();
+        let url = Url::parse("http://liftoff.msfc.nasa.gov/rss").unwrap();
+        let urls: Vec<String> = feed
+            .entries
+            .iter()
+            .map(|e| to_mention(&feed, e, &e.id, &url).url)
+            .collect();
+        assert_eq!(
+            urls,
+            ["http://liftoff.msfc.nasa.gov/2003/05/30.html#item572", ""],
+            "a guid that is no URL is no permalink"
+        );
+    }
+
+    #[test]
+    fn an_atom_entry_takes_its_alternate_link_not_the_first() {
+        let xml = std::fs::read(format!("{DOCUMENTED}/atom_rfc4287_blogger_links.xml")).unwrap();
+        let feed = parse_feed(&xml).unwrap();
+        let url = Url::parse("http://example.org/feed.atom").unwrap();
+        let entry = &feed.entries[0];
+        let m = to_mention(&feed, entry, &entry.id, &url);
+        assert_eq!(m.url, "http://example.org/2005/04/02/atom");
+        assert_eq!(m.author.name, "Mark Pilgrim");
+        // Without an id, the alternate link is the identity too.
+        let links = &entry.links;
+        assert_eq!(item_link(links), Some("http://example.org/2005/04/02/atom"));
+        assert_eq!(
+            item_link(&links[..1]),
+            Some("http://example.org/2005/04/02/atom/comments")
+        );
     }
 
     #[test]
