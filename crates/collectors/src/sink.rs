@@ -32,32 +32,49 @@ impl MentionSink {
     /// one of them; only then may the caller advance the page's cursor.
     pub async fn send(&self, mentions: &[RawMention]) -> Result<(), Error> {
         let encoded = records(mentions);
-        let deliveries = encoded.iter().map(|(mention, key, payload)| async move {
-            let delivery = self
+        let deliveries = encoded.iter().map(|(_, key, payload)| {
+            self.producer.send(
+                FutureRecord::to(&self.topic).key(key).payload(payload),
+                self.queue_timeout,
+            )
+        });
+        let mut refused = Vec::new();
+        for (record, result) in encoded.iter().zip(join_all(deliveries).await) {
+            match result {
+                Ok(_) => produced(record.0),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) => {
+                    refused.push(record);
+                }
+                Err((error, _)) => return Err(Error::Kafka(error)),
+            }
+        }
+        // The broker refuses a whole batch over its limit, so small records batched with
+        // a large one are refused too: each goes again alone, and one still refused
+        // alone is skipped. Failing instead would re-send the page every interval and
+        // never move the cursor.
+        for (mention, key, payload) in refused {
+            let alone = self
                 .producer
                 .send(
                     FutureRecord::to(&self.topic).key(key).payload(payload),
                     self.queue_timeout,
                 )
                 .await;
-            (*mention, payload.len(), delivery)
-        });
-        for (mention, size, result) in join_all(deliveries).await {
-            match result {
-                Ok(_) => {
-                    metrics::counter!("earshot_collector_mentions_total", "platform" => mention.platform.as_str())
-                        .increment(1);
-                }
-                // The broker's limit may be below ours; resending cannot help, and failing
-                // would re-send the page every interval and never move the cursor.
+            match alone {
+                Ok(_) => produced(mention),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) => {
-                    oversized(mention, size, "broker");
+                    oversized(mention, payload.len(), "broker");
                 }
                 Err((error, _)) => return Err(Error::Kafka(error)),
             }
         }
         Ok(())
     }
+}
+
+fn produced(mention: &RawMention) {
+    metrics::counter!("earshot_collector_mentions_total", "platform" => mention.platform.as_str())
+        .increment(1);
 }
 
 /// A page's records keyed by [`RawMention::id`] (so all copies of a mention share a
