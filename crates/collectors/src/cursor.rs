@@ -106,4 +106,18 @@ impl CursorStore {
         self.latest.lock().unwrap().insert(job.to_string(), value);
         Ok(())
     }
+
+    /// Deletes `key` (a tombstone, which compaction then drops) and waits until Kafka
+    /// has it: keys that only ever matter for a while must not pile up in the topic.
+    pub async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.producer
+            .send(
+                FutureRecord::<str, [u8]>::to(&self.topic).key(key),
+                Duration::from_secs(30),
+            )
+            .await
+            .map_err(|(error, _)| Error::Kafka(error))?;
+        self.latest.lock().unwrap().remove(key);
+        Ok(())
+    }
 }

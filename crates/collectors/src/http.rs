@@ -143,7 +143,7 @@ impl HttpPoller {
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Fetched<T>, Error> {
         self.get_parsed(build, |fetched| {
-            serde_json::from_slice::<T>(&fetched.body).map_err(|e| e.to_string())
+            parse_json_page::<T>(self.platform, &fetched.body)
         })
         .await
     }
@@ -315,6 +315,35 @@ impl HttpPoller {
         )
         .increment(1);
     }
+}
+
+/// Parses a JSON page. A page that fails for invalid UTF-8 or a lone surrogate escape
+/// (`\ud800`) is parsed again with those replaced by U+FFFD, logged and counted
+/// (`earshot_collector_repaired_pages_total`): one bad byte in one post must not make
+/// the page unreadable, and the job stuck on it, for good.
+pub(crate) fn parse_json_page<T: DeserializeOwned>(
+    platform: Platform,
+    body: &[u8],
+) -> Result<T, String> {
+    let error = match serde_json::from_slice::<T>(body) {
+        Ok(page) => return Ok(page),
+        Err(error) => error.to_string(),
+    };
+    let Some((repaired, repairs)) = crate::text::repair_body(body, true) else {
+        return Err(error);
+    };
+    let page = serde_json::from_slice::<T>(&repaired).map_err(|_| error.clone())?;
+    repaired_page(platform, &error, repairs);
+    Ok(page)
+}
+
+/// Logs and counts a page read only after [`crate::text::repair_body`].
+pub(crate) fn repaired_page(platform: Platform, error: &str, repairs: crate::text::Repairs) {
+    tracing::warn!(%platform, %error, invalid_utf8 = repairs.invalid_utf8,
+        lone_surrogates = repairs.lone_surrogates,
+        "response had invalid UTF-8 or lone surrogates; replaced them with U+FFFD");
+    metrics::counter!("earshot_collector_repaired_pages_total", "platform" => platform.as_str())
+        .increment(1);
 }
 
 #[cfg(test)]

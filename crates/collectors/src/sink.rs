@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use earshot_kafka::KafkaConfig;
-use earshot_model::{RawMention, topics};
+use earshot_model::{MAX_PLAUSIBLE_FOLLOWERS, MAX_RAW_MENTION_BYTES, RawMention, topics};
 use futures::future::join_all;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::error::Error;
@@ -30,31 +31,110 @@ impl MentionSink {
     /// Produces a page of mentions and returns once the broker has acknowledged every
     /// one of them; only then may the caller advance the page's cursor.
     pub async fn send(&self, mentions: &[RawMention]) -> Result<(), Error> {
-        let encoded: Vec<(String, Vec<u8>)> = mentions
-            .iter()
-            .map(|m| {
-                let payload = match with_plausible_time(m) {
-                    Some(clamped) => clamped.encode(),
-                    None => m.encode(),
-                };
-                (m.id.as_str().to_string(), payload)
-            })
-            .collect();
-        let deliveries = encoded.iter().map(|(key, payload)| {
+        let encoded = records(mentions);
+        let deliveries = encoded.iter().map(|(_, key, payload)| {
             self.producer.send(
                 FutureRecord::to(&self.topic).key(key).payload(payload),
                 self.queue_timeout,
             )
         });
-        for result in join_all(deliveries).await {
-            result.map_err(|(error, _)| Error::Kafka(error))?;
+        let mut refused = Vec::new();
+        for (record, result) in encoded.iter().zip(join_all(deliveries).await) {
+            match result {
+                Ok(_) => produced(record.0),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) => {
+                    refused.push(record);
+                }
+                Err((error, _)) => return Err(Error::Kafka(error)),
+            }
         }
-        for mention in mentions {
-            metrics::counter!("earshot_collector_mentions_total", "platform" => mention.platform.as_str())
-                .increment(1);
+        // The broker refuses a whole batch over its limit, so small records batched with
+        // a large one are refused too: each goes again alone, and one still refused
+        // alone is skipped. Failing instead would re-send the page every interval and
+        // never move the cursor.
+        for (mention, key, payload) in refused {
+            let alone = self
+                .producer
+                .send(
+                    FutureRecord::to(&self.topic).key(key).payload(payload),
+                    self.queue_timeout,
+                )
+                .await;
+            match alone {
+                Ok(_) => produced(mention),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) => {
+                    oversized(mention, payload.len(), "broker");
+                }
+                Err((error, _)) => return Err(Error::Kafka(error)),
+            }
         }
         Ok(())
     }
+}
+
+fn produced(mention: &RawMention) {
+    metrics::counter!("earshot_collector_mentions_total", "platform" => mention.platform.as_str())
+        .increment(1);
+}
+
+/// A page's records keyed by [`RawMention::id`] (so all copies of a mention share a
+/// partition, which the processor checks), each with a plausible time. A mention
+/// encoding to more than [`MAX_RAW_MENTION_BYTES`] is left out, logged and counted
+/// (`earshot_collector_oversized_items_total`): the processor would refuse it, and
+/// the rest of the page must still be produced.
+fn records(mentions: &[RawMention]) -> Vec<(&RawMention, String, Vec<u8>)> {
+    mentions
+        .iter()
+        .filter_map(|m| {
+            let payload = match with_plausible_followers(with_plausible_time(m), m) {
+                Some(clamped) => clamped.encode(),
+                None => m.encode(),
+            };
+            if payload.len() > MAX_RAW_MENTION_BYTES {
+                oversized(m, payload.len(), "collector");
+                return None;
+            }
+            Some((m, m.id.as_str().to_string(), payload))
+        })
+        .collect()
+}
+
+fn oversized(mention: &RawMention, size: usize, refused_by: &'static str) {
+    tracing::warn!(
+        id = mention.id.as_str(),
+        source = mention.source,
+        size,
+        refused_by,
+        "skipping a mention too large to produce; the rest of the page goes on"
+    );
+    metrics::counter!("earshot_collector_oversized_items_total",
+        "platform" => mention.platform.as_str(), "refused_by" => refused_by)
+    .increment(1);
+}
+
+/// `clamped` (or `mention`, if nothing was clamped yet) with the author's followers at
+/// most [`MAX_PLAUSIBLE_FOLLOWERS`]; a forged u64::MAX would poison `potential_reach`.
+/// Logged and counted (`earshot_collector_implausible_followers_total`); the original
+/// count stays in `raw`.
+fn with_plausible_followers(
+    clamped: Option<RawMention>,
+    mention: &RawMention,
+) -> Option<RawMention> {
+    if mention.author.followers <= MAX_PLAUSIBLE_FOLLOWERS {
+        return clamped;
+    }
+    tracing::warn!(
+        id = mention.id.as_str(),
+        source = mention.source,
+        followers = mention.author.followers,
+        "implausible follower count; storing {MAX_PLAUSIBLE_FOLLOWERS}"
+    );
+    metrics::counter!("earshot_collector_implausible_followers_total",
+        "platform" => mention.platform.as_str())
+    .increment(1);
+    let mut clamped = clamped.unwrap_or_else(|| mention.clone());
+    clamped.author.followers = MAX_PLAUSIBLE_FOLLOWERS;
+    Some(clamped)
 }
 
 /// How long before its collection a post may have been written: older than every
@@ -122,5 +202,52 @@ mod tests {
         // An old post a backfill finds, and a little clock skew, are kept as they are.
         assert!(with_plausible_time(&mention("2009-05-01T12:00:00Z")).is_none());
         assert!(with_plausible_time(&mention("2026-03-12T09:30:00Z")).is_none());
+    }
+
+    #[test]
+    fn records_are_keyed_by_mention_id_and_an_oversized_one_is_left_out() {
+        let small = mention("2026-03-12T07:00:00Z");
+        let mut huge = mention("2026-03-12T07:00:00Z");
+        huge.id = MentionId::new(Platform::Bluesky, "huge");
+        huge.platform_id = "huge".into();
+        huge.text = "x".repeat(MAX_RAW_MENTION_BYTES);
+        let mut last = mention("2026-03-12T07:00:00Z");
+        last.id = MentionId::new(Platform::Bluesky, "last");
+        last.platform_id = "last".into();
+        let page = [small, huge, last];
+        let records = records(&page);
+        let keys: Vec<&str> = records.iter().map(|(_, key, _)| key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["bluesky:3k1", "bluesky:last"],
+            "the rest of the page goes on"
+        );
+        for (mention, key, payload) in &records {
+            assert_eq!(key, mention.id.as_str());
+            assert_eq!(RawMention::decode(payload).unwrap().id.as_str(), key);
+        }
+    }
+
+    #[test]
+    fn forged_follower_counts_are_clamped_and_sum_without_overflow() {
+        let mut page: Vec<RawMention> = (0..1000)
+            .map(|i| {
+                let mut m = mention("1971-01-01T00:00:00Z");
+                m.id = MentionId::new(Platform::Bluesky, &i.to_string());
+                m.platform_id = i.to_string();
+                m.author.followers = u64::MAX;
+                m
+            })
+            .collect();
+        page[0].author.followers = 1_234;
+        let reach = records(&page)
+            .iter()
+            .map(|(_, _, payload)| RawMention::decode(payload).unwrap())
+            .try_fold(0u64, |sum, m| {
+                // Both clamps at once: the time one must not undo the followers one.
+                assert_eq!(m.created_at, m.collected_at);
+                sum.checked_add(m.author.followers)
+            });
+        assert_eq!(reach, Some(1_234 + 999 * MAX_PLAUSIBLE_FOLLOWERS));
     }
 }

@@ -109,9 +109,94 @@ pub fn decode_entities(text: &str) -> String {
     out
 }
 
+/// What [`repair_body`] replaced in a response body.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Repairs {
+    /// Bytes that were not UTF-8 (each run becomes one U+FFFD).
+    pub invalid_utf8: bool,
+    /// JSON `\uD800`-`\uDFFF` escapes not part of a surrogate pair, which serde_json
+    /// (rightly) refuses: each becomes `\uFFFD`.
+    pub lone_surrogates: usize,
+}
+
+/// A body with what makes a whole page unreadable replaced by U+FFFD: invalid UTF-8
+/// and, with `json`, lone surrogate escapes. One bad byte in one post must not block
+/// the job for good (the page would be retried, then fail, every interval). `None`
+/// when there is nothing to repair, so a body failing for another reason stays failed.
+pub fn repair_body(body: &[u8], json: bool) -> Option<(Vec<u8>, Repairs)> {
+    let mut repairs = Repairs::default();
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => {
+            repairs.invalid_utf8 = true;
+            String::from_utf8_lossy(body)
+        }
+    };
+    let mut out = String::with_capacity(text.len());
+    if json {
+        let mut rest: &str = &text;
+        while let Some(backslash) = rest.find('\\') {
+            out.push_str(&rest[..backslash]);
+            let escape = &rest[backslash..];
+            let unit = |at: usize| {
+                escape
+                    .get(at..at + 6)
+                    .filter(|e| e.starts_with("\\u"))
+                    .and_then(|e| u16::from_str_radix(&e[2..], 16).ok())
+            };
+            let taken = match unit(0) {
+                Some(0xD800..=0xDBFF) if matches!(unit(6), Some(0xDC00..=0xDFFF)) => {
+                    out.push_str(&escape[..12]);
+                    12
+                }
+                Some(0xD800..=0xDFFF) => {
+                    repairs.lone_surrogates += 1;
+                    out.push_str("\\uFFFD");
+                    6
+                }
+                // Any other escape is two bytes (`\\`, `\"`, `\n`…) or a `\u` we keep.
+                _ => {
+                    let len = escape[1..].chars().next().map_or(0, char::len_utf8) + 1;
+                    out.push_str(&escape[..len]);
+                    len
+                }
+            };
+            rest = &escape[taken..];
+        }
+        out.push_str(rest);
+    } else {
+        out.push_str(&text);
+    }
+    (repairs != Repairs::default()).then(|| (out.into_bytes(), repairs))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogates_and_invalid_bytes_are_replaced_and_pairs_kept() {
+        let body = br#"{"a": "x\ud800y", "b": "\udc00", "pair": "\ud83d\ude00", "esc": "\\ud800", "q": "\"\u0041"}"#;
+        let (repaired, repairs) = repair_body(body, true).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&repaired).unwrap();
+        assert_eq!(value["a"], "x\u{FFFD}y");
+        assert_eq!(value["b"], "\u{FFFD}");
+        assert_eq!(value["pair"], "\u{1F600}", "a valid pair is kept");
+        assert_eq!(
+            value["esc"], "\\ud800",
+            "an escaped backslash is not an escape"
+        );
+        assert_eq!(value["q"], "\"A");
+        assert_eq!(repairs.lone_surrogates, 2);
+        assert!(!repairs.invalid_utf8);
+
+        let (repaired, repairs) = repair_body(b"<t>ceny \xC3\x28 Orlen</t>", false).unwrap();
+        assert_eq!(repaired, "<t>ceny \u{FFFD}( Orlen</t>".as_bytes());
+        assert!(repairs.invalid_utf8);
+        // Nothing to repair: the caller keeps its original error.
+        assert!(repair_body(br#"{"a": "\ud83d\ude00"}"#, true).is_none());
+        assert!(repair_body(b"{\"a\": ", true).is_none());
+    }
 
     #[test]
     fn mastodon_content_becomes_text() {

@@ -28,7 +28,8 @@ async fn pages_to_the_end_then_asks_only_since_the_newest() {
     for part in [
         "max_results=10",
         "expansions=author_id",
-        "tweet.fields=created_at%2Clang%2Cpublic_metrics%2Cauthor_id",
+        // entities: expanded links; note_tweet: the full text of long posts.
+        "tweet.fields=created_at%2Clang%2Cpublic_metrics%2Cauthor_id%2Centities%2Cnote_tweet",
         "query=orlen+-is%3Aretweet",
     ] {
         assert!(first.contains(part), "{first} lacks {part}");

@@ -245,6 +245,45 @@ mod backfills {
         assert_eq!(server.requests().len(), pages, "no page fetched twice");
     }
 
+    /// Every process start has its own ledger key; those of earlier days are deleted
+    /// when a process publishes, so the compacted topic does not grow with restarts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ledger_entries_of_earlier_days_are_deleted() {
+        let server = server().await;
+        let kafka = kafka("youtube-ledger-prune").await;
+        let config = config_for(&server, 10, &[VIDEO]);
+        let fingerprint = config.youtube.api_key.as_ref().unwrap().fingerprint();
+        let ledger = format!("quota:youtube:{fingerprint}:");
+        let open = || async {
+            let producer = kafka.producer().unwrap();
+            earshot_collectors::CursorStore::open(&kafka, producer)
+                .await
+                .unwrap()
+        };
+        let old_keys = [
+            format!("{ledger}2020-01-01:00000000000000aa"),
+            format!("{ledger}2020-01-02:00000000000000bb"),
+        ];
+        let cursors = open().await;
+        for key in &old_keys {
+            cursors
+                .put(key, &serde_json::json!({"spent": 7}))
+                .await
+                .unwrap();
+        }
+        run_once(&config, &[], &kafka).await;
+        assert!(!server.requests().is_empty(), "the poll spent quota");
+
+        let keys: Vec<String> = open()
+            .await
+            .with_prefix::<serde_json::Value>(&ledger)
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        assert_eq!(keys.len(), 1, "only today's entry is left: {keys:?}");
+        assert!(!old_keys.contains(&keys[0]));
+    }
+
     /// `earshot collect` and `earshot backfill` are separate processes, and a collector
     /// restarts: the day's quota is one count across them, kept in the cursor topic.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,6 @@ pub mod topics;
 
 pub use brand::{Brand, CohortBoundaries};
 pub use mention::{
-    Author, DecodeError, Engagement, MAX_RAW_MENTION_BYTES, MentionId, Origin, Platform,
-    RawMention, SCHEMA_VERSION,
+    Author, DecodeError, Engagement, MAX_PLAUSIBLE_FOLLOWERS, MAX_RAW_MENTION_BYTES, MentionId,
+    Origin, Platform, RawMention, SCHEMA_VERSION,
 };

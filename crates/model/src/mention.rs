@@ -131,6 +131,20 @@ pub struct Author {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+/// The most followers an account is believed to have: the largest accounts on any
+/// platform have under 10^9 (700M on Instagram, 230M on X, 400M on YouTube in 2026).
+/// A higher count is forged or broken, and summed into `potential_reach` a few of
+/// u64::MAX would wrap the rollups' UInt64 sums; at 10^9 each, 1.8·10^10 mentions in
+/// one group would be needed.
+pub const MAX_PLAUSIBLE_FOLLOWERS: u64 = 1_000_000_000;
+
+impl Author {
+    /// [`Author::followers`], at most [`MAX_PLAUSIBLE_FOLLOWERS`].
+    pub fn plausible_followers(&self) -> u64 {
+        self.followers.min(MAX_PLAUSIBLE_FOLLOWERS)
+    }
+}
+
 /// Engagement counts at collection time; zero where the platform has no such count.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -307,6 +321,24 @@ impl RawMention {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forged_follower_counts_are_plausible_and_their_sum_does_not_wrap() {
+        let forged = Author {
+            followers: u64::MAX,
+            ..Author::default()
+        };
+        assert_eq!(forged.plausible_followers(), MAX_PLAUSIBLE_FOLLOWERS);
+        let real = Author {
+            followers: 230_000_000,
+            ..Author::default()
+        };
+        assert_eq!(real.plausible_followers(), 230_000_000);
+        // What the rollups' sum(author_followers) would add for a million forged rows.
+        let reach =
+            (0..1_000_000).try_fold(0u64, |sum, _| sum.checked_add(forged.plausible_followers()));
+        assert_eq!(reach, Some(1_000_000 * MAX_PLAUSIBLE_FOLLOWERS));
+    }
 
     pub(crate) fn sample() -> RawMention {
         RawMention {

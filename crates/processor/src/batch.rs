@@ -126,19 +126,21 @@ impl Batch {
     pub fn reject(&mut self, (partition, offset): (i32, i64), error: String) -> &DeadLetter {
         self.rows
             .retain(|r| (r.kafka_partition, r.kafka_offset) != (partition, offset));
-        let (key, mut payload) = self
+        let (key, payload) = self
             .originals
             .remove(&(partition, offset))
             .unwrap_or_default();
-        payload.truncate(earshot_model::MAX_RAW_MENTION_BYTES);
-        self.dead_letters.push(DeadLetter {
+        // The same caps as every dead letter: a server message can be long too.
+        self.dead_letters.push(crate::admit::dead_letter(
             partition,
             offset,
             key,
-            payload,
-            reason: REJECTED_BY_CLICKHOUSE,
-            error,
-        });
+            &payload,
+            crate::admit::Rejection {
+                reason: REJECTED_BY_CLICKHOUSE,
+                error,
+            },
+        ));
         self.dead_letters.last().expect("just pushed")
     }
 }

@@ -15,6 +15,7 @@
 //! id is the Kafka key, so all copies of a mention meet on one partition and one
 //! processor: no two processors race to insert it.
 
+mod admit;
 mod batch;
 mod config;
 mod context;
@@ -29,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use earshot_enrichment::Enricher;
 use earshot_kafka::KafkaConfig;
-use earshot_model::{RawMention, topics};
+use earshot_model::topics;
 use earshot_storage::{Store, TouchedBuckets};
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -231,7 +232,7 @@ impl Processor {
             bytes: payload.len(),
         }
         .emit();
-        match RawMention::decode(payload) {
+        match admit::admit(key.as_deref(), payload) {
             Ok(mention) => {
                 let tags = self.enricher.enrich(&mention);
                 if tags.brands.is_empty() {
@@ -249,25 +250,23 @@ impl Processor {
                     );
                 }
             }
-            Err(error) => {
-                let error_text = error.to_string();
+            Err(rejection) => {
+                // Cut first: the error can quote a megabyte-long value.
+                let letter = admit::dead_letter(
+                    position.partition,
+                    position.offset,
+                    key,
+                    payload,
+                    rejection,
+                );
                 RecordDeadLettered {
                     partition: position.partition,
                     offset: position.offset,
-                    reason: error.reason(),
-                    error: &error_text,
+                    reason: letter.reason,
+                    error: &letter.error,
                 }
                 .emit();
-                // Keep the evidence, but never more than one maximal record of it.
-                let kept = payload.len().min(earshot_model::MAX_RAW_MENTION_BYTES);
-                batch.dead_letters.push(DeadLetter {
-                    partition: position.partition,
-                    offset: position.offset,
-                    key,
-                    payload: payload[..kept].to_vec(),
-                    reason: error.reason(),
-                    error: error_text,
-                });
+                batch.dead_letters.push(letter);
             }
         }
     }

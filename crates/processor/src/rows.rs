@@ -50,7 +50,8 @@ pub fn mention_rows(
             author_handle: mention.author.handle.clone(),
             author_name: mention.author.name.clone(),
             author_bio: mention.author.bio.clone(),
-            author_followers: mention.author.followers,
+            // The collectors clamp too; this guards the rollup sums against any producer.
+            author_followers: mention.author.plausible_followers(),
             author_verified: mention.author.verified.into(),
             author_created_at: mention.author.created_at.map(unix_seconds).unwrap_or(0),
             likes: mention.engagement.likes,

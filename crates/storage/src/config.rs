@@ -10,7 +10,8 @@ use crate::schema::SchemaTarget;
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClickHouseConfig {
-    /// HTTP interface, e.g. `http://127.0.0.1:8123`.
+    /// HTTP interface, e.g. `http://127.0.0.1:8123`; `https://` is spoken with rustls,
+    /// trusting the system's CA certificates (the image installs `ca-certificates`).
     pub url: String,
     pub database: String,
     pub user: String,

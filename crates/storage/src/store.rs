@@ -412,4 +412,34 @@ mod tests {
         );
         assert_eq!(escape_identifier("a\\`b"), "`a\\\\\\`b`");
     }
+    /// `clickhouse.url` accepts `https://`, so the client must speak TLS to it: the
+    /// first bytes it sends are a TLS handshake record (0x16, version 3.x), not an
+    /// HTTP request line, and not an "unsupported scheme" error before connecting.
+    #[tokio::test]
+    async fn an_https_url_is_spoken_to_with_tls() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let first_bytes = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut head = [0u8; 3];
+            socket.read_exact(&mut head).await.unwrap();
+            head
+        });
+        let config = crate::ClickHouseConfig {
+            url: format!("https://127.0.0.1:{port}"),
+            ..Default::default()
+        };
+        let store = super::Store::new(&config).unwrap();
+        // The handshake cannot complete (the listener never answers); only the
+        // client's opening bytes matter here.
+        let ping = tokio::spawn(async move { store.ping().await });
+        let head = tokio::time::timeout(std::time::Duration::from_secs(10), first_bytes)
+            .await
+            .expect("the client never connected: https:// was refused before any I/O")
+            .unwrap();
+        ping.abort();
+        assert_eq!(head[0], 0x16, "not a TLS handshake record: {head:?}");
+        assert_eq!(head[1], 0x03, "not a TLS record version: {head:?}");
+    }
 }

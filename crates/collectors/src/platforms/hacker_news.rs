@@ -390,10 +390,18 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
             return None;
         }
     };
-    let created_at = hit.created_at.or_else(|| {
+    let Some(created_at) = hit.created_at.or_else(|| {
         hit.created_at_i
             .and_then(|s| DateTime::from_timestamp(s, 0))
-    })?;
+    }) else {
+        tracing::warn!(
+            id = hit.object_id,
+            "skipping a Hacker News hit without created_at"
+        );
+        metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "hacker_news")
+            .increment(1);
+        return None;
+    };
     let text = match (&hit.comment_text, &hit.title) {
         (Some(comment), _) => html_to_text(comment),
         (None, title) => {
@@ -467,5 +475,54 @@ mod tests {
         let m = to_mention(&comment).unwrap();
         assert_eq!(m.text, "InPost lockers are great & cheap");
         assert_eq!(m.created_at.timestamp(), 1_773_223_300);
+    }
+
+    /// One invalid byte and one lone surrogate escape, each in one hit, used to make the
+    /// whole page unreadable (retried, then failed, every poll, for good).
+    #[test]
+    fn a_page_with_invalid_utf8_or_a_lone_surrogate_is_read() {
+        let mut page = br#"{"nbHits": 2, "nbPages": 1, "page": 0, "hits": [
+            {"objectID": "1", "created_at_i": 1773223200, "author": "a", "comment_text": "Orlen \ud800 ceny"},
+            {"objectID": "2", "created_at_i": 1773223300, "author": "b", "comment_text": "InPost X"}]}"#
+            .to_vec();
+        let x = page.iter().rposition(|&b| b == b'X').unwrap();
+        page[x] = 0xFF;
+        assert!(serde_json::from_slice::<SearchResponse>(&page).is_err());
+        let read: SearchResponse =
+            crate::http::parse_json_page(Platform::HackerNews, &page).unwrap();
+        let texts: Vec<String> = read
+            .hits
+            .iter()
+            .filter_map(to_mention)
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(texts, ["Orlen \u{FFFD} ceny", "InPost \u{FFFD}"]);
+        // A page broken otherwise still fails, so it is retried as before.
+        assert!(
+            crate::http::parse_json_page::<SearchResponse>(Platform::HackerNews, b"{\"hits\": [")
+                .is_err()
+        );
+    }
+
+    /// Algolia's documented example hit, without `created_at` (a hit the index returns
+    /// half-written). Source: https://hn.algolia.com/api (search_by_date example).
+    #[test]
+    fn a_hit_without_created_at_is_counted_as_unmapped() {
+        let recorder = metrics_util::debugging::DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let hit = serde_json::json!({"objectID": "39003", "author": "pg", "title": "Orlen"});
+        let mapped = metrics::with_local_recorder(&recorder, || to_mention(&hit));
+        assert!(mapped.is_none());
+        let unmapped: u64 = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .filter(|(key, ..)| key.key().name() == "earshot_collector_unmapped_items_total")
+            .map(|(.., value)| match value {
+                metrics_util::debugging::DebugValue::Counter(n) => n,
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(unmapped, 1);
     }
 }

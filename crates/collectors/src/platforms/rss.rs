@@ -4,16 +4,20 @@
 //! carry the `ETag` / `Last-Modified` of the last document read, and a `304 Not Modified`
 //! produces nothing and leaves the cursor as it was. A changed feed is parsed (`feed-rs`,
 //! RSS 0.9x/1.0/2.0, Atom and JSON Feed) and every item not seen before is produced: an
-//! item's identity is its `guid` (Atom `id`), else its link. The cursor remembers the ids
-//! of the feed's current items plus the most recent earlier ones, bounded by
-//! `max_seen_ids`, so a feed re-listing old items produces nothing new. Feeds send no
-//! rate-limit headers; 429 and 5xx get the usual retries.
+//! item's identity is its `guid` (Atom `id`), else its link. The cursor remembers at
+//! most `max_seen_ids` ids (the feed's first items, then the most recent earlier ones),
+//! so a feed re-listing old items produces nothing new. A feed listing more items than
+//! that also leaves a high-water mark, the newest time among the items not remembered:
+//! later polls treat an unremembered item dated at or before it as already produced
+//! (an undated one is produced again; the processor drops the repeat by id). The cursor
+//! stays bounded whatever the feed's size. Feeds send no rate-limit headers; 429 and
+//! 5xx get the usual retries.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use earshot_model::{Author, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
 use feed_rs::model::{Entry, Feed};
 use reqwest::StatusCode;
@@ -36,7 +40,8 @@ use crate::text::html_to_text;
 pub struct RssConfig {
     /// Feed URLs (RSS or Atom). Empty: the platform is off.
     pub feeds: Vec<String>,
-    /// How many item ids a job remembers beyond the feed's current items.
+    /// How many item ids a job's cursor remembers (see the module doc for feeds that
+    /// list more).
     pub max_seen_ids: usize,
     pub poll_interval_ms: Option<u64>,
 }
@@ -110,8 +115,74 @@ pub struct FeedCursor {
     /// `If-Modified-Since`.
     pub etag: Option<String>,
     pub last_modified: Option<String>,
-    /// Ids (guid, else link) of items already produced, newest listing first, bounded.
+    /// Ids (guid, else link) of items already produced, in listing order, at most
+    /// `max_seen_ids`.
     pub seen: Vec<String>,
+    /// The newest time (never after the poll) of a listed item that did not fit in
+    /// `seen`: an item not in `seen` dated at or before it counts as produced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_until: Option<DateTime<Utc>>,
+}
+
+/// What one parsed listing adds: the entries to produce and the cursor's next ids.
+struct Selection<'a> {
+    new: Vec<(&'a Entry, &'a str)>,
+    seen: Vec<String>,
+    seen_until: Option<DateTime<Utc>>,
+}
+
+/// Picks the entries of a listing not produced before, in one pass (hash sets, so a
+/// feed of a million items costs a million lookups), and the bounded ids to remember.
+fn select_new<'a>(
+    entries: &'a [Entry],
+    cursor: &FeedCursor,
+    max_seen_ids: usize,
+    now: DateTime<Utc>,
+    feed: &Url,
+) -> Selection<'a> {
+    let seen: HashSet<&str> = cursor.seen.iter().map(String::as_str).collect();
+    let mut listed: HashSet<&str> = HashSet::new();
+    let mut remembered: Vec<&str> = Vec::new();
+    let mut seen_until = cursor.seen_until;
+    let mut new = Vec::new();
+    for entry in entries {
+        let id = entry.id.trim();
+        if id.is_empty() {
+            tracing::warn!(%feed, "skipping a feed item with neither guid nor link");
+            metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "rss")
+                .increment(1);
+            continue;
+        }
+        if !listed.insert(id) {
+            continue;
+        }
+        // A forged future date must not raise the mark past items still to come.
+        let time = entry.published.or(entry.updated).map(|t| t.min(now));
+        if remembered.len() < max_seen_ids {
+            remembered.push(id);
+        } else if time.is_some() {
+            seen_until = seen_until.max(time);
+        }
+        let below_mark = matches!((time, cursor.seen_until), (Some(t), Some(until)) if t <= until);
+        if !seen.contains(id) && !below_mark {
+            new.push((entry, id));
+        }
+    }
+    let room = max_seen_ids - remembered.len();
+    let mut next_seen: Vec<String> = remembered.iter().map(|id| id.to_string()).collect();
+    next_seen.extend(
+        cursor
+            .seen
+            .iter()
+            .filter(|id| !listed.contains(id.as_str()))
+            .take(room)
+            .cloned(),
+    );
+    Selection {
+        new,
+        seen: next_seen,
+        seen_until,
+    }
 }
 
 struct FeedSource {
@@ -123,12 +194,27 @@ struct FeedSource {
 /// An entry's identity: its guid / Atom id, else its link. The parser is told to leave
 /// the id empty when neither exists, so such entries are skipped rather than keyed by
 /// something unstable.
+///
+/// A feed that fails to parse only for bytes that are not UTF-8 is parsed again with
+/// them replaced by U+FFFD, logged and counted, so one bad byte does not block the feed.
 fn parse_feed(body: &[u8]) -> Result<Feed, String> {
+    let error = match parse_feed_strict(body) {
+        Ok(feed) => return Ok(feed),
+        Err(error) => error,
+    };
+    let Some((repaired, repairs)) = crate::text::repair_body(body, false) else {
+        return Err(error);
+    };
+    let feed = parse_feed_strict(&repaired).map_err(|_| error.clone())?;
+    crate::http::repaired_page(Platform::Rss, &error, repairs);
+    Ok(feed)
+}
+
+fn parse_feed_strict(body: &[u8]) -> Result<Feed, String> {
     feed_rs::parser::Builder::new()
         .id_generator(|links, _title, _base| {
-            links
-                .first()
-                .map(|l| l.href.trim().to_string())
+            item_link(links)
+                .map(|href| href.trim().to_string())
                 .unwrap_or_default()
         })
         .build()
@@ -173,48 +259,51 @@ impl Paginator for FeedSource {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let seen: HashSet<&str> = cursor.seen.iter().map(String::as_str).collect();
-        let mut listed: Vec<String> = Vec::new();
-        let mut mentions = Vec::new();
-        for entry in &feed.entries {
-            let id = entry.id.trim();
-            if id.is_empty() {
-                tracing::warn!(feed = %self.url, "skipping a feed item with neither guid nor link");
-                metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "rss")
-                    .increment(1);
-                continue;
-            }
-            if listed.iter().any(|l| l == id) {
-                continue;
-            }
-            listed.push(id.to_string());
-            if !seen.contains(id) {
-                mentions.push(to_mention(&feed, entry, id, &self.url));
-            }
-        }
-        // The current listing first, then the most recent earlier ids, up to the bound;
-        // ids still listed are always kept, whatever the bound.
-        let keep = self.max_seen_ids.max(listed.len());
-        let mut next_seen = listed.clone();
-        next_seen.extend(
-            cursor
-                .seen
-                .iter()
-                .filter(|id| !listed.contains(id))
-                .take(keep - listed.len())
-                .cloned(),
+        let selection = select_new(
+            &feed.entries,
+            cursor,
+            self.max_seen_ids,
+            Utc::now(),
+            &self.url,
         );
+        let mentions = selection
+            .new
+            .iter()
+            .map(|(entry, id)| to_mention(&feed, entry, id, &self.url))
+            .collect();
         Ok(Page {
             mentions,
             cursor: FeedCursor {
                 etag: header(ETAG),
                 last_modified: header(LAST_MODIFIED),
-                seen: next_seen,
+                seen: selection.seen,
+                seen_until: selection.seen_until,
             },
             more: false,
             total_hint: None,
         })
     }
+}
+
+/// The item's own page among its links: Atom's `rel="alternate"` (or no `rel`, which
+/// means alternate), not whichever comes first (`replies` and `edit` often do, as on
+/// Blogger); the first link if none is alternate.
+fn item_link(links: &[feed_rs::model::Link]) -> Option<&str> {
+    links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|rel| rel == "alternate"))
+        .or(links.first())
+        .map(|l| l.href.as_str())
+}
+
+/// An RSS 2.0 `<guid>` is the item's permalink unless `isPermaLink="false"`, which
+/// the parser does not report: an id that is an http(s) URL is taken as the URL of an
+/// item without a link.
+fn permalink_guid(id: &str) -> Option<&str> {
+    Url::parse(id)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(|_| id)
 }
 
 /// Maps one feed item. Feeds are press by construction: enrichment treats platform `rss`
@@ -258,11 +347,10 @@ pub(crate) fn to_mention(feed: &Feed, entry: &Entry, id: &str, feed_url: &Url) -
         Some(name) => (format!("{feed_url}#{name}"), name),
         None => (feed_url.to_string(), feed_title.clone()),
     };
-    let url = entry
-        .links
-        .first()
-        .map(|l| l.href.clone())
-        .unwrap_or_default();
+    let url = item_link(&entry.links)
+        .or_else(|| permalink_guid(id))
+        .unwrap_or_default()
+        .to_string();
     let created_at = entry
         .published
         .or(entry.updated)
@@ -364,6 +452,130 @@ mod tests {
         assert_eq!(m.text, "InPost\nnowe paczkomaty");
         assert_eq!(m.author.name, "Piotr");
         assert_eq!(m.url, "https://p.example/e1");
+    }
+
+    fn huge_feed(items: usize, newest: DateTime<Utc>) -> String {
+        let mut xml = String::from(r#"<?xml version="1.0"?><rss version="2.0"><channel>"#);
+        for i in 0..items {
+            // Newest first, a minute apart, as feeds list them.
+            let date = (newest - chrono::TimeDelta::minutes(i as i64)).to_rfc2822();
+            xml.push_str(&format!(
+                "<item><guid>urn:{i}</guid><title>t</title><pubDate>{date}</pubDate></item>"
+            ));
+        }
+        xml.push_str("</channel></rss>");
+        xml
+    }
+
+    #[test]
+    fn a_huge_feed_is_deduplicated_in_one_pass_with_a_bounded_cursor() {
+        let url = Url::parse("https://p.example/feed").unwrap();
+        let now: DateTime<Utc> = "2026-03-12T08:00:00Z".parse().unwrap();
+        let items = 100_000;
+        let first = parse_feed(huge_feed(items, now).as_bytes()).unwrap();
+        let start = FeedCursor::default();
+        let selection = select_new(&first.entries, &start, 1000, now, &url);
+        assert_eq!(selection.new.len(), items, "every item is new once");
+        assert_eq!(selection.seen.len(), 1000, "the cursor stays bounded");
+        assert_eq!(selection.seen[0], "urn:0");
+        // urn:1000 is the newest item that did not fit.
+        let mark = now - chrono::TimeDelta::minutes(1000);
+        assert_eq!(selection.seen_until, Some(mark));
+        let cursor = FeedCursor {
+            seen: selection.seen,
+            seen_until: selection.seen_until,
+            ..Default::default()
+        };
+
+        // The same feed with two new items on top: only those are produced.
+        let later = now + chrono::TimeDelta::minutes(2);
+        let mut second = first.clone();
+        for (id, minutes) in [("urn:new-b", 1), ("urn:new-a", 2)] {
+            let mut entry = second.entries[0].clone();
+            entry.id = id.into();
+            entry.published = Some(now + chrono::TimeDelta::minutes(minutes));
+            second.entries.insert(0, entry);
+        }
+        let selection = select_new(&second.entries, &cursor, 1000, later, &url);
+        let new: Vec<&str> = selection.new.iter().map(|(_, id)| *id).collect();
+        assert_eq!(new, ["urn:new-a", "urn:new-b"]);
+        assert_eq!(selection.seen.len(), 1000);
+        assert!(
+            serde_json::to_vec(&FeedCursor {
+                seen: selection.seen,
+                seen_until: selection.seen_until,
+                ..Default::default()
+            })
+            .unwrap()
+            .len()
+                < 64 * 1024
+        );
+    }
+
+    #[test]
+    fn a_forged_future_date_cannot_raise_the_mark_past_new_items() {
+        let url = Url::parse("https://p.example/feed").unwrap();
+        let now: DateTime<Utc> = "2026-03-12T08:00:00Z".parse().unwrap();
+        let mut feed = parse_feed(huge_feed(3, now).as_bytes()).unwrap();
+        feed.entries[2].published = Some("2100-01-01T00:00:00Z".parse().unwrap());
+        let selection = select_new(&feed.entries, &FeedCursor::default(), 2, now, &url);
+        assert_eq!(selection.seen_until, Some(now));
+    }
+
+    #[test]
+    fn old_cursors_without_a_mark_still_load() {
+        let cursor: FeedCursor =
+            serde_json::from_str(r#"{"etag":null,"last_modified":null,"seen":["a"]}"#).unwrap();
+        assert_eq!(cursor.seen_until, None);
+    }
+
+    #[test]
+    fn a_feed_with_an_invalid_utf8_byte_is_read() {
+        let mut xml = RSS.as_bytes().to_vec();
+        let at = RSS.find("Orlen &amp;").unwrap();
+        xml[at] = 0xFF;
+        let feed = parse_feed(&xml).unwrap();
+        let url = Url::parse("https://p.example/feed").unwrap();
+        let m = to_mention(&feed, &feed.entries[0], "urn:a", &url);
+        assert!(m.text.starts_with("\u{FFFD}rlen & ceny"), "{}", m.text);
+        assert_eq!(feed.entries.len(), 3, "every item is still there");
+    }
+
+    const DOCUMENTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/documented");
+
+    #[test]
+    fn an_item_without_a_link_takes_its_permalink_guid() {
+        let xml = std::fs::read(format!("{DOCUMENTED}/rss2_guid_without_link.xml")).unwrap();
+        let feed = parse_feed(&xml).unwrap();
+        let url = Url::parse("http://liftoff.msfc.nasa.gov/rss").unwrap();
+        let urls: Vec<String> = feed
+            .entries
+            .iter()
+            .map(|e| to_mention(&feed, e, &e.id, &url).url)
+            .collect();
+        assert_eq!(
+            urls,
+            ["http://liftoff.msfc.nasa.gov/2003/05/30.html#item572", ""],
+            "a guid that is no URL is no permalink"
+        );
+    }
+
+    #[test]
+    fn an_atom_entry_takes_its_alternate_link_not_the_first() {
+        let xml = std::fs::read(format!("{DOCUMENTED}/atom_rfc4287_blogger_links.xml")).unwrap();
+        let feed = parse_feed(&xml).unwrap();
+        let url = Url::parse("http://example.org/feed.atom").unwrap();
+        let entry = &feed.entries[0];
+        let m = to_mention(&feed, entry, &entry.id, &url);
+        assert_eq!(m.url, "http://example.org/2005/04/02/atom");
+        assert_eq!(m.author.name, "Mark Pilgrim");
+        // Without an id, the alternate link is the identity too.
+        let links = &entry.links;
+        assert_eq!(item_link(links), Some("http://example.org/2005/04/02/atom"));
+        assert_eq!(
+            item_link(&links[..1]),
+            Some("http://example.org/2005/04/02/atom/comments")
+        );
     }
 
     #[test]

@@ -116,6 +116,18 @@ struct Link {
     num_crossposts: u64,
 }
 
+/// The author's `t2_` fullname, else the name. A deleted account has neither (the name
+/// is `[deleted]` and no fullname is sent): such an author gets an id of its own per
+/// post, since one shared `[deleted]` id would make every deleted author one person
+/// (one "top author", one cohort guess from everyone's posts).
+fn author_id(fullname: Option<String>, name: &str, platform_id: &str) -> String {
+    match fullname.filter(|f| !f.is_empty()) {
+        Some(fullname) => fullname,
+        None if name.is_empty() || name == "[deleted]" => format!("[deleted]:{platform_id}"),
+        None => name.to_string(),
+    }
+}
+
 /// Maps a `t3` link; `None` (and a warning) if it lacks what a mention needs.
 pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
     let link: Link = match serde_json::from_value(value.clone()) {
@@ -129,6 +141,7 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
     };
     let created_at = DateTime::from_timestamp(link.created_utc as i64, 0)?;
     let platform_id = link.name.unwrap_or_else(|| format!("t3_{}", link.id));
+    let author_id = author_id(link.author_fullname, &link.author, &platform_id);
     let url = link
         .permalink
         .map(|p| format!("https://www.reddit.com{p}"))
@@ -144,7 +157,7 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
         created_at,
         collected_at: Utc::now(),
         author: Author {
-            id: link.author_fullname.unwrap_or_else(|| link.author.clone()),
+            id: author_id,
             handle: link.author.clone(),
             name: link.author,
             // Karma and account age need `/user/{name}/about`, a call per author.
@@ -199,6 +212,27 @@ mod tests {
             "https://www.reddit.com/r/poland/comments/1b2c3d/orlen/"
         );
         assert!(to_mention(&serde_json::json!({"id": "x"})).is_none());
+    }
+
+    /// A deleted author as Reddit sends it (PRAW's recorded responses, e.g.
+    /// praw/tests/integration/cassettes: `"author": "[deleted]"`, no
+    /// `author_fullname`), kept in tests/fixtures/documented.
+    #[test]
+    fn deleted_authors_do_not_share_one_id() {
+        let listing: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/documented/reddit_deleted_authors.json"
+        ))
+        .unwrap();
+        let ids: Vec<String> = listing["data"]["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|child| to_mention(&child["data"]).unwrap().author.id)
+            .collect();
+        assert_eq!(
+            ids,
+            ["[deleted]:t3_1aaaaa", "[deleted]:t3_1bbbbb", "t2_abc"]
+        );
     }
 
     #[test]

@@ -20,10 +20,34 @@ struct PublicMetrics {
     followers_count: u64,
 }
 
+/// A link in a post's text: `url` is the `t.co` form in the text.
+#[derive(Deserialize)]
+struct UrlEntity {
+    url: String,
+    expanded_url: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Entities {
+    #[serde(default)]
+    urls: Vec<UrlEntity>,
+}
+
+/// The whole text of a post longer than 280 characters (`text` is cut there).
+#[derive(Deserialize)]
+struct NoteTweet {
+    text: String,
+    #[serde(default)]
+    entities: Entities,
+}
+
 #[derive(Deserialize)]
 struct Post {
     id: String,
     text: String,
+    #[serde(default)]
+    entities: Entities,
+    note_tweet: Option<NoteTweet>,
     created_at: DateTime<Utc>,
     lang: Option<String>,
     author_id: Option<String>,
@@ -58,9 +82,22 @@ pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<Ra
             return None;
         }
     };
-    let user: User = user_value
-        .and_then(|u| serde_json::from_value(u.clone()).ok())
-        .unwrap_or_default();
+    let user: User = match user_value.map(|u| serde_json::from_value(u.clone())) {
+        Some(Ok(user)) => user,
+        Some(Err(error)) => {
+            // The mention keeps the author's id; the profile is lost, and said so.
+            tracing::warn!(%error, post = post.id, "an X author we cannot read; keeping only its id");
+            metrics::counter!("earshot_collector_unmapped_authors_total", "platform" => "x")
+                .increment(1);
+            User::default()
+        }
+        None => User::default(),
+    };
+    let (text, entities) = match post.note_tweet {
+        Some(note) => (note.text, note.entities),
+        None => (post.text, post.entities),
+    };
+    let text = expand_links(text, &entities);
     let author_id = post.author_id.unwrap_or_default();
     let url = if user.username.is_empty() {
         format!("https://x.com/i/web/status/{}", post.id)
@@ -74,7 +111,7 @@ pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<Ra
         platform: Platform::X,
         platform_id: post.id,
         url,
-        text: post.text,
+        text,
         created_at: post.created_at,
         collected_at: Utc::now(),
         author: Author {
@@ -99,6 +136,18 @@ pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<Ra
         source: String::new(),
         raw: json!({ "post": value, "user": user_value }).into(),
     })
+}
+
+/// `text` with each `t.co` link replaced by the link it stands for.
+fn expand_links(mut text: String, entities: &Entities) -> String {
+    for link in &entities.urls {
+        if let Some(expanded) = link.expanded_url.as_deref().filter(|e| !e.is_empty())
+            && !link.url.is_empty()
+        {
+            text = text.replace(&link.url, expanded);
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -152,5 +201,54 @@ mod tests {
             to_mention(&post, None).unwrap().engagement.reposts,
             u64::MAX
         );
+    }
+
+    /// A long post in the shape of X's data dictionary (Tweet object: `entities.urls`,
+    /// `note_tweet`; https://developer.x.com/en/docs/x-api/data-dictionary/object-model/tweet),
+    /// kept in tests/fixtures/documented.
+    #[test]
+    fn a_long_post_keeps_its_full_text_and_expanded_links() {
+        let page: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/documented/x_note_tweet.json"
+        ))
+        .unwrap();
+        let m = to_mention(&page["data"][0], Some(&page["includes"]["users"][0])).unwrap();
+        assert!(m.text.len() > 280, "the note's full text: {}", m.text);
+        assert!(
+            m.text.ends_with("More at https://example.com/analysis"),
+            "{}",
+            m.text
+        );
+        assert!(m.text.contains("https://www.orlen.pl/en/news/prices"));
+        assert!(!m.text.contains("t.co/"), "{}", m.text);
+        assert_eq!(m.author.handle, "XDevelopers");
+        // A post without a note: its own text, links expanded too.
+        let mut short = page["data"][0].clone();
+        short.as_object_mut().unwrap().remove("note_tweet");
+        let m = to_mention(&short, None).unwrap();
+        assert!(m.text.starts_with(
+            "Orlen raises prices again, read the full thread https://www.orlen.pl/en/news/prices"
+        ));
+    }
+
+    #[test]
+    fn an_author_that_fails_to_parse_is_counted_and_keeps_its_id() {
+        let post = json!({"id": "1", "text": "Orlen", "created_at": "2026-03-12T10:59:00.000Z",
+            "author_id": "15"});
+        let broken = json!({"id": "15", "username": "marta", "verified": "yes"});
+        let recorder = metrics_util::debugging::DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let m =
+            metrics::with_local_recorder(&recorder, || to_mention(&post, Some(&broken))).unwrap();
+        assert_eq!(m.author.id, "15");
+        let counted = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .any(|(key, _, _, value)| {
+                key.key().name() == "earshot_collector_unmapped_authors_total"
+                    && value == metrics_util::debugging::DebugValue::Counter(1)
+            });
+        assert!(counted, "the unreadable author is counted");
     }
 }

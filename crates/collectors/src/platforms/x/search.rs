@@ -25,7 +25,10 @@ use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::paginate::{Page, Paginator};
 
-const TWEET_FIELDS: &str = "created_at,lang,public_metrics,author_id";
+/// `entities` carries the expanded form of each `t.co` link (a brand's domain can only
+/// match that), `note_tweet` the full text of a post over 280 characters.
+pub(super) const TWEET_FIELDS: &str =
+    "created_at,lang,public_metrics,author_id,entities,note_tweet";
 const USER_FIELDS: &str = "description,public_metrics,verified,created_at,username,name";
 
 /// Spaces requests at least `interval` apart, for limits stated per second that no

@@ -7,7 +7,9 @@
 //! share the day's count through a ledger in `collector.cursors`: each process stores
 //! what it spent today under `quota:youtube:{key}:{day}:{process}`, and a plan reads the
 //! others' entries before every poll ([`QuotaPlan::sync`]) and stores its own after it
-//! ([`QuotaPlan::publish`]). Within one poll (at most `history_pages` calls) a process
+//! ([`QuotaPlan::publish`]), deleting the key's entries of earlier days (a process id
+//! is new at every start, so they would pile up in the compacted topic for good).
+//! Within one poll (at most `history_pages` calls) a process
 //! does not see the others' spending, which bounds any overspend.
 
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -75,6 +77,23 @@ pub struct QuotaPlan {
     /// This process's name in the ledger: a restart is a new process whose predecessor's
     /// entry still counts.
     process: String,
+}
+
+/// The ledger keys (`{ledger}{day}:{process}`) of days before `today`: spent units of
+/// an earlier quota day count for nothing, whichever process stored them.
+fn stale_ledger_keys<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+    ledger: &str,
+    today: NaiveDate,
+) -> Vec<&'a str> {
+    keys.into_iter()
+        .filter(|key| {
+            key.strip_prefix(ledger)
+                .and_then(|rest| rest.split_once(':'))
+                .and_then(|(day, _)| day.parse::<NaiveDate>().ok())
+                .is_some_and(|day| day < today)
+        })
+        .collect()
 }
 
 /// One process's entry in the ledger.
@@ -179,7 +198,13 @@ impl QuotaPlan {
         }
         cursors
             .put(&format!("{prefix}{}", self.process), &LedgerEntry { spent })
-            .await
+            .await?;
+        let ledger = self.ledger.as_deref().unwrap_or_default();
+        let keys = cursors.with_prefix::<serde_json::Value>(ledger);
+        for key in stale_ledger_keys(keys.iter().map(|(key, _)| key.as_str()), ledger, today) {
+            cursors.delete(key).await?;
+        }
+        Ok(())
     }
 
     fn set_daily_units(&self, daily_units: u64) {
@@ -281,6 +306,26 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn ledger_entries_of_earlier_days_are_stale() {
+        let ledger = "quota:youtube:ab12:";
+        let today: NaiveDate = "2026-03-12".parse().unwrap();
+        let keys = [
+            "quota:youtube:ab12:2026-03-11:0000000000000001",
+            "quota:youtube:ab12:2025-12-31:00000000000000ff",
+            "quota:youtube:ab12:2026-03-12:0000000000000002",
+            "quota:youtube:cd34:2026-03-01:0000000000000003",
+            "quota:youtube:ab12:garbage",
+        ];
+        assert_eq!(
+            stale_ledger_keys(keys, ledger, today),
+            [
+                "quota:youtube:ab12:2026-03-11:0000000000000001",
+                "quota:youtube:ab12:2025-12-31:00000000000000ff"
+            ]
+        );
     }
 
     #[test]
