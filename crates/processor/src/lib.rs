@@ -19,6 +19,7 @@ mod context;
 mod internal_events;
 mod rows;
 mod source;
+mod transform;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use earshot_enrichment::Enricher;
 use earshot_kafka::KafkaConfig;
-use earshot_model::{RawMention, topics};
+use earshot_model::topics;
 use earshot_storage::Store;
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -42,6 +43,7 @@ pub use rows::{KafkaPosition, mention_rows};
 
 use internal_events::*;
 use source::{poll_until, resume_paused};
+use transform::Transformed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -198,7 +200,7 @@ impl Processor {
         Ok(self.report)
     }
 
-    /// Decodes and tags one record into the batch.
+    /// Decodes and tags one record into the batch (see [`transform`]).
     fn accept(
         &self,
         batch: &mut Batch,
@@ -212,36 +214,23 @@ impl Processor {
             bytes: payload.len(),
         }
         .emit();
-        match RawMention::decode(payload) {
-            Ok(mention) => {
-                let tags = self.enricher.enrich(&mention);
-                if tags.brands.is_empty() {
+        let now = chrono::Utc::now().timestamp() as u32;
+        match transform::transform(&self.enricher, position, key, payload, now) {
+            Transformed::Rows(rows) => {
+                if rows.is_empty() {
                     MentionUnmatched.emit();
                 }
-                let now = chrono::Utc::now().timestamp() as u32;
-                batch
-                    .rows
-                    .extend(mention_rows(&mention, &tags, position, now));
+                batch.rows.extend(rows);
             }
-            Err(error) => {
-                let error_text = error.to_string();
+            Transformed::DeadLetter(letter) => {
                 RecordDeadLettered {
-                    partition: position.partition,
-                    offset: position.offset,
-                    reason: error.reason(),
-                    error: &error_text,
+                    partition: letter.partition,
+                    offset: letter.offset,
+                    reason: letter.reason,
+                    error: &letter.error,
                 }
                 .emit();
-                // Keep the evidence, but never more than one maximal record of it.
-                let kept = payload.len().min(earshot_model::MAX_RAW_MENTION_BYTES);
-                batch.dead_letters.push(DeadLetter {
-                    partition: position.partition,
-                    offset: position.offset,
-                    key,
-                    payload: payload[..kept].to_vec(),
-                    reason: error.reason(),
-                    error: error_text,
-                });
+                batch.dead_letters.push(letter);
             }
         }
     }
