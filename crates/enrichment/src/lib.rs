@@ -258,11 +258,7 @@ impl Enricher {
         s.bio_brands.clear();
         self.brands.scan(&s.post, MAX_HITS, &mut s.post_brands);
         // A brand's own account answering someone often does not name the brand.
-        let own_account = self.brands.brands.iter().position(|b| {
-            b.handles
-                .iter()
-                .any(|h| source::same_account(&mention.author.handle, h))
-        });
+        let own_account = self.brands.own_account(&mention.author.handle);
         let unmatched = own_account.is_none()
             && matched_brands(&self.brands, &s.post_brands)
                 .next()
