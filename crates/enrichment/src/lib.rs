@@ -1,7 +1,8 @@
 //! Enrichment: the tags every dashboard slice and alert is cut by. Each tag carries a
 //! value, a confidence in [0, 1] and the rule that produced it, so an analyst can see
 //! why a mention was called "press" or "Gen Z". No I/O: the processor calls
-//! [`Enricher::enrich`] once per mention.
+//! [`Enricher::enrich_matched`] once per mention (the brand scan first, and nothing
+//! more for a mention no brand matches); `earshot enrich` calls [`Enricher::enrich`].
 //!
 //! Everything expensive happens once, in [`Enricher::new`]: brand queries and the
 //! phrase rules of every language are compiled into Aho-Corasick automata and lookup
