@@ -15,6 +15,7 @@ use earshot_model::Brand;
 
 use crate::ConfigError;
 use crate::fold::{char_at, char_before, fold, is_word_char};
+use crate::hash::FxMap;
 use crate::morph::{self, After, Form};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,11 @@ pub(crate) struct BrandMatcher {
     /// Per multi-word term, per word after the first: its forms. Index 0 is empty.
     rests: Vec<Vec<Vec<Form>>>,
     pub(crate) brands: Vec<BrandEntry>,
+    /// Every configured handle → the first brand that has it, and the same for handles
+    /// without an instance (`orlen`, matching `orlen@any.social`): one lookup per
+    /// mention instead of comparing the author with every brand's handles.
+    own_handles: FxMap<Box<str>, u32>,
+    own_local_handles: FxMap<Box<str>, u32>,
     /// Folded inflectional endings, longest first.
     endings: Vec<String>,
 }
@@ -226,14 +232,44 @@ impl BrandMatcher {
             )
         };
         let decoys = DecoyCues::new(brands)?;
+        let (mut own_handles, mut own_local_handles) = (FxMap::default(), FxMap::default());
+        for (id, entry) in entries.iter().enumerate() {
+            for handle in &entry.handles {
+                own_handles
+                    .entry(handle.as_str().into())
+                    .or_insert(id as u32);
+                if !handle.contains('@') {
+                    own_local_handles
+                        .entry(handle.as_str().into())
+                        .or_insert(id as u32);
+                }
+            }
+        }
         Ok(Self {
             automaton,
             terms,
             decoys,
             rests,
             brands: entries,
+            own_handles,
+            own_local_handles,
             endings,
         })
+    }
+
+    /// The first brand one of whose handles is the author's, as
+    /// [`crate::source::same_account`] decides it (configured handles are folded, so
+    /// lowercase: comparing ignoring ASCII case is comparing the ASCII-lowercased author).
+    pub(crate) fn own_account(&self, author_handle: &str) -> Option<usize> {
+        if self.own_handles.is_empty() {
+            return None;
+        }
+        let author = author_handle.trim_start_matches('@').to_ascii_lowercase();
+        let whole = self.own_handles.get(author.as_str()).copied();
+        let local = author
+            .split_once('@')
+            .and_then(|(local, _)| self.own_local_handles.get(local).copied());
+        whole.into_iter().chain(local).min().map(|id| id as usize)
     }
 
     /// Appends the hits in folded `text` to `out`, at most `limit` of them.
@@ -483,6 +519,38 @@ mod tests {
                 .iter()
                 .any(|(t, _)| *t == TermKind::Handle)
         );
+    }
+
+    #[test]
+    fn own_account_lookup_agrees_with_comparing_every_handle() {
+        let other = Brand {
+            name: "Tesco".into(),
+            keywords: vec!["Tesco".into()],
+            handles: vec!["@Tesco".into(), "orlen@other.social".into()],
+            ..Brand::default()
+        };
+        let brands = [other, brand()];
+        let m = BrandMatcher::new(&brands, true).unwrap();
+        for author in [
+            "orlen",
+            "@ORLEN",
+            "orlen@mastodon.social",
+            "Orlen@Other.Social",
+            "@orlen.bsky.social",
+            "tesco@x.y",
+            "orlenfan",
+            "",
+            "@",
+            "ł@orlen",
+            "TESCO",
+        ] {
+            let by_comparing = m.brands.iter().position(|b| {
+                b.handles
+                    .iter()
+                    .any(|h| crate::source::same_account(author, h))
+            });
+            assert_eq!(m.own_account(author), by_comparing, "{author:?}");
+        }
     }
 
     #[test]

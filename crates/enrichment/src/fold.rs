@@ -20,21 +20,51 @@ pub(crate) fn fold_into(src: &str, out: &mut String) {
 /// found on the folded text can be pointed at in the original: sentiment reads the
 /// original, with its case, emoji and punctuation. `None` when `folded` reaches past
 /// the end of `fold(src)` (`src` may be a prefix of the text that was folded).
+#[cfg(test)]
 pub(crate) fn source_range(
     src: &str,
     folded: std::ops::Range<usize>,
 ) -> Option<std::ops::Range<usize>> {
-    let (mut at, mut start, mut end) = (0, None, None);
-    fold_chars(src, |i, c| {
-        if start.is_none() && at >= folded.start {
-            start = Some(i);
-        }
-        at += c.len_utf8();
-        if end.is_none() && at >= folded.end {
-            end = Some(i + src[i..].chars().next().map_or(0, char::len_utf8));
-        }
-    });
-    Some(start?..end?)
+    let mut map = FoldMap::default();
+    map.build(src);
+    map.source_range(folded)
+}
+
+/// Where each folded char came from in the source, built in one pass so that any
+/// number of folded ranges (every brand hit of a post) map back without refolding.
+#[derive(Debug, Default)]
+pub(crate) struct FoldMap {
+    /// Per folded char: its folded byte range and the byte index and length of the
+    /// source char it came from.
+    chars: Vec<(u32, u32, u32, u8)>,
+}
+
+impl FoldMap {
+    /// Maps `src` (reusing this map's buffer).
+    pub(crate) fn build(&mut self, src: &str) {
+        self.chars.clear();
+        let mut at = 0u32;
+        fold_chars(src, |i, c| {
+            let end = at + c.len_utf8() as u32;
+            let source_len = src[i..].chars().next().map_or(0, char::len_utf8) as u8;
+            self.chars.push((at, end, i as u32, source_len));
+            at = end;
+        });
+    }
+
+    /// The source byte range that folded to `folded`; the same answer as folding the
+    /// source and walking it (see [`source_range`]'s doc).
+    pub(crate) fn source_range(
+        &self,
+        folded: std::ops::Range<usize>,
+    ) -> Option<std::ops::Range<usize>> {
+        let (from, to) = (folded.start as u32, folded.end as u32);
+        let first = self.chars.partition_point(|&(start, ..)| start < from);
+        let last = self.chars.partition_point(|&(_, end, ..)| end < to);
+        let &(_, _, start, _) = self.chars.get(first)?;
+        let &(_, _, end, len) = self.chars.get(last)?;
+        Some(start as usize..end as usize + len as usize)
+    }
 }
 
 /// The folding itself: calls `emit` with each folded char and the byte index of the
@@ -152,6 +182,47 @@ mod tests {
             assert_eq!(fold(&src[range.clone()]), word, "{range:?}");
         }
         assert_eq!(source_range(&src[..10], 20..25), None);
+    }
+
+    /// The walk `FoldMap` replaces: fold again, and stop where the range starts and ends.
+    fn source_range_by_walking(
+        src: &str,
+        folded: std::ops::Range<usize>,
+    ) -> Option<std::ops::Range<usize>> {
+        let (mut at, mut start, mut end) = (0, None, None);
+        fold_chars(src, |i, c| {
+            if start.is_none() && at >= folded.start {
+                start = Some(i);
+            }
+            at += c.len_utf8();
+            if end.is_none() && at >= folded.end {
+                end = Some(i + src[i..].chars().next().map_or(0, char::len_utf8));
+            }
+        });
+        Some(start?..end?)
+    }
+
+    #[test]
+    fn fold_map_agrees_with_walking_for_every_range() {
+        for src in [
+            "  Kolejka w ŻABCE,  znowu 😡 Straße",
+            "Œuvre ß Ё\u{0307} I’m — ok\t\n x",
+            "",
+            "a",
+        ] {
+            let mut map = FoldMap::default();
+            map.build(src);
+            let len = fold(src).len() + 3;
+            for start in 0..len {
+                for end in start..len {
+                    assert_eq!(
+                        map.source_range(start..end),
+                        source_range_by_walking(src, start..end),
+                        "{src:?} {start}..{end}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

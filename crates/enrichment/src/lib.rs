@@ -1,7 +1,8 @@
 //! Enrichment: the tags every dashboard slice and alert is cut by. Each tag carries a
 //! value, a confidence in [0, 1] and the rule that produced it, so an analyst can see
 //! why a mention was called "press" or "Gen Z". No I/O: the processor calls
-//! [`Enricher::enrich`] once per mention.
+//! [`Enricher::enrich_matched`] once per mention (the brand scan first, and nothing
+//! more for a mention no brand matches); `earshot enrich` calls [`Enricher::enrich`].
 //!
 //! Everything expensive happens once, in [`Enricher::new`]: brand queries and the
 //! phrase rules of every language are compiled into Aho-Corasick automata and lookup
@@ -173,6 +174,8 @@ struct Scratch {
     bio_brands: Vec<BrandHit>,
     post_rules: Vec<RuleHit>,
     bio_rules: Vec<RuleHit>,
+    /// Folded post → original text, for sentiment's brand spans.
+    post_map: fold::FoldMap,
     language: LanguageScratch,
 }
 
@@ -224,14 +227,51 @@ impl Enricher {
         })
     }
 
+    /// Every tag of `mention`: language and cohort always, the brands it matches (empty
+    /// when none does) with each one's source type and sentiment.
     pub fn enrich(&self, mention: &RawMention) -> Enrichment {
+        self.with_scratch(|this, scratch| this.enrich_with(mention, scratch, false))
+            .expect("enrich_with answers every mention when not only_matched")
+    }
+
+    /// [`Enricher::enrich`] for a mention some brand matches, `None` for one no brand
+    /// matches, at the cost of the brand scan alone. Unmatched mentions produce no row,
+    /// so the processor calls this: it skips language, cohort, source type and sentiment
+    /// for the (usually) most mentions a collector's query lets through. Where it answers,
+    /// the tags are exactly `enrich`'s.
+    pub fn enrich_matched(&self, mention: &RawMention) -> Option<Enrichment> {
+        self.with_scratch(|this, scratch| this.enrich_with(mention, scratch, true))
+    }
+
+    fn with_scratch<T>(&self, f: impl FnOnce(&Self, &mut Scratch) -> T) -> T {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.enrich_with(mention, &mut scratch),
-            Err(_) => self.enrich_with(mention, &mut Scratch::default()),
+            Ok(mut scratch) => f(self, &mut scratch),
+            Err(_) => f(self, &mut Scratch::default()),
         })
     }
 
-    fn enrich_with(&self, mention: &RawMention, s: &mut Scratch) -> Enrichment {
+    /// The brand scan comes first: it is cheap (one automaton pass over the folded
+    /// post), and with `only_matched` a post it finds no brand in is done.
+    fn enrich_with(
+        &self,
+        mention: &RawMention,
+        s: &mut Scratch,
+        only_matched: bool,
+    ) -> Option<Enrichment> {
+        fold::fold_into(&mention.text, &mut s.post);
+        s.post_brands.clear();
+        s.bio_brands.clear();
+        self.brands.scan(&s.post, MAX_HITS, &mut s.post_brands);
+        // A brand's own account answering someone often does not name the brand.
+        let own_account = self.brands.own_account(&mention.author.handle);
+        let unmatched = own_account.is_none()
+            && matched_brands(&self.brands, &s.post_brands)
+                .next()
+                .is_none();
+        if only_matched && unmatched {
+            return None;
+        }
+
         let date = PostDate {
             year: mention.created_at.year(),
             month: mention.created_at.month(),
@@ -242,7 +282,6 @@ impl Enricher {
             &mut s.language,
         );
 
-        fold::fold_into(&mention.text, &mut s.post);
         fold::fold_into(prefix(&mention.author.bio, MAX_BIO), &mut s.bio);
         s.post_rules.clear();
         s.bio_rules.clear();
@@ -266,19 +305,12 @@ impl Enricher {
         ];
         let cohort = cohort::infer(&found, date, &self.cohorts);
 
-        s.post_brands.clear();
-        s.bio_brands.clear();
-        self.brands.scan(&s.post, MAX_HITS, &mut s.post_brands);
-        // A brand's own account answering someone often does not name the brand.
-        let own_account = self.brands.brands.iter().position(|b| {
-            b.handles
-                .iter()
-                .any(|h| source::same_account(&mention.author.handle, h))
-        });
-        let brands = if s.post_brands.is_empty() && own_account.is_none() {
+        let brands = if unmatched {
             Vec::new()
         } else {
             self.brands.scan(&s.bio, MAX_HITS, &mut s.bio_brands);
+            // Sentiment reads the original text: map folded hits back to it, in one pass.
+            s.post_map.build(prefix(&mention.text, MAX_RULE_TEXT));
             let evidence = source::Evidence {
                 mention,
                 bio: &s.bio,
@@ -289,19 +321,25 @@ impl Enricher {
                 post_brands: &s.post_brands,
                 press: &self.press,
             };
-            self.matches(&evidence, own_account.map(|id| id as u32), language.value)
+            self.matches(
+                &evidence,
+                &s.post_map,
+                own_account.map(|id| id as u32),
+                language.value,
+            )
         };
-        Enrichment {
+        Some(Enrichment {
             language,
             cohort,
             brands,
-        }
+        })
     }
 
     /// The brands the post's hits match, each with who is speaking about it.
     fn matches(
         &self,
         ev: &source::Evidence<'_>,
+        post_map: &fold::FoldMap,
         own_account: Option<u32>,
         language: &str,
     ) -> Vec<BrandMatch> {
@@ -320,7 +358,7 @@ impl Enricher {
                     confidence,
                     evidence: evidence.into(),
                     source_type: source::classify(ev, id, entry),
-                    sentiment: self.sentiment_toward(ev, id, language),
+                    sentiment: self.sentiment_toward(ev, post_map, id, language),
                 }
             })
             .collect()
@@ -340,14 +378,20 @@ impl Enricher {
     /// punctuation carry sentiment) around the places the brand's terms matched. A brand
     /// matched only by its own account posting has no span: the post's overall
     /// sentiment stands for it.
-    fn sentiment_toward(&self, ev: &source::Evidence<'_>, id: u32, language: &str) -> Sentiment {
+    fn sentiment_toward(
+        &self,
+        ev: &source::Evidence<'_>,
+        post_map: &fold::FoldMap,
+        id: u32,
+        language: &str,
+    ) -> Sentiment {
         // Like the rules, sentiment reads a bounded prefix: a megabyte post costs no more.
         let text = prefix(&ev.mention.text, MAX_RULE_TEXT);
         let spans: Vec<_> = ev
             .post_brands
             .iter()
             .filter(|h| h.brand == id && h.kind != TermKind::Excluded)
-            .filter_map(|h| fold::source_range(text, h.start..h.end))
+            .filter_map(|h| post_map.source_range(h.start..h.end))
             .collect();
         self.sentiment.0.toward(text, language, &spans)
     }

@@ -190,6 +190,39 @@ fn no_match_no_brands() {
 }
 
 #[test]
+fn enrich_matched_answers_only_matched_mentions_with_enrichs_tags() {
+    let e = enricher();
+    let cases = [
+        // Named, inflected, excluded only, own account unnamed, nothing, bio-only brand.
+        mention(
+            "Tanio na Orlenie, ale kolejka dramat 😡",
+            "ala",
+            "rocznik 91",
+        ),
+        mention("Orlen Cup w sobotę", "ala", ""),
+        mention("@ala Przepraszamy, napisz do nas", "orlen", ""),
+        mention("Nic tu nie ma, urodzona w 1998", "ala", "pracuję w Orlenie"),
+        mention(
+            "Piłem Żywiec na stacji Orlen, płacąc iPhonem",
+            "ala",
+            "24 yo",
+        ),
+    ];
+    let mut matched = 0;
+    for m in &cases {
+        let full = e.enrich(m);
+        let fast = e.enrich_matched(m);
+        if full.brands.is_empty() {
+            assert_eq!(fast, None, "{:?}", m.text);
+        } else {
+            matched += 1;
+            assert_eq!(fast.as_ref(), Some(&full), "{:?}", m.text);
+        }
+    }
+    assert_eq!(matched, 3, "the cases cover both answers");
+}
+
+#[test]
 fn source_brand_own_account_is_brand_account() {
     assert_eq!(
         source("Nowa promocja na Orlen", "orlen", "").0,

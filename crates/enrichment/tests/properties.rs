@@ -57,6 +57,9 @@ fn check(e: &Enricher, m: &RawMention) {
         );
     }
     assert!(out.language.value == "und" || out.language.value.len() == 2);
+    // The processor's fast path answers exactly the matched mentions, with the same tags.
+    let matched = (!out.brands.is_empty()).then_some(out);
+    assert_eq!(e.enrich_matched(m), matched);
 }
 
 /// Fragments that drive every matcher: rule phrases, slots, brand terms, scripts.

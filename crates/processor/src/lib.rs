@@ -23,6 +23,7 @@ mod health;
 mod internal_events;
 mod rows;
 mod source;
+mod transform;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub use rows::{KafkaPosition, mention_rows};
 
 use internal_events::*;
 use source::{poll_until, resume_paused};
+use transform::Transformed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -218,7 +220,7 @@ impl Processor {
         Ok(self.report)
     }
 
-    /// Decodes and tags one record into the batch.
+    /// Decodes and tags one record into the batch (see [`transform`]).
     fn accept(
         &self,
         batch: &mut Batch,
@@ -232,36 +234,25 @@ impl Processor {
             bytes: payload.len(),
         }
         .emit();
-        match admit::admit(key.as_deref(), payload) {
-            Ok(mention) => {
-                let tags = self.enricher.enrich(&mention);
-                if tags.brands.is_empty() {
+        let now = chrono::Utc::now().timestamp() as u32;
+        match transform::transform(&self.enricher, position, key.as_deref(), payload, now) {
+            Transformed::Rows(rows) => {
+                if rows.is_empty() {
                     MentionUnmatched.emit();
-                }
-                let now = chrono::Utc::now().timestamp() as u32;
-                let before = batch.rows.len();
-                batch
-                    .rows
-                    .extend(mention_rows(&mention, &tags, position, now));
-                if batch.rows.len() > before {
+                } else {
+                    // Kept until the batch is stored: ClickHouse may refuse its rows,
+                    // and the dead letter carries the record as it was consumed.
                     batch.originals.insert(
                         (position.partition, position.offset),
                         (key, payload.to_vec()),
                     );
                 }
+                batch.rows.extend(rows);
             }
-            Err(rejection) => {
-                // Cut first: the error can quote a megabyte-long value.
-                let letter = admit::dead_letter(
-                    position.partition,
-                    position.offset,
-                    key,
-                    payload,
-                    rejection,
-                );
+            Transformed::DeadLetter(letter) => {
                 RecordDeadLettered {
-                    partition: position.partition,
-                    offset: position.offset,
+                    partition: letter.partition,
+                    offset: letter.offset,
                     reason: letter.reason,
                     error: &letter.error,
                 }
