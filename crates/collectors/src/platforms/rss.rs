@@ -123,7 +123,7 @@ struct FeedSource {
 /// An entry's identity: its guid / Atom id, else its link. The parser is told to leave
 /// the id empty when neither exists, so such entries are skipped rather than keyed by
 /// something unstable.
-fn parse_feed(body: &[u8]) -> Result<Feed, String> {
+pub(crate) fn parse_feed(body: &[u8]) -> Result<Feed, String> {
     feed_rs::parser::Builder::new()
         .id_generator(|links, _title, _base| {
             links
