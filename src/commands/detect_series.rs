@@ -17,9 +17,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
-use earshot_detection::{Detector, DetectorConfig, Seasonality};
+use anyhow::Context;
+use earshot_detection::{Detector, DetectorConfig, Seasonality, series_csv};
 
 /// What the values of a series are, which decides how their noise is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -125,116 +124,24 @@ fn score_stream(
 ) -> anyhow::Result<u64> {
     writeln!(writer, "timestamp,value,anomaly_score,label")?;
     let mut alerts = 0;
-    let mut seen_data = false;
-    for (index, line) in reader.lines().enumerate() {
-        let line_no = index + 1;
-        let line = line.with_context(|| format!("line {line_no}: cannot read"))?;
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields = split_row(line).with_context(|| format!("line {line_no}"))?;
-        if fields.len() < 2 {
-            bail!("line {line_no}: expected `timestamp,value`, found {line:?}");
-        }
-        let (raw_time, raw_value) = (fields[0].as_str(), fields[1].as_str());
-        let t = match parse_timestamp(raw_time) {
-            Some(t) => t,
-            // The first non-empty line may be a header.
-            None if !seen_data && index == 0 => continue,
-            None => bail!("line {line_no}: cannot parse timestamp {raw_time:?}"),
-        };
-        seen_data = true;
-        let value = parse_value(raw_value)
-            .with_context(|| format!("line {line_no}: cannot parse value {raw_value:?}"))?;
+    for row in series_csv::rows(reader) {
+        let row = row?;
         let scored = match kind {
-            ValueKind::Value => detector.push_value(t, value),
-            ValueKind::Count => detector.push_count(t, value),
+            ValueKind::Value => detector.push_value(row.timestamp, row.value),
+            ValueKind::Count => detector.push_count(row.timestamp, row.value),
         };
         alerts += u64::from(scored.alert);
         writeln!(
             writer,
             "{},{},{:.6},{}",
-            quote_if_needed(raw_time),
-            raw_value.trim(),
+            quote_if_needed(&row.raw_timestamp),
+            row.raw_value,
             scored.score,
             u8::from(scored.alert)
         )
-        .with_context(|| format!("line {line_no}: cannot write output"))?;
+        .with_context(|| format!("line {}: cannot write output", row.line))?;
     }
     Ok(alerts)
-}
-
-/// Splits one CSV row into fields; fields may be double-quoted, with `""` for a quote.
-fn split_row(line: &str) -> anyhow::Result<Vec<String>> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    let mut at_field_start = true;
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' if quoted => quoted = false,
-            '"' if at_field_start => quoted = true,
-            ',' if !quoted => {
-                fields.push(std::mem::take(&mut field));
-                at_field_start = true;
-                continue;
-            }
-            c => field.push(c),
-        }
-        at_field_start = false;
-    }
-    if quoted {
-        bail!("unterminated quoted field");
-    }
-    fields.push(field);
-    Ok(fields)
-}
-
-/// Unix seconds (integer or decimal), RFC 3339, or `YYYY-MM-DD[ T]HH:MM[:SS[.fff]]`
-/// read as UTC, or a bare date.
-fn parse_timestamp(raw: &str) -> Option<i64> {
-    let s = raw.trim();
-    if let Ok(secs) = s.parse::<i64>() {
-        return Some(secs);
-    }
-    if let Ok(secs) = s.parse::<f64>() {
-        return (secs.is_finite() && secs.abs() < 1e15).then(|| secs.floor() as i64);
-    }
-    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
-        return Some(dt.timestamp());
-    }
-    const FORMATS: [&str; 4] = [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ];
-    let naive = s.trim_end_matches('Z');
-    for format in FORMATS {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(naive, format) {
-            return Some(dt.and_utc().timestamp());
-        }
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|dt| dt.and_utc().timestamp())
-}
-
-/// A number, or `None` for an empty field or `NaN`/`null`/`NA` (a missing point).
-fn parse_value(raw: &str) -> anyhow::Result<Option<f64>> {
-    let s = raw.trim();
-    if s.is_empty() || ["nan", "null", "na", "none"].contains(&s.to_ascii_lowercase().as_str()) {
-        return Ok(None);
-    }
-    let value: f64 = s.parse()?;
-    Ok(value.is_finite().then_some(value))
 }
 
 fn quote_if_needed(field: &str) -> String {
@@ -292,29 +199,35 @@ mod tests {
     #[test]
     fn parses_timestamps_in_common_formats() {
         let t = 1_396_310_400; // 2014-04-01T00:00:00Z
-        assert_eq!(parse_timestamp("1396310400"), Some(t));
-        assert_eq!(parse_timestamp("1396310400.0"), Some(t));
-        assert_eq!(parse_timestamp("2014-04-01 00:00:00"), Some(t));
-        assert_eq!(parse_timestamp("2014-04-01T00:00:00"), Some(t));
-        assert_eq!(parse_timestamp("2014-04-01T00:00:00Z"), Some(t));
-        assert_eq!(parse_timestamp("2014-04-01T02:00:00+02:00"), Some(t));
-        assert_eq!(parse_timestamp("2014-04-01 00:00"), Some(t));
-        assert_eq!(parse_timestamp("2014-04-01"), Some(t));
-        assert_eq!(parse_timestamp("timestamp"), None);
-        assert_eq!(parse_timestamp("2014-13-01 00:00:00"), None);
+        assert_eq!(series_csv::parse_timestamp("1396310400"), Some(t));
+        assert_eq!(series_csv::parse_timestamp("1396310400.0"), Some(t));
+        assert_eq!(series_csv::parse_timestamp("2014-04-01 00:00:00"), Some(t));
+        assert_eq!(series_csv::parse_timestamp("2014-04-01T00:00:00"), Some(t));
+        assert_eq!(series_csv::parse_timestamp("2014-04-01T00:00:00Z"), Some(t));
+        assert_eq!(
+            series_csv::parse_timestamp("2014-04-01T02:00:00+02:00"),
+            Some(t)
+        );
+        assert_eq!(series_csv::parse_timestamp("2014-04-01 00:00"), Some(t));
+        assert_eq!(series_csv::parse_timestamp("2014-04-01"), Some(t));
+        assert_eq!(series_csv::parse_timestamp("timestamp"), None);
+        assert_eq!(series_csv::parse_timestamp("2014-13-01 00:00:00"), None);
     }
 
     #[test]
-    fn splits_quoted_fields() -> anyhow::Result<()> {
-        assert_eq!(split_row("a,b")?, ["a", "b"]);
+    fn splits_quoted_fields() {
+        use series_csv::split_row;
+        assert_eq!(split_row("a,b"), Some(vec!["a".into(), "b".into()]));
         assert_eq!(
-            split_row("\"2014-04-01 00:00:00\",\"1,5\"")?,
-            ["2014-04-01 00:00:00", "1,5"]
+            split_row("\"2014-04-01 00:00:00\",\"1,5\""),
+            Some(vec!["2014-04-01 00:00:00".into(), "1,5".into()])
         );
-        assert_eq!(split_row("\"say \"\"hi\"\"\",2")?, ["say \"hi\"", "2"]);
-        assert_eq!(split_row("x,")?, ["x", ""]);
-        assert!(split_row("\"open,1").is_err());
-        Ok(())
+        assert_eq!(
+            split_row("\"say \"\"hi\"\"\",2"),
+            Some(vec!["say \"hi\"".into(), "2".into()])
+        );
+        assert_eq!(split_row("x,"), Some(vec!["x".into(), String::new()]));
+        assert!(split_row("\"open,1").is_none());
     }
 
     #[test]

@@ -12,6 +12,9 @@ pub mod backfill;
 pub mod config;
 pub mod cursor;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod jobs;
 pub mod paginate;

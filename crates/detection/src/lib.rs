@@ -55,6 +55,7 @@ mod baseline;
 mod config;
 pub mod observation;
 mod seasonal;
+pub mod series_csv;
 
 use serde::{Deserialize, Serialize};
 

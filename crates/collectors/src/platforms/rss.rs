@@ -197,7 +197,7 @@ struct FeedSource {
 ///
 /// A feed that fails to parse only for bytes that are not UTF-8 is parsed again with
 /// them replaced by U+FFFD, logged and counted, so one bad byte does not block the feed.
-fn parse_feed(body: &[u8]) -> Result<Feed, String> {
+pub(crate) fn parse_feed(body: &[u8]) -> Result<Feed, String> {
     let error = match parse_feed_strict(body) {
         Ok(feed) => return Ok(feed),
         Err(error) => error,

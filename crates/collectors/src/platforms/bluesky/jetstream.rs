@@ -323,13 +323,13 @@ impl Job for Jetstream {
 }
 
 /// `time_us` less the rewind window, never below 0 (nor overflowing).
-fn rewound(time_us: i64, rewind_us: i64) -> i64 {
+pub(crate) fn rewound(time_us: i64, rewind_us: i64) -> i64 {
     time_us.saturating_sub(rewind_us).max(0)
 }
 
 /// Whether an event's `time_us` can be a cursor: after the epoch and no more than
 /// [`crate::sink::MAX_POST_LEAD`] ahead of `now_us`.
-fn plausible_time_us(time_us: i64, now_us: i64) -> bool {
+pub(crate) fn plausible_time_us(time_us: i64, now_us: i64) -> bool {
     let lead_us = crate::sink::MAX_POST_LEAD
         .num_microseconds()
         .unwrap_or(i64::MAX);

@@ -9,8 +9,8 @@
 //! URL, text, time and language are the same whichever source saw a post, and the
 //! processor's dedup by id merges the two.
 
-mod jetstream;
-mod search;
+pub(crate) mod jetstream;
+pub(crate) mod search;
 mod session;
 
 use std::sync::Arc;

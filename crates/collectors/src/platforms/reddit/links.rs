@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 #[derive(Deserialize)]
-pub(super) struct Listing {
+pub(crate) struct Listing {
     pub data: ListingData,
 }
 
 #[derive(Deserialize)]
-pub(super) struct ListingData {
+pub(crate) struct ListingData {
     after: Option<String>,
     #[serde(default)]
     children: Vec<Thing>,

@@ -21,7 +21,7 @@
 
 mod auth;
 mod backfill;
-mod links;
+pub(crate) mod links;
 mod listing;
 mod search;
 

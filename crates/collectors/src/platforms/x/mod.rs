@@ -19,7 +19,7 @@
 //! carry no `Retry-After`, so the reset header sets the wait.
 
 mod backfill;
-mod post;
+pub(crate) mod post;
 mod search;
 
 use std::sync::Arc;

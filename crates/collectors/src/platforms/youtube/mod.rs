@@ -17,7 +17,7 @@
 //! backfills stop with an error saying when to run them again.
 
 mod backfill;
-mod comment;
+pub(crate) mod comment;
 mod quota;
 mod threads;
 
