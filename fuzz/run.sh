@@ -24,6 +24,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+if ! command -v c++ >/dev/null; then
+  # libfuzzer-sys compiles libFuzzer itself.
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++
+fi
 if ! command -v cargo-fuzz >/dev/null; then
   echo "installing cargo-fuzz (once)..."
   cargo install --locked cargo-fuzz@0.13.2
