@@ -1,35 +1,83 @@
-//! Producing raw mentions to `mentions.raw`.
+//! Where jobs deliver mentions: the [`Sink`] trait, its Kafka implementation
+//! [`KafkaSink`] (the topic `mentions.raw`) and an in-memory one ([`MemorySink`], for
+//! tests and the offline tier). Both store a post time outside the plausible window as
+//! its collection time ([`with_plausible_time`]).
 
-use std::time::Duration;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
 
 use earshot_kafka::KafkaConfig;
-use earshot_model::{RawMention, topics};
-use futures::future::join_all;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use earshot_model::{Platform, RawMention, topics};
+use rdkafka::producer::FutureProducer;
 
 use crate::error::Error;
+use crate::internal_events::{ImplausibleTime, MentionsProduced};
+use earshot_runtime::InternalEvent;
+
+/// Takes a page of mentions; `send` returns once every one of them is durable, and only
+/// then may the caller advance the page's cursor.
+#[async_trait]
+pub trait Sink: Send + Sync {
+    async fn send(&self, mentions: &[RawMention]) -> Result<(), Error>;
+}
+
+/// Keeps what it is sent, for tests and offline runs.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    mentions: Mutex<Vec<RawMention>>,
+}
+
+impl MemorySink {
+    /// Everything sent so far, in order.
+    pub fn mentions(&self) -> Vec<RawMention> {
+        self.mentions.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Sink for MemorySink {
+    async fn send(&self, mentions: &[RawMention]) -> Result<(), Error> {
+        let stored = mentions
+            .iter()
+            .map(|m| with_plausible_time(m).unwrap_or_else(|| m.clone()));
+        self.mentions.lock().unwrap().extend(stored);
+        count_produced(mentions);
+        Ok(())
+    }
+}
+
+fn count_produced(mentions: &[RawMention]) {
+    for platform in Platform::ALL {
+        let count = mentions.iter().filter(|m| m.platform == platform).count() as u64;
+        if count > 0 {
+            MentionsProduced { platform, count }.emit();
+        }
+    }
+}
 
 /// Produces mentions keyed by their [`earshot_model::MentionId`], so every copy of a
 /// mention lands on one partition and the processor can drop repeats.
 #[derive(Clone)]
-pub struct MentionSink {
+pub struct KafkaSink {
     producer: FutureProducer,
     topic: String,
-    queue_timeout: Duration,
 }
 
-impl MentionSink {
+impl KafkaSink {
     pub fn new(kafka: &KafkaConfig, producer: FutureProducer) -> Self {
-        MentionSink {
+        KafkaSink {
             producer,
             topic: kafka.topic(topics::MENTIONS_RAW),
-            queue_timeout: Duration::from_secs(30),
         }
     }
+}
 
+#[async_trait]
+impl Sink for KafkaSink {
     /// Produces a page of mentions and returns once the broker has acknowledged every
     /// one of them; only then may the caller advance the page's cursor.
-    pub async fn send(&self, mentions: &[RawMention]) -> Result<(), Error> {
+    async fn send(&self, mentions: &[RawMention]) -> Result<(), Error> {
         let encoded: Vec<(String, Vec<u8>)> = mentions
             .iter()
             .map(|m| {
@@ -40,19 +88,10 @@ impl MentionSink {
                 (m.id.as_str().to_string(), payload)
             })
             .collect();
-        let deliveries = encoded.iter().map(|(key, payload)| {
-            self.producer.send(
-                FutureRecord::to(&self.topic).key(key).payload(payload),
-                self.queue_timeout,
-            )
-        });
-        for result in join_all(deliveries).await {
-            result.map_err(|(error, _)| Error::Kafka(error))?;
-        }
-        for mention in mentions {
-            metrics::counter!("earshot_collector_mentions_total", "platform" => mention.platform.as_str())
-                .increment(1);
-        }
+        earshot_runtime::produce_all_and_ack(&self.producer, &self.topic, &encoded)
+            .await
+            .map_err(Error::Kafka)?;
+        count_produced(mentions);
         Ok(())
     }
 }
@@ -78,11 +117,14 @@ pub fn with_plausible_time(mention: &RawMention) -> Option<RawMention> {
     } else {
         return None;
     };
-    tracing::warn!(id = mention.id.as_str(), source = mention.source, created_at = %mention.created_at,
-        side, "implausible post time; storing the collection time (the original stays in raw)");
-    metrics::counter!("earshot_collector_implausible_times_total",
-        "platform" => mention.platform.as_str(), "side" => side)
-    .increment(1);
+    ImplausibleTime {
+        platform: mention.platform,
+        id: mention.id.as_str(),
+        source: &mention.source,
+        created_at: mention.created_at,
+        side,
+    }
+    .emit();
     let mut clamped = mention.clone();
     clamped.created_at = mention.collected_at;
     Some(clamped)

@@ -132,7 +132,11 @@ mod tests {
         let backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(1));
         let delays: std::collections::HashSet<Duration> =
             (0..50).map(|_| backoff.delay(0)).collect();
-        assert!(delays.len() > 10, "jitter gave only {} values", delays.len());
+        assert!(
+            delays.len() > 10,
+            "jitter gave only {} values",
+            delays.len()
+        );
     }
 
     #[test]
@@ -152,7 +156,10 @@ mod tests {
                 Backoff::new(Duration::from_millis(100), Duration::from_millis(max_ms)).start();
             assert!(!retrying.retried());
             assert!(retrying.next_delay() <= Duration::from_millis(max_ms));
-            assert!(retrying.retried(), "cap {max_ms} ms: one retry must be seen");
+            assert!(
+                retrying.retried(),
+                "cap {max_ms} ms: one retry must be seen"
+            );
             retrying.reset();
             assert_eq!(retrying.retries(), 0);
         }

@@ -96,7 +96,11 @@ impl EventRecorder {
 
     /// How many events called `name` were emitted.
     pub fn count(&self, name: &str) -> usize {
-        self.events.borrow().iter().filter(|e| e.name == name).count()
+        self.events
+            .borrow()
+            .iter()
+            .filter(|e| e.name == name)
+            .count()
     }
 
     /// The recorded events called `name`, as their `{:?}` text.

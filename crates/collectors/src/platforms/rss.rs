@@ -29,6 +29,7 @@ use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
+use earshot_runtime::InternalEvent;
 
 /// `[collectors.rss]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -179,9 +180,12 @@ impl Paginator for FeedSource {
         for entry in &feed.entries {
             let id = entry.id.trim();
             if id.is_empty() {
-                tracing::warn!(feed = %self.url, "skipping a feed item with neither guid nor link");
-                metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "rss")
-                    .increment(1);
+                crate::internal_events::ItemUnmapped {
+                    platform: Platform::Rss,
+                    what: "feed item",
+                    reason: "it has neither guid nor link",
+                }
+                .emit();
                 continue;
             }
             if listed.iter().any(|l| l == id) {

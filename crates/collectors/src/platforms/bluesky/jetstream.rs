@@ -29,10 +29,12 @@ use url::Url;
 
 use super::{BlueskyConfig, POST, PostParts, post_mention};
 use crate::config::HttpConfig;
+use crate::cursor::CursorStoreExt;
 use crate::error::Error;
 use crate::http::Backoff;
 use crate::jobs::{Job, JobContext, PollReport};
 use crate::text::BrandFilter;
+use earshot_runtime::InternalEvent;
 
 /// The Jetstream job, keeping the posts `filter` matches.
 pub(super) fn job(
@@ -106,8 +108,11 @@ impl Jetstream {
     }
 
     fn count(status: &str) {
-        metrics::counter!("earshot_collector_requests_total", "platform" => "bluesky", "status" => status.to_string())
-            .increment(1);
+        crate::internal_events::RequestCompleted {
+            platform: Platform::Bluesky,
+            status,
+        }
+        .emit();
     }
 
     /// Connects from the cursor, retrying with backoff.

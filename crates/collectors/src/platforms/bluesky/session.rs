@@ -26,6 +26,7 @@ use url::Url;
 use crate::config::Secret;
 use crate::error::Error;
 use crate::http::HttpPoller;
+use earshot_runtime::InternalEvent;
 
 /// How long a refused login is answered from memory before it is tried again.
 pub(crate) const LOGIN_RETRY_AFTER: Duration = Duration::from_secs(300);
@@ -164,8 +165,11 @@ impl Session {
         if tokens.access != *stale {
             return Ok(());
         }
-        metrics::counter!("earshot_collector_session_renewals_total", "platform" => "bluesky", "how" => "refresh")
-            .increment(1);
+        crate::internal_events::SessionRenewed {
+            platform: Platform::Bluesky,
+            how: "refresh",
+        }
+        .emit();
         match self
             .call(
                 &self.url("com.atproto.server.refreshSession"),
@@ -202,8 +206,11 @@ impl Session {
                 ),
             });
         }
-        metrics::counter!("earshot_collector_session_renewals_total", "platform" => "bluesky", "how" => "login")
-            .increment(1);
+        crate::internal_events::SessionRenewed {
+            platform: Platform::Bluesky,
+            how: "login",
+        }
+        .emit();
         match self
             .call(&self.url("com.atproto.server.createSession"), None)
             .await

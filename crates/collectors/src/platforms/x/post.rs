@@ -49,15 +49,7 @@ struct User {
 /// Maps a post and its expanded author; `None` (and a warning) if the post lacks what
 /// a mention needs. `raw` keeps both, as `{post, user}`.
 pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<RawMention> {
-    let post: Post = match serde_json::from_value(value.clone()) {
-        Ok(post) => post,
-        Err(error) => {
-            tracing::warn!(%error, "skipping an X post we cannot read");
-            metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "x")
-                .increment(1);
-            return None;
-        }
-    };
+    let post: Post = crate::paging::read_item(Platform::X, "X post", value)?;
     let user: User = user_value
         .and_then(|u| serde_json::from_value(u.clone()).ok())
         .unwrap_or_default();
