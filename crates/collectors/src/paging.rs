@@ -16,7 +16,7 @@ use crate::internal_events::{ItemUnmapped, RepeatedCursor};
 /// `base` with `segments` appended as path segments (each percent-encoded), whether or
 /// not `base` ends in `/`: `https://host/x/` + `["api", "v3"]` is `https://host/x/api/v3`.
 /// `base` must be an http(s) URL, as [`crate::config::parse_base_url`] checks.
-pub fn join_url<'a>(base: &Url, segments: impl IntoIterator<Item = &'a str>) -> Url {
+pub fn join_url<S: AsRef<str>>(base: &Url, segments: impl IntoIterator<Item = S>) -> Url {
     let mut url = base.clone();
     url.path_segments_mut()
         .expect("validated http(s) base URL")

@@ -60,16 +60,17 @@ async fn fake_lemmy() -> (String, Arc<AtomicUsize>) {
 }
 
 fn config(base_url: String) -> CollectorsConfig {
-    let mut config = CollectorsConfig::default();
-    config.lemmy = LemmyConfig {
-        enabled: true,
-        base_url,
-        page_limit: 3,
-        // Far enough back that the fixture's March 2026 items are all in the window.
-        initial_lookback_hours: 24 * 365 * 20,
-        ..LemmyConfig::default()
-    };
-    config
+    CollectorsConfig {
+        lemmy: LemmyConfig {
+            enabled: true,
+            base_url,
+            page_limit: 3,
+            // Far enough back that the fixture's March 2026 items are all in the window.
+            initial_lookback_hours: 24 * 365 * 20,
+            ..LemmyConfig::default()
+        },
+        ..CollectorsConfig::default()
+    }
 }
 
 fn brands() -> Vec<Brand> {

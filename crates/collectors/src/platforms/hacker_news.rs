@@ -217,11 +217,7 @@ impl AlgoliaSearch {
         query: String,
         range: Range,
     ) -> Self {
-        let mut url = base;
-        url.path_segments_mut()
-            .expect("validated http(s) base URL")
-            .pop_if_empty()
-            .extend(["api", "v1", "search_by_date"]);
+        let url = crate::paging::join_url(&base, ["api", "v1", "search_by_date"]);
         AlgoliaSearch {
             poller,
             url,

@@ -94,11 +94,7 @@ impl Jetstream {
     }
 
     fn url(&self, cursor: &JetstreamCursor) -> Url {
-        let mut url = self.endpoint.clone();
-        url.path_segments_mut()
-            .expect("validated URL")
-            .pop_if_empty()
-            .push("subscribe");
+        let mut url = crate::paging::join_url(&self.endpoint, ["subscribe"]);
         url.query_pairs_mut().append_pair("wantedCollections", POST);
         if let Some(time_us) = cursor.time_us {
             url.query_pairs_mut()

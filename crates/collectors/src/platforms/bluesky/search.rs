@@ -50,11 +50,7 @@ struct SearchResponse {
 
 impl SearchClient {
     pub(super) fn new(poller: HttpPoller, base: &Url, session: Session, page_limit: u32) -> Self {
-        let mut url = base.clone();
-        url.path_segments_mut()
-            .expect("validated http(s) base URL")
-            .pop_if_empty()
-            .extend(["xrpc", "app.bsky.feed.searchPosts"]);
+        let url = crate::paging::join_url(&base, ["xrpc", "app.bsky.feed.searchPosts"]);
         SearchClient {
             poller,
             url,

@@ -111,11 +111,7 @@ impl Session {
     }
 
     fn url(&self, method: &str) -> Url {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .expect("validated http(s) base URL")
-            .pop_if_empty()
-            .extend(["xrpc", method]);
+        let url = crate::paging::join_url(&self.base, ["xrpc", method]);
         url
     }
 
