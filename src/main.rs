@@ -40,6 +40,7 @@ struct Cli {
 enum Command {
     /// Run the whole pipeline once on the bundled sample data and print what was heard:
     /// a local Mastodon-shaped server -> collect -> Kafka -> process -> ClickHouse.
+    #[cfg(feature = "demo")]
     Demo(commands::demo::DemoArgs),
     /// Poll the configured platforms for brand mentions into `mentions.raw`. Start several
     /// with one config to split the jobs; a dead one's jobs move to the others.
@@ -57,6 +58,7 @@ enum Command {
     Summary,
     /// Serve recorded platform responses (e.g. the bundled samples) in each platform's API
     /// shape, for demos and tests with no internet.
+    #[cfg(feature = "demo")]
     ReplayServer(commands::replay_server::ReplayServerArgs),
     /// Run the shift detector offline over a `timestamp,value` CSV, as a stream.
     DetectSeries(commands::detect_series::DetectSeriesArgs),
@@ -94,6 +96,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // Offline commands need no configuration.
     match &cli.command {
         Command::DetectSeries(args) => return commands::detect_series::run(args),
+        #[cfg(feature = "demo")]
         Command::ReplayServer(args) => return commands::replay_server::run(args).await,
         Command::Enrich(args) => return commands::enrich::run(args, &cli.config),
         _ => {}
@@ -104,6 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Process(args) => commands::process::run(&args, &settings).await,
         Command::Retention => commands::retention::run(&settings).await,
         Command::Summary => commands::summary::run(&settings).await,
+        #[cfg(feature = "demo")]
         Command::Demo(args) => commands::demo::run(&args, &settings).await,
         Command::Collect(args) => {
             commands::collect::run(
@@ -126,8 +130,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Detect(args) => commands::detect::run(&args, &settings).await,
         Command::Serve(args) => commands::serve::run(&args, &settings).await,
         Command::Report(args) => commands::report::run(&args, &settings).await,
-        Command::DetectSeries(_) | Command::ReplayServer(_) | Command::Enrich(_) => {
-            unreachable!("handled above")
-        }
+        Command::DetectSeries(_) | Command::Enrich(_) => unreachable!("handled above"),
+        #[cfg(feature = "demo")]
+        Command::ReplayServer(_) => unreachable!("handled above"),
     }
 }

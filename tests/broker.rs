@@ -10,7 +10,7 @@ mod support;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use earshot_collectors::CursorStore;
+use earshot_collectors::{CursorStoreExt, KafkaCursorStore};
 use earshot_model::topics;
 use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
@@ -183,7 +183,7 @@ async fn cursors_read_back_after_compaction_and_after_a_broker_restart() {
     let env = TestEnv::new("compaction").await;
     let topic = make_compaction_eager(&env).await;
     let jobs: Vec<String> = (0..5).map(|i| format!("mastodon:job{i}")).collect();
-    let store = CursorStore::open(&env.kafka, env.kafka.producer().unwrap())
+    let store = KafkaCursorStore::open(&env.kafka, env.kafka.producer().unwrap())
         .await
         .unwrap();
     // 60 rounds of updates to 5 jobs, spread over more than one segment's lifetime.
@@ -217,7 +217,7 @@ async fn cursors_read_back_after_compaction_and_after_a_broker_restart() {
     )
     .await;
 
-    let check = |store: CursorStore, when: &'static str| {
+    let check = |store: KafkaCursorStore, when: &'static str| {
         let jobs = jobs.clone();
         async move {
             for job in &jobs {
@@ -230,13 +230,13 @@ async fn cursors_read_back_after_compaction_and_after_a_broker_restart() {
             }
         }
     };
-    let reopened = CursorStore::open(&env.kafka, env.kafka.producer().unwrap())
+    let reopened = KafkaCursorStore::open(&env.kafka, env.kafka.producer().unwrap())
         .await
         .unwrap();
     check(reopened, "after compaction").await;
 
     kill_and_restart_broker(Duration::from_secs(1)).await;
-    let after_restart = CursorStore::open(&env.kafka, env.kafka.producer().unwrap())
+    let after_restart = KafkaCursorStore::open(&env.kafka, env.kafka.producer().unwrap())
         .await
         .unwrap();
     check(after_restart, "after a broker SIGKILL and restart").await;

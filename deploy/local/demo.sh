@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 STATE="${EARSHOT_LOCAL_DIR:-$PWD/.local}"
 bash deploy/local/up.sh
 echo "[earshot demo] building earshot (the first build takes several minutes; cargo shows its progress)" >&2
-cargo build --bin earshot
+cargo build --bin earshot --features demo
 RUST_LOG="${RUST_LOG:-warn}" ./target/debug/earshot demo "$@"
 if [[ ${EARSHOT_DEMO_SERVE:-1} == 0 ]]; then exit 0; fi
 

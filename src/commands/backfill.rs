@@ -58,7 +58,10 @@ pub async fn run(
         // Leaves part of every rate-limit window to `earshot collect`, which draws on the
         // same credentials from its own process.
         &RateBudgets::with_reserve(collectors.backfill_reserve),
-        !args.no_progress,
+        (!args.no_progress).then(|| {
+            std::sync::Arc::new(TerminalProgress::new(&request))
+                as std::sync::Arc<dyn earshot_collectors::ProgressObserver>
+        }),
         crate::telemetry::shutdown_signal(),
     )
     .await
@@ -80,4 +83,58 @@ pub async fn run(
         anyhow::bail!("backfill incomplete; run the same command again to resume");
     }
     Ok(())
+}
+
+/// The backfill's progress as a bar on stderr: a counter with the rate until a platform
+/// says how many items the range holds (Hacker News, Bluesky), then a bar with an ETA.
+/// indicatif hides it by itself when stderr is not a terminal.
+struct TerminalProgress {
+    bar: indicatif::ProgressBar,
+}
+
+impl TerminalProgress {
+    fn new(request: &BackfillRequest) -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{elapsed_precise}] {spinner} {pos} mentions ({per_sec})",
+            )
+            .expect("valid template"),
+        );
+        bar.set_message(format!(
+            "backfill {} on {}",
+            request.brand.name, request.platform
+        ));
+        bar.enable_steady_tick(std::time::Duration::from_millis(250));
+        TerminalProgress { bar }
+    }
+}
+
+impl earshot_collectors::ProgressObserver for TerminalProgress {
+    fn total_known(&self, more: u64) {
+        if self.bar.length().is_none() {
+            self.bar.set_length(0);
+            self.bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} mentions ({per_sec}, ETA {eta})",
+                )
+                .expect("valid template"),
+            );
+        }
+        self.bar.inc_length(more);
+    }
+
+    fn produced(&self, mentions: u64) {
+        self.bar.inc(mentions);
+    }
+
+    fn finished(&self, interrupted: bool) {
+        if interrupted {
+            self.bar
+                .abandon_with_message("interrupted; run the same command again to resume");
+        } else {
+            self.bar.finish();
+        }
+    }
 }

@@ -11,7 +11,7 @@ pub struct CollectArgs {
     #[arg(long)]
     pub once: bool,
     /// Only collect from these platforms (repeat the flag or separate with commas):
-    /// mastodon, bluesky, reddit, hacker_news, rss, youtube, x.
+    /// mastodon, bluesky, reddit, hacker_news, rss, youtube, x, lemmy.
     #[arg(long = "platform", value_delimiter = ',')]
     pub platforms: Vec<Platform>,
     /// Serve Prometheus metrics (requests, rate-limit state, mentions) on this address;

@@ -1,11 +1,13 @@
 pub mod backfill;
 pub mod collect;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod detect;
 pub mod detect_series;
 pub mod enrich;
 pub mod migrate;
 pub mod process;
+#[cfg(feature = "demo")]
 pub mod replay_server;
 pub mod report;
 pub mod retention;

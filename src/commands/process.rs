@@ -4,6 +4,7 @@ use std::time::Duration;
 use earshot_enrichment::Enricher;
 use earshot_kafka::PIPELINE_TOPICS;
 use earshot_processor::{Health, Processor, StopWhen};
+use earshot_runtime::{Backoff, InternalEvent, retry_until_ok};
 use earshot_storage::Store;
 
 use crate::settings::Settings;
@@ -69,11 +70,15 @@ pub async fn run(args: &ProcessArgs, settings: &Settings) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Retries `attempt` with capped backoff until it succeeds, logging each failure; an
-/// error that `transient` says retrying cannot fix is returned at once.
+/// How long the processor waits between tries of a dependency that is not up yet.
+const WAIT_FOR_DEPENDENCY: Backoff =
+    Backoff::new(Duration::from_millis(250), Duration::from_secs(10));
+
+/// Retries `attempt` under [`WAIT_FOR_DEPENDENCY`] until it succeeds, reporting each
+/// failure; an error that `transient` says retrying cannot fix is returned at once.
 async fn retry_until_ready<T, E, F, Fut>(
-    what: &str,
-    mut attempt: F,
+    what: &'static str,
+    attempt: F,
     transient: impl Fn(&E) -> bool,
 ) -> Result<T, E>
 where
@@ -81,16 +86,28 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, E>>,
 {
-    let mut wait = Duration::from_millis(250);
-    loop {
-        match attempt().await {
-            Ok(value) => return Ok(value),
-            Err(error) if !transient(&error) => return Err(error),
-            Err(error) => {
-                tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "{what} not ready; waiting");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(10));
-            }
+    retry_until_ok(WAIT_FOR_DEPENDENCY, attempt, transient, |error, wait| {
+        DependencyNotReady {
+            what,
+            error: error.to_string(),
+            retry_in: wait,
         }
+        .emit()
+    })
+    .await
+}
+
+/// A dependency (ClickHouse, Kafka) refused the processor's start-up step.
+#[derive(Debug)]
+struct DependencyNotReady {
+    what: &'static str,
+    error: String,
+    retry_in: Duration,
+}
+
+impl InternalEvent for DependencyNotReady {
+    fn handle(self) {
+        tracing::warn!(error = %self.error, retry_in_ms = self.retry_in.as_millis() as u64,
+            "{} not ready; waiting", self.what);
     }
 }

@@ -20,6 +20,7 @@ use crate::Error;
 use crate::alert::Alert;
 use crate::internal_events::{AlertRaised, AlertSuppressed, Suppression};
 use crate::sinks::{KafkaSink, WebhookSink};
+use earshot_runtime::InternalEvent;
 
 pub struct Delivery {
     store: Store,

@@ -1,13 +1,15 @@
-//! Every metric and log line `earshot detect` emits, as typed events (the processor's
-//! style): one place defines each name, label and message. Webhooks appear only by
+//! Every metric and log line `earshot detect` emits, as typed events
+//! ([`earshot_runtime::InternalEvent`]): one place defines each name, label and message. Webhooks appear only by
 //! label, never by URL.
 
 use std::time::Duration;
 
+use earshot_runtime::InternalEvent;
 use metrics::{counter, gauge, histogram};
 
 use crate::alert::Alert;
 
+#[derive(Debug)]
 pub struct DetectionRunCompleted {
     pub series: usize,
     pub points: u64,
@@ -16,8 +18,8 @@ pub struct DetectionRunCompleted {
     pub elapsed: Duration,
 }
 
-impl DetectionRunCompleted {
-    pub fn emit(self) {
+impl InternalEvent for DetectionRunCompleted {
+    fn handle(self) {
         tracing::info!(
             series = self.series,
             points = self.points,
@@ -33,13 +35,14 @@ impl DetectionRunCompleted {
     }
 }
 
+#[derive(Debug)]
 pub struct DetectionRunFailed<'a> {
     pub error: &'a dyn std::error::Error,
     pub retry_in: Duration,
 }
 
-impl DetectionRunFailed<'_> {
-    pub fn emit(self) {
+impl InternalEvent for DetectionRunFailed<'_> {
+    fn handle(self) {
         tracing::error!(
             error = %self.error,
             retry_in_s = self.retry_in.as_secs(),
@@ -49,12 +52,13 @@ impl DetectionRunFailed<'_> {
     }
 }
 
+#[derive(Debug)]
 pub struct AlertRaised<'a> {
     pub alert: &'a Alert,
 }
 
-impl AlertRaised<'_> {
-    pub fn emit(self) {
+impl InternalEvent for AlertRaised<'_> {
+    fn handle(self) {
         let alert = self.alert;
         tracing::info!(
             alert_id = %alert.alert_id,
@@ -101,13 +105,14 @@ impl Suppression {
     }
 }
 
+#[derive(Debug)]
 pub struct AlertSuppressed<'a> {
     pub alert_id: &'a str,
     pub reason: Suppression,
 }
 
-impl AlertSuppressed<'_> {
-    pub fn emit(self) {
+impl InternalEvent for AlertSuppressed<'_> {
+    fn handle(self) {
         tracing::debug!(
             alert_id = self.alert_id,
             reason = self.reason.as_str(),
@@ -117,6 +122,7 @@ impl AlertSuppressed<'_> {
     }
 }
 
+#[derive(Debug)]
 pub struct WebhookAttemptFailed<'a> {
     pub webhook: &'a str,
     pub alert_id: &'a str,
@@ -125,8 +131,8 @@ pub struct WebhookAttemptFailed<'a> {
     pub retry_in: Duration,
 }
 
-impl WebhookAttemptFailed<'_> {
-    pub fn emit(self) {
+impl InternalEvent for WebhookAttemptFailed<'_> {
+    fn handle(self) {
         tracing::warn!(
             webhook = self.webhook,
             alert_id = self.alert_id,
@@ -140,6 +146,7 @@ impl WebhookAttemptFailed<'_> {
     }
 }
 
+#[derive(Debug)]
 pub struct WebhookDeliveryFailed<'a> {
     pub webhook: &'a str,
     pub alert_id: &'a str,
@@ -147,8 +154,8 @@ pub struct WebhookDeliveryFailed<'a> {
     pub error: &'a str,
 }
 
-impl WebhookDeliveryFailed<'_> {
-    pub fn emit(self) {
+impl InternalEvent for WebhookDeliveryFailed<'_> {
+    fn handle(self) {
         tracing::error!(
             webhook = self.webhook,
             alert_id = self.alert_id,
@@ -161,14 +168,15 @@ impl WebhookDeliveryFailed<'_> {
     }
 }
 
+#[derive(Debug)]
 pub struct WebhookDelivered<'a> {
     pub webhook: &'a str,
     pub alert_id: &'a str,
     pub attempts: u32,
 }
 
-impl WebhookDelivered<'_> {
-    pub fn emit(self) {
+impl InternalEvent for WebhookDelivered<'_> {
+    fn handle(self) {
         tracing::debug!(
             webhook = self.webhook,
             alert_id = self.alert_id,

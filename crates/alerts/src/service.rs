@@ -22,6 +22,7 @@ use crate::delivery::{Delivery, Verdict};
 use crate::internal_events::{DetectionRunCompleted, DetectionRunFailed};
 use crate::series::{self, ScoringRange};
 use crate::sinks::{KafkaSink, WebhookSink};
+use earshot_runtime::InternalEvent;
 
 /// Longest range a replay may score, in buckets (a year of hours, a week of minutes...).
 const MAX_REPLAY_BUCKETS: i64 = 1_000_000;

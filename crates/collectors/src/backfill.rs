@@ -16,16 +16,15 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use earshot_kafka::KafkaConfig;
 use earshot_model::{Brand, Origin, Platform};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::CollectorsConfig;
 use crate::error::Error;
 use crate::jobs::{RunReport, run_once};
+use crate::progress::ProgressObserver;
 use crate::ratelimit::RateBudgets;
 
 /// What to backfill.
@@ -61,13 +60,13 @@ pub fn parse_bound(value: &str, end_of_day: bool) -> Result<DateTime<Utc>, Strin
 }
 
 /// Runs the backfill until every job has paged through the range, or `shutdown`.
-/// `show_progress` draws a bar with rate and ETA on stderr when it is a terminal.
+/// `progress`, if given, hears of every page (`earshot backfill` draws it as a bar).
 pub async fn run(
     config: &CollectorsConfig,
     kafka: &KafkaConfig,
     request: &BackfillRequest,
     budgets: &RateBudgets,
-    show_progress: bool,
+    progress: Option<Arc<dyn ProgressObserver>>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunReport, Error> {
     config.validate()?;
@@ -96,54 +95,22 @@ pub async fn run(
     }
     kafka.ensure_topics(&crate::collector_topics()).await?;
     let mut ctx = crate::context(kafka, Origin::Backfill).await?;
-    let bar = progress_bar(show_progress, request);
-    ctx.progress = Some(bar.clone());
+    ctx.progress = progress.clone();
     let report = Arc::new(Mutex::new(RunReport::default()));
     tokio::select! {
-        () = run_once(jobs, ctx, config.concurrency, report.clone()) => bar.finish(),
+        () = run_once(jobs, ctx, config.concurrency, report.clone()) => {
+            if let Some(progress) = &progress {
+                progress.finished(false);
+            }
+        }
         () = shutdown => {
-            bar.abandon_with_message("interrupted; run the same command again to resume");
+            if let Some(progress) = &progress {
+                progress.finished(true);
+            }
         }
     }
     let report = report.lock().unwrap().clone();
     Ok(report)
-}
-
-fn progress_bar(show: bool, request: &BackfillRequest) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    // No length until a platform says how many items the range holds (Hacker News,
-    // Bluesky): until then the bar counts and shows the rate; [`sized`] adds the ETA.
-    // indicatif hides the bar by itself when stderr is not a terminal.
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{elapsed_precise}] {spinner} {pos} mentions ({per_sec})",
-        )
-        .expect("valid template"),
-    );
-    bar.set_message(format!(
-        "backfill {} on {}",
-        request.brand.name, request.platform
-    ));
-    bar.enable_steady_tick(Duration::from_millis(250));
-    bar
-}
-
-/// Gives `bar` a length of `total` more items, switching it to a bar with an ETA the
-/// first time.
-pub(crate) fn sized(bar: &ProgressBar, total: u64) {
-    if bar.length().is_none() {
-        bar.set_length(0);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} mentions ({per_sec}, ETA {eta})",
-            )
-            .expect("valid template"),
-        );
-    }
-    bar.inc_length(total);
 }
 
 #[cfg(test)]

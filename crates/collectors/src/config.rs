@@ -14,6 +14,7 @@ use crate::error::Error;
 
 pub use crate::platforms::bluesky::BlueskyConfig;
 pub use crate::platforms::hacker_news::HackerNewsConfig;
+pub use crate::platforms::lemmy::LemmyConfig;
 pub use crate::platforms::mastodon::MastodonConfig;
 pub use crate::platforms::reddit::RedditConfig;
 pub use crate::platforms::rss::RssConfig;
@@ -41,9 +42,7 @@ impl Secret {
     /// every build (processes share these keys through Kafka), which `std`'s
     /// `DefaultHasher` does not promise.
     pub fn fingerprint(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(self.0.as_bytes());
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        earshot_runtime::sha256_prefix_hex(self.0.as_bytes(), 8)
     }
 
     /// The inline value if set, else the named environment variable; `None` when neither
@@ -117,6 +116,14 @@ impl Default for HttpConfig {
 }
 
 impl HttpConfig {
+    /// The retry policy of every request (and of Jetstream reconnects).
+    pub fn backoff(&self) -> earshot_runtime::Backoff {
+        earshot_runtime::Backoff::new(
+            Duration::from_millis(self.backoff_initial_ms),
+            Duration::from_millis(self.backoff_max_ms),
+        )
+    }
+
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
     }
@@ -175,6 +182,7 @@ pub struct CollectorsConfig {
     pub youtube: YoutubeConfig,
     pub rss: RssConfig,
     pub bluesky: BlueskyConfig,
+    pub lemmy: LemmyConfig,
 }
 
 impl Default for CollectorsConfig {
@@ -192,6 +200,7 @@ impl Default for CollectorsConfig {
             youtube: YoutubeConfig::default(),
             rss: RssConfig::default(),
             bluesky: BlueskyConfig::default(),
+            lemmy: LemmyConfig::default(),
         }
     }
 }
@@ -239,6 +248,7 @@ impl CollectorsConfig {
         self.youtube.validate()?;
         self.rss.validate()?;
         self.bluesky.validate()?;
+        self.lemmy.validate()?;
         Ok(())
     }
 }

@@ -1,4 +1,8 @@
-//! Durable collector cursors on the compacted topic `collector.cursors`.
+//! Where jobs keep their cursors: the [`CursorStore`] trait, its Kafka implementation
+//! [`KafkaCursorStore`] and an in-memory one ([`MemoryCursorStore`], for tests and the
+//! offline tier).
+//!
+//! Durable collector cursors live on the compacted topic `collector.cursors`.
 //!
 //! Key = job id, value = the job's cursor as JSON. Compaction keeps the latest value per
 //! key, so loading is "read the topic to its end and keep the last value per key". A
@@ -17,22 +21,135 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use async_trait::async_trait;
+
 use crate::error::Error;
 use crate::topic::TopicReader;
 
-pub struct CursorStore {
+/// A job's cursors, by key, as JSON. `put` returns once the value is durable: a job
+/// stores its cursor only after the page's mentions are acknowledged.
+#[async_trait]
+pub trait CursorStore: Send + Sync {
+    /// Reads values other processes stored since the last read (call it before taking
+    /// over a job another process ran).
+    async fn refresh(&self) -> Result<(), Error>;
+    /// The latest value under `key`.
+    fn value(&self, key: &str) -> Option<Value>;
+    /// Every latest value whose key starts with `prefix`.
+    fn values_with_prefix(&self, prefix: &str) -> Vec<(String, Value)>;
+    /// Stores `value` under `key` and waits until it is durable.
+    async fn put_value(&self, key: &str, value: Value) -> Result<(), Error>;
+    /// Deletes `key` and waits until that is durable: keys that only matter for a
+    /// while (a day's quota ledger) must not pile up.
+    async fn delete(&self, key: &str) -> Result<(), Error>;
+}
+
+/// A shared store is a store (what [`crate::JobContext`] holds).
+#[async_trait]
+impl<T: CursorStore + ?Sized> CursorStore for std::sync::Arc<T> {
+    async fn refresh(&self) -> Result<(), Error> {
+        (**self).refresh().await
+    }
+
+    fn value(&self, key: &str) -> Option<Value> {
+        (**self).value(key)
+    }
+
+    fn values_with_prefix(&self, prefix: &str) -> Vec<(String, Value)> {
+        (**self).values_with_prefix(prefix)
+    }
+
+    async fn put_value(&self, key: &str, value: Value) -> Result<(), Error> {
+        (**self).put_value(key, value).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        (**self).delete(key).await
+    }
+}
+
+/// Typed access to any [`CursorStore`].
+#[async_trait]
+pub trait CursorStoreExt: CursorStore {
+    /// The job's latest cursor, or `None` if it never stored one.
+    fn get<C: DeserializeOwned>(&self, job: &str) -> Result<Option<C>, Error> {
+        self.value(job)
+            .map(|value| {
+                serde_json::from_value(value).map_err(|e| Error::Cursor {
+                    job: job.to_string(),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// Every stored value whose key starts with `prefix` (unreadable ones are skipped).
+    fn with_prefix<C: DeserializeOwned>(&self, prefix: &str) -> Vec<(String, C)> {
+        self.values_with_prefix(prefix)
+            .into_iter()
+            .filter_map(|(key, value)| Some((key, serde_json::from_value(value).ok()?)))
+            .collect()
+    }
+
+    /// Stores the job's cursor and waits until it is durable.
+    async fn put<C: Serialize + Sync>(&self, job: &str, cursor: &C) -> Result<(), Error> {
+        let value = serde_json::to_value(cursor).expect("cursors serialize");
+        self.put_value(job, value).await
+    }
+}
+
+impl<T: CursorStore + ?Sized> CursorStoreExt for T {}
+
+/// Cursors in memory: what a test or a one-off offline run needs. Nothing survives the
+/// process, so it is never what `earshot collect` uses.
+#[derive(Debug, Default)]
+pub struct MemoryCursorStore {
+    values: Mutex<HashMap<String, Value>>,
+}
+
+#[async_trait]
+impl CursorStore for MemoryCursorStore {
+    async fn refresh(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn value(&self, key: &str) -> Option<Value> {
+        self.values.lock().unwrap().get(key).cloned()
+    }
+
+    fn values_with_prefix(&self, prefix: &str) -> Vec<(String, Value)> {
+        let values = self.values.lock().unwrap();
+        values
+            .iter()
+            .filter(|(key, _)| key.starts_with(prefix))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
+    }
+
+    async fn put_value(&self, key: &str, value: Value) -> Result<(), Error> {
+        self.values.lock().unwrap().insert(key.to_string(), value);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.values.lock().unwrap().remove(key);
+        Ok(())
+    }
+}
+
+pub struct KafkaCursorStore {
     producer: FutureProducer,
     topic: String,
     reader: tokio::sync::Mutex<TopicReader>,
     latest: Mutex<HashMap<String, Value>>,
 }
 
-impl CursorStore {
+impl KafkaCursorStore {
     /// Opens the store and loads every job's latest cursor.
     pub async fn open(kafka: &KafkaConfig, producer: FutureProducer) -> Result<Self, Error> {
         let topic = kafka.topic(topics::COLLECTOR_CURSORS);
         let reader = TopicReader::open(kafka, &topic, Duration::from_secs(30)).await?;
-        let store = CursorStore {
+        let store = KafkaCursorStore {
             producer,
             topic,
             reader: tokio::sync::Mutex::new(reader),
@@ -41,10 +158,13 @@ impl CursorStore {
         store.refresh().await?;
         Ok(store)
     }
+}
 
+#[async_trait]
+impl CursorStore for KafkaCursorStore {
     /// Reads cursors other processes stored since the last read; call it before taking
     /// over a job another process ran.
-    pub async fn refresh(&self) -> Result<(), Error> {
+    async fn refresh(&self) -> Result<(), Error> {
         let records = self.reader.lock().await.read_to_end().await?;
         let mut latest = self.latest.lock().unwrap();
         for record in records {
@@ -66,54 +186,40 @@ impl CursorStore {
         Ok(())
     }
 
-    /// The job's latest cursor, or `None` if it never stored one.
-    pub fn get<C: DeserializeOwned>(&self, job: &str) -> Result<Option<C>, Error> {
-        let latest = self.latest.lock().unwrap();
-        latest
-            .get(job)
-            .map(|value| {
-                serde_json::from_value(value.clone()).map_err(|e| Error::Cursor {
-                    job: job.to_string(),
-                    reason: e.to_string(),
-                })
-            })
-            .transpose()
+    fn value(&self, key: &str) -> Option<Value> {
+        self.latest.lock().unwrap().get(key).cloned()
     }
 
-    /// Every stored value whose key starts with `prefix` (unreadable ones are skipped).
-    pub fn with_prefix<C: DeserializeOwned>(&self, prefix: &str) -> Vec<(String, C)> {
+    fn values_with_prefix(&self, prefix: &str) -> Vec<(String, Value)> {
         let latest = self.latest.lock().unwrap();
         latest
             .iter()
             .filter(|(key, _)| key.starts_with(prefix))
-            .filter_map(|(key, value)| {
-                Some((key.clone(), serde_json::from_value(value.clone()).ok()?))
-            })
+            .map(|(key, value)| (key.clone(), value.clone()))
             .collect()
     }
 
-    /// Stores the job's cursor and waits until Kafka has it.
-    pub async fn put<C: Serialize>(&self, job: &str, cursor: &C) -> Result<(), Error> {
-        let value = serde_json::to_value(cursor).expect("cursors serialize");
+    async fn put_value(&self, key: &str, value: Value) -> Result<(), Error> {
         let payload = serde_json::to_vec(&value).expect("JSON values serialize");
-        self.producer
-            .send(
-                FutureRecord::to(&self.topic).key(job).payload(&payload),
-                Duration::from_secs(30),
-            )
-            .await
-            .map_err(|(error, _)| Error::Kafka(error))?;
-        self.latest.lock().unwrap().insert(job.to_string(), value);
+        earshot_runtime::produce_and_ack(
+            &self.producer,
+            &self.topic,
+            key.as_bytes(),
+            &payload,
+            None,
+        )
+        .await
+        .map_err(Error::Kafka)?;
+        self.latest.lock().unwrap().insert(key.to_string(), value);
         Ok(())
     }
 
-    /// Deletes `key` (a tombstone, which compaction then drops) and waits until Kafka
-    /// has it: keys that only ever matter for a while must not pile up in the topic.
-    pub async fn delete(&self, key: &str) -> Result<(), Error> {
+    /// A tombstone, which compaction then drops.
+    async fn delete(&self, key: &str) -> Result<(), Error> {
         self.producer
             .send(
                 FutureRecord::<str, [u8]>::to(&self.topic).key(key),
-                Duration::from_secs(30),
+                earshot_runtime::produce::DEFAULT_QUEUE_TIMEOUT,
             )
             .await
             .map_err(|(error, _)| Error::Kafka(error))?;

@@ -7,14 +7,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use chrono::Utc;
 use earshot_model::Platform;
-use rand::Rng;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::config::HttpConfig;
 use crate::error::Error;
+use crate::internal_events::{BodyTooLarge, RequestCompleted};
 use crate::ratelimit::{RateBudget, RateLimitHeaders, retry_after, until};
+use earshot_runtime::InternalEvent;
 
 /// A successful response (2xx, or 304 for conditional requests).
 #[derive(Debug)]
@@ -24,25 +25,8 @@ pub struct Fetched<T> {
     pub body: T,
 }
 
-/// Retry timing: exponential backoff with "equal jitter" (half fixed, half random), so
-/// retries from many jobs spread out but never collapse to zero delay.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    pub initial: Duration,
-    pub max: Duration,
-}
-
-impl Backoff {
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self
-            .initial
-            .saturating_mul(2u32.saturating_pow(attempt.min(20)))
-            .min(self.max);
-        let half = exp / 2;
-        let jitter = rand::rng().random_range(0..=half.as_millis() as u64);
-        half + Duration::from_millis(jitter)
-    }
-}
+/// Retry timing: the runtime's one policy (equal jitter, capped).
+pub use earshot_runtime::Backoff;
 
 /// Polls one platform: knows its header style and draws on its rate budget.
 #[derive(Clone)]
@@ -113,10 +97,7 @@ impl HttpPoller {
             platform,
             headers,
             budget,
-            backoff: Backoff {
-                initial: Duration::from_millis(config.backoff_initial_ms),
-                max: Duration::from_millis(config.backoff_max_ms),
-            },
+            backoff: config.backoff(),
             max_retries: config.max_retries,
             max_rate_limited_retries: config.max_rate_limited_retries,
             max_body_bytes: config.max_body_bytes,
@@ -288,10 +269,11 @@ impl HttpPoller {
             }),
             Err(BodyError::TooLarge) => {
                 self.count("too_large");
-                metrics::counter!("earshot_collector_bodies_too_large_total", "platform" => self.platform.as_str())
-                    .increment(1);
-                tracing::warn!(platform = %self.platform, limit = self.max_body_bytes,
-                    "response body too large; failing the poll");
+                BodyTooLarge {
+                    platform: self.platform,
+                    limit: self.max_body_bytes,
+                }
+                .emit();
                 Err(Attempt::Fatal(Error::BodyTooLarge {
                     platform: self.platform,
                     limit: self.max_body_bytes,
@@ -308,12 +290,11 @@ impl HttpPoller {
     }
 
     fn count(&self, status: &str) {
-        metrics::counter!(
-            "earshot_collector_requests_total",
-            "platform" => self.platform.as_str(),
-            "status" => status.to_string()
-        )
-        .increment(1);
+        RequestCompleted {
+            platform: self.platform,
+            status,
+        }
+        .emit();
     }
 }
 
@@ -339,11 +320,13 @@ pub(crate) fn parse_json_page<T: DeserializeOwned>(
 
 /// Logs and counts a page read only after [`crate::text::repair_body`].
 pub(crate) fn repaired_page(platform: Platform, error: &str, repairs: crate::text::Repairs) {
-    tracing::warn!(%platform, %error, invalid_utf8 = repairs.invalid_utf8,
-        lone_surrogates = repairs.lone_surrogates,
-        "response had invalid UTF-8 or lone surrogates; replaced them with U+FFFD");
-    metrics::counter!("earshot_collector_repaired_pages_total", "platform" => platform.as_str())
-        .increment(1);
+    crate::internal_events::PageRepaired {
+        platform,
+        error,
+        invalid_utf8: repairs.invalid_utf8,
+        lone_surrogates: repairs.lone_surrogates,
+    }
+    .emit();
 }
 
 #[cfg(test)]
@@ -421,21 +404,5 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(fetched.body.len(), 20_000);
-    }
-
-    #[test]
-    fn backoff_grows_with_jitter_and_stays_capped() {
-        let backoff = Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(1000),
-        };
-        for _ in 0..50 {
-            let first = backoff.delay(0);
-            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
-            let third = backoff.delay(2);
-            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
-            let late = backoff.delay(30);
-            assert!(late >= Duration::from_millis(500) && late <= Duration::from_millis(1000));
-        }
     }
 }

@@ -14,19 +14,39 @@ use rand::Rng;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::cursor::CursorStore;
+use crate::cursor::{CursorStore, CursorStoreExt, MemoryCursorStore};
 use crate::error::Error;
-use crate::sink::MentionSink;
+use crate::internal_events::{JobPanicked, PollCompleted};
+use crate::progress::ProgressObserver;
+use crate::sink::{MemorySink, Sink};
+use earshot_runtime::InternalEvent;
 
-/// What a job needs to deliver its results.
+/// What a job needs to deliver its results: where mentions go, where cursors live, and
+/// who hears of progress. Kafka in production ([`crate::context`]); memory in tests.
 #[derive(Clone)]
 pub struct JobContext {
-    pub sink: MentionSink,
-    pub cursors: Arc<CursorStore>,
+    pub sink: Arc<dyn Sink>,
+    pub cursors: Arc<dyn CursorStore>,
     /// Stamped on every mention the job produces.
     pub origin: Origin,
-    /// Advanced by the mentions produced (backfills show it as a progress bar).
-    pub progress: Option<indicatif::ProgressBar>,
+    /// Told of the mentions produced (`earshot backfill` draws it as a progress bar).
+    pub progress: Option<Arc<dyn ProgressObserver>>,
+}
+
+impl JobContext {
+    /// A context that keeps mentions and cursors in memory; the returned sink and store
+    /// are the ones in the context, to read back.
+    pub fn in_memory(origin: Origin) -> (Self, Arc<MemorySink>, Arc<MemoryCursorStore>) {
+        let sink = Arc::new(MemorySink::default());
+        let cursors = Arc::new(MemoryCursorStore::default());
+        let ctx = JobContext {
+            sink: sink.clone(),
+            cursors: cursors.clone(),
+            origin,
+            progress: None,
+        };
+        (ctx, sink, cursors)
+    }
 }
 
 /// What one poll did.
@@ -121,21 +141,13 @@ pub(crate) async fn poll_once(
         .expect("the semaphore is never closed");
     let started = std::time::Instant::now();
     let result = guard_panics(job.id(), job.platform(), job.poll(ctx)).await;
-    metrics::counter!("earshot_collector_polls_total", "platform" => job.platform().as_str(),
-        "outcome" => if result.is_ok() { "ok" } else { "error" })
-    .increment(1);
-    match &result {
-        Ok(poll) => tracing::info!(
-            job = job.id(),
-            pages = poll.pages,
-            mentions = poll.mentions,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "poll done"
-        ),
-        Err(error) => {
-            tracing::warn!(job = job.id(), %error, "poll failed; the cursor stays where it was")
-        }
+    PollCompleted {
+        job: job.id(),
+        platform: job.platform(),
+        outcome: result.as_ref().map(|poll| (poll.pages, poll.mentions)),
+        elapsed: started.elapsed(),
     }
+    .emit();
     report.lock().unwrap().record(job, &result);
     result.map_err(|_| ())
 }
@@ -165,9 +177,12 @@ pub(crate) async fn guard_panics(
 
 /// Logs and counts a job panic (`earshot_collector_job_panics_total`).
 pub(crate) fn count_panic(job: &str, platform: Platform, message: &str) {
-    tracing::error!(job, %platform, panic = message, "job panicked; it will poll again");
-    metrics::counter!("earshot_collector_job_panics_total", "platform" => platform.as_str())
-        .increment(1);
+    JobPanicked {
+        job: Some(job),
+        platform: Some(platform),
+        message,
+    }
+    .emit();
 }
 
 /// The text of a panic payload (`panic!` gives a `&str` or a `String`).
@@ -200,12 +215,12 @@ pub(crate) async fn run_once(
             && error.is_panic()
         {
             let message = panic_message(error.into_panic().as_ref());
-            tracing::error!(
-                panic = message,
-                "a collector task panicked outside its poll"
-            );
-            metrics::counter!("earshot_collector_job_panics_total", "platform" => "unknown")
-                .increment(1);
+            JobPanicked {
+                job: None,
+                platform: None,
+                message: &message,
+            }
+            .emit();
         }
     }
 }
@@ -254,13 +269,7 @@ impl Schedule {
     }
 }
 
-/// A stable hash (FNV-1a, 64 bit): the same job lands in the same slot and partition in
-/// every process and every build, which `std`'s `DefaultHasher` does not promise.
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
+pub(crate) use earshot_runtime::fnv1a;
 
 /// The last slot a job was polled in, stored beside its cursor under [`slot_key`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

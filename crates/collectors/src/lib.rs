@@ -16,9 +16,12 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod internal_events;
 pub mod jobs;
 pub mod paginate;
+pub mod paging;
 pub mod platforms;
+pub mod progress;
 pub mod ratelimit;
 pub mod scale_out;
 pub mod sink;
@@ -33,11 +36,12 @@ use earshot_kafka::{KafkaConfig, PIPELINE_TOPICS, TopicSpec};
 use earshot_model::{Brand, Origin, Platform, topics};
 
 pub use config::{CollectorsConfig, HttpConfig, Secret};
-pub use cursor::CursorStore;
+pub use cursor::{CursorStore, CursorStoreExt, KafkaCursorStore, MemoryCursorStore};
 pub use error::Error;
 pub use jobs::{Job, JobContext, JobReport, PollReport, RunMode, RunReport};
+pub use progress::ProgressObserver;
 pub use ratelimit::RateBudgets;
-pub use sink::MentionSink;
+pub use sink::{KafkaSink, MemorySink, Sink};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -125,12 +129,30 @@ pub async fn run(
     Ok(report)
 }
 
+/// Polls every configured job of `options.platforms` once, into `ctx`'s sink and
+/// cursor store, without joining a collector group: what the offline tests (with
+/// [`JobContext::in_memory`]) and one-shot tools use. Poll errors are in the report.
+pub async fn collect_once(
+    config: &CollectorsConfig,
+    brands: &[Brand],
+    ctx: JobContext,
+    platforms: &[Platform],
+) -> Result<RunReport, Error> {
+    config.validate()?;
+    let budgets = RateBudgets::default();
+    let jobs = platforms::build_jobs(config, brands, platforms, &budgets)?;
+    let report = Arc::new(Mutex::new(RunReport::default()));
+    jobs::run_once(jobs, ctx, config.concurrency, report.clone()).await;
+    let report = report.lock().unwrap().clone();
+    Ok(report)
+}
+
 /// A producer, sink and cursor store for jobs that stamp `origin` on their mentions.
 pub async fn context(kafka: &KafkaConfig, origin: Origin) -> Result<JobContext, Error> {
     let producer = kafka.producer()?;
-    let cursors = Arc::new(CursorStore::open(kafka, producer.clone()).await?);
+    let cursors = Arc::new(KafkaCursorStore::open(kafka, producer.clone()).await?);
     Ok(JobContext {
-        sink: MentionSink::new(kafka, producer),
+        sink: Arc::new(KafkaSink::new(kafka, producer)),
         cursors,
         origin,
         progress: None,

@@ -14,8 +14,11 @@ use earshot_model::{MentionId, Platform, RawMention};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cursor::CursorStoreExt;
 use crate::error::Error;
+use crate::internal_events::RepeatedCursor;
 use crate::jobs::{Job, JobContext, PollReport};
+use earshot_runtime::InternalEvent;
 
 /// One page fetched from a platform.
 #[derive(Debug)]
@@ -121,18 +124,21 @@ impl<P: Paginator> Job for PaginatedJob<P> {
             report.mentions += mentions.len() as u64;
             if let Some(progress) = &ctx.progress {
                 if let Some(total) = page.total_hint {
-                    crate::backfill::sized(progress, total);
+                    progress.total_known(total);
                 }
-                progress.inc(mentions.len() as u64);
+                progress.produced(mentions.len() as u64);
             }
             tracing::debug!(job = %self.id, mentions = mentions.len(), more = page.more, "page done");
             if !page.more {
                 break;
             }
             if !requested.insert(cursor_key(&page.cursor)) {
-                tracing::warn!(job = %self.id, cursor = ?page.cursor, "the platform repeated a cursor; ending this poll");
-                metrics::counter!("earshot_collector_repeated_cursors_total", "platform" => self.platform.as_str())
-                    .increment(1);
+                RepeatedCursor {
+                    platform: self.platform,
+                    job: Some(&self.id),
+                    cursor: &cursor_key(&page.cursor),
+                }
+                .emit();
                 break;
             }
             cursor = page.cursor;

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use earshot_model::Platform;
+use earshot_runtime::InternalEvent;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
@@ -64,7 +65,11 @@ pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 /// (`earshot_collector_server_waits_capped_total`).
 pub fn cap_server_wait(wait: Duration) -> Duration {
     if wait > MAX_SERVER_WAIT {
-        metrics::counter!("earshot_collector_server_waits_capped_total").increment(1);
+        crate::internal_events::ServerWaitCapped {
+            asked: wait,
+            cap: MAX_SERVER_WAIT,
+        }
+        .emit();
         MAX_SERVER_WAIT
     } else {
         wait
@@ -229,14 +234,12 @@ impl RateBudget {
                     return Permit { budget: self };
                 }
                 Some(wait) => {
-                    tracing::info!(
-                        platform = %self.platform,
-                        wait_ms = wait.as_millis() as u64,
-                        reserve = self.reserve,
-                        "rate limit exhausted (or down to the reserve); waiting for its reset"
-                    );
-                    metrics::counter!("earshot_collector_rate_limit_waits_total", "platform" => self.platform.as_str())
-                        .increment(1);
+                    crate::internal_events::RateLimitWait {
+                        platform: self.platform,
+                        wait,
+                        reserve: self.reserve,
+                    }
+                    .emit();
                     // A little slack so we do not arrive a hair before the server resets.
                     tokio::time::sleep(wait + Duration::from_millis(50)).await;
                 }
@@ -265,8 +268,11 @@ impl RateBudget {
             state.limit = status.limit;
         }
         state.reset_at = Some(Instant::now() + cap_server_wait(reset_in));
-        metrics::gauge!("earshot_collector_rate_limit_remaining", "platform" => self.platform.as_str())
-            .set(status.remaining as f64);
+        crate::internal_events::RateLimitObserved {
+            platform: self.platform,
+            remaining: status.remaining,
+        }
+        .emit();
     }
 
     /// Stops every user of this budget from sending for `wait` (after a 429).

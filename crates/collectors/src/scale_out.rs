@@ -29,7 +29,9 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::error::Error;
+use crate::internal_events::OwnershipChanged;
 use crate::jobs::{Job, JobContext, RunReport, count_panic, fnv1a, panic_message, run_forever};
+use earshot_runtime::InternalEvent;
 
 /// The partition of `collector.jobs` that owns `job_id`, out of `partitions`.
 pub fn partition_of(job_id: &str, partitions: i32) -> i32 {
@@ -79,11 +81,11 @@ impl ConsumerContext for GroupContext {
                 }
             }
             tracing::info!(partitions = list.count(), stopped, "collector jobs revoked");
-            metrics::gauge!("earshot_collector_owned_partitions")
-                .set(ownership.assigned.len() as f64);
-            if ownership.assigned.is_empty() {
-                metrics::gauge!("earshot_collector_owned_jobs").set(0.0);
+            OwnershipChanged {
+                partitions: ownership.assigned.len(),
+                jobs: ownership.assigned.is_empty().then_some(0),
             }
+            .emit();
         }
     }
 
@@ -94,8 +96,11 @@ impl ConsumerContext for GroupContext {
                 {
                     let mut ownership = self.ownership.lock().unwrap();
                     ownership.assigned.extend(&partitions);
-                    metrics::gauge!("earshot_collector_owned_partitions")
-                        .set(ownership.assigned.len() as f64);
+                    OwnershipChanged {
+                        partitions: ownership.assigned.len(),
+                        jobs: None,
+                    }
+                    .emit();
                 }
                 let _ = self.assigned.send(partitions);
             }
@@ -191,7 +196,11 @@ pub(crate) async fn run(
                     .map(|p| by_partition.get(p).map_or(0, Vec::len))
                     .sum();
                 tracing::info!(started, owned_jobs, partitions = ?ownership.assigned, "collector jobs assigned");
-                metrics::gauge!("earshot_collector_owned_jobs").set(owned_jobs as f64);
+                OwnershipChanged {
+                    partitions: ownership.assigned.len(),
+                    jobs: Some(owned_jobs),
+                }
+                .emit();
             }
             Some(joined) = job_tasks.join_next_with_id(), if !job_tasks.is_empty() => {
                 let (id, panic) = match joined {

@@ -1,51 +1,105 @@
-//! Producing raw mentions to `mentions.raw`.
+//! Where jobs deliver mentions: the [`Sink`] trait, its Kafka implementation
+//! [`KafkaSink`] (the topic `mentions.raw`) and an in-memory one ([`MemorySink`], for
+//! tests and the offline tier). Both store a post time outside the plausible window as
+//! its collection time ([`with_plausible_time`]).
 
-use std::time::Duration;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
 
 use earshot_kafka::KafkaConfig;
-use earshot_model::{MAX_PLAUSIBLE_FOLLOWERS, MAX_RAW_MENTION_BYTES, RawMention, topics};
-use futures::future::join_all;
+use earshot_model::{MAX_PLAUSIBLE_FOLLOWERS, MAX_RAW_MENTION_BYTES, Platform, RawMention, topics};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 
 use crate::error::Error;
+use crate::internal_events::{
+    ImplausibleFollowers, ImplausibleTime, MentionOversized, MentionsProduced,
+};
+use earshot_runtime::InternalEvent;
+
+/// Takes a page of mentions; `send` returns once every one of them is durable, and only
+/// then may the caller advance the page's cursor.
+#[async_trait]
+pub trait Sink: Send + Sync {
+    async fn send(&self, mentions: &[RawMention]) -> Result<(), Error>;
+}
+
+/// Keeps what it is sent, for tests and offline runs.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    mentions: Mutex<Vec<RawMention>>,
+}
+
+impl MemorySink {
+    /// Everything sent so far, in order.
+    pub fn mentions(&self) -> Vec<RawMention> {
+        self.mentions.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Sink for MemorySink {
+    async fn send(&self, mentions: &[RawMention]) -> Result<(), Error> {
+        // The same clamps and size cap as the Kafka sink, decoded back.
+        let records = records(mentions);
+        let stored = records.iter().map(|(_, _, payload)| {
+            RawMention::decode(payload).expect("a record we encoded decodes")
+        });
+        self.mentions.lock().unwrap().extend(stored);
+        count_produced(records.iter().map(|(m, _, _)| *m));
+        Ok(())
+    }
+}
+
+fn count_produced<'a>(mentions: impl Iterator<Item = &'a RawMention>) {
+    let mentions: Vec<&RawMention> = mentions.collect();
+    for platform in Platform::ALL {
+        let count = mentions.iter().filter(|m| m.platform == platform).count() as u64;
+        if count > 0 {
+            MentionsProduced { platform, count }.emit();
+        }
+    }
+}
 
 /// Produces mentions keyed by their [`earshot_model::MentionId`], so every copy of a
 /// mention lands on one partition and the processor can drop repeats.
 #[derive(Clone)]
-pub struct MentionSink {
+pub struct KafkaSink {
     producer: FutureProducer,
     topic: String,
-    queue_timeout: Duration,
 }
 
-impl MentionSink {
+impl KafkaSink {
     pub fn new(kafka: &KafkaConfig, producer: FutureProducer) -> Self {
-        MentionSink {
+        KafkaSink {
             producer,
             topic: kafka.topic(topics::MENTIONS_RAW),
-            queue_timeout: Duration::from_secs(30),
         }
     }
+}
 
+#[async_trait]
+impl Sink for KafkaSink {
     /// Produces a page of mentions and returns once the broker has acknowledged every
     /// one of them; only then may the caller advance the page's cursor.
-    pub async fn send(&self, mentions: &[RawMention]) -> Result<(), Error> {
+    async fn send(&self, mentions: &[RawMention]) -> Result<(), Error> {
         let encoded = records(mentions);
-        let deliveries = encoded.iter().map(|(_, key, payload)| {
-            self.producer.send(
-                FutureRecord::to(&self.topic).key(key).payload(payload),
-                self.queue_timeout,
-            )
-        });
+        let keyed: Vec<(&str, &[u8])> = encoded
+            .iter()
+            .map(|(_, key, payload)| (key.as_str(), payload.as_slice()))
+            .collect();
+        let results =
+            earshot_runtime::produce_each_and_ack(&self.producer, &self.topic, &keyed).await;
+        let mut produced = Vec::with_capacity(encoded.len());
         let mut refused = Vec::new();
-        for (record, result) in encoded.iter().zip(join_all(deliveries).await) {
+        for (record, result) in encoded.iter().zip(results) {
             match result {
-                Ok(_) => produced(record.0),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) => {
+                Ok(()) => produced.push(record.0),
+                Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)) => {
                     refused.push(record);
                 }
-                Err((error, _)) => return Err(Error::Kafka(error)),
+                Err(error) => return Err(Error::Kafka(error)),
             }
         }
         // The broker refuses a whole batch over its limit, so small records batched with
@@ -53,28 +107,25 @@ impl MentionSink {
         // alone is skipped. Failing instead would re-send the page every interval and
         // never move the cursor.
         for (mention, key, payload) in refused {
-            let alone = self
-                .producer
-                .send(
-                    FutureRecord::to(&self.topic).key(key).payload(payload),
-                    self.queue_timeout,
-                )
-                .await;
+            let alone = earshot_runtime::produce_and_ack(
+                &self.producer,
+                &self.topic,
+                key.as_bytes(),
+                payload,
+                None,
+            )
+            .await;
             match alone {
-                Ok(_) => produced(mention),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) => {
+                Ok(()) => produced.push(mention),
+                Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)) => {
                     oversized(mention, payload.len(), "broker");
                 }
-                Err((error, _)) => return Err(Error::Kafka(error)),
+                Err(error) => return Err(Error::Kafka(error)),
             }
         }
+        count_produced(produced.into_iter());
         Ok(())
     }
-}
-
-fn produced(mention: &RawMention) {
-    metrics::counter!("earshot_collector_mentions_total", "platform" => mention.platform.as_str())
-        .increment(1);
 }
 
 /// A page's records keyed by [`RawMention::id`] (so all copies of a mention share a
@@ -100,16 +151,14 @@ fn records(mentions: &[RawMention]) -> Vec<(&RawMention, String, Vec<u8>)> {
 }
 
 fn oversized(mention: &RawMention, size: usize, refused_by: &'static str) {
-    tracing::warn!(
-        id = mention.id.as_str(),
-        source = mention.source,
+    MentionOversized {
+        platform: mention.platform,
+        id: mention.id.as_str(),
+        source: &mention.source,
         size,
         refused_by,
-        "skipping a mention too large to produce; the rest of the page goes on"
-    );
-    metrics::counter!("earshot_collector_oversized_items_total",
-        "platform" => mention.platform.as_str(), "refused_by" => refused_by)
-    .increment(1);
+    }
+    .emit();
 }
 
 /// `clamped` (or `mention`, if nothing was clamped yet) with the author's followers at
@@ -123,15 +172,13 @@ fn with_plausible_followers(
     if mention.author.followers <= MAX_PLAUSIBLE_FOLLOWERS {
         return clamped;
     }
-    tracing::warn!(
-        id = mention.id.as_str(),
-        source = mention.source,
-        followers = mention.author.followers,
-        "implausible follower count; storing {MAX_PLAUSIBLE_FOLLOWERS}"
-    );
-    metrics::counter!("earshot_collector_implausible_followers_total",
-        "platform" => mention.platform.as_str())
-    .increment(1);
+    ImplausibleFollowers {
+        platform: mention.platform,
+        id: mention.id.as_str(),
+        source: &mention.source,
+        followers: mention.author.followers,
+    }
+    .emit();
     let mut clamped = clamped.unwrap_or_else(|| mention.clone());
     clamped.author.followers = MAX_PLAUSIBLE_FOLLOWERS;
     Some(clamped)
@@ -158,11 +205,14 @@ pub fn with_plausible_time(mention: &RawMention) -> Option<RawMention> {
     } else {
         return None;
     };
-    tracing::warn!(id = mention.id.as_str(), source = mention.source, created_at = %mention.created_at,
-        side, "implausible post time; storing the collection time (the original stays in raw)");
-    metrics::counter!("earshot_collector_implausible_times_total",
-        "platform" => mention.platform.as_str(), "side" => side)
-    .increment(1);
+    ImplausibleTime {
+        platform: mention.platform,
+        id: mention.id.as_str(),
+        source: &mention.source,
+        created_at: mention.created_at,
+        side,
+    }
+    .emit();
     let mut clamped = mention.clone();
     clamped.created_at = mention.collected_at;
     Some(clamped)

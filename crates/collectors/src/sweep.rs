@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::paginate::Page;
+use earshot_runtime::InternalEvent;
 
 /// Where a sweeping job stands. `M` orders items the way the listing does (newest is
 /// greatest).
@@ -108,8 +109,12 @@ pub(crate) fn step<M: Ord + Clone + std::fmt::Debug>(
     if next_page.is_some() && next_page.as_deref() == requested {
         // Following it would fetch this page again: fail before producing anything,
         // so the next poll asks again.
-        metrics::counter!("earshot_collector_repeated_cursors_total", "platform" => platform.as_str())
-            .increment(1);
+        crate::internal_events::RepeatedCursor {
+            platform,
+            job: Some(job),
+            cursor: next_page.as_deref().unwrap_or_default(),
+        }
+        .emit();
         return Err(Error::Malformed {
             platform,
             reason: "the next-page cursor repeats the one requested".into(),

@@ -431,7 +431,7 @@ async fn a_backfill_survives_a_kill_and_adds_nothing_twice() {
         &kafka,
         &request,
         &RateBudgets::default(),
-        false,
+        None,
         std::future::pending(),
     )
     .await

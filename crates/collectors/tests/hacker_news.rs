@@ -43,7 +43,7 @@ async fn a_backfill_slices_time_survives_a_kill_and_adds_nothing_twice() {
         &kafka,
         &request,
         &budgets,
-        false,
+        None,
         after_requests(&server, 6),
     )
     .await
@@ -79,7 +79,7 @@ async fn a_backfill_slices_time_survives_a_kill_and_adds_nothing_twice() {
         &kafka,
         &request,
         &budgets,
-        false,
+        None,
         std::future::pending(),
     )
     .await

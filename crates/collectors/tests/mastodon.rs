@@ -315,7 +315,7 @@ async fn a_search_backfill_fetches_the_range_exactly_once() {
         &kafka,
         &request,
         &RateBudgets::default(),
-        false,
+        None,
         std::future::pending(),
     )
     .await
@@ -375,7 +375,7 @@ async fn a_backfill_leaves_live_collection_its_share_of_the_rate_limit() {
         &kafka,
         &request,
         &backfill_budgets,
-        false,
+        None,
         std::future::pending(),
     );
     let live_brands = [brand(&["orlen"])];

@@ -111,7 +111,7 @@ mod backfills {
             kafka,
             request,
             &RateBudgets::default(),
-            false,
+            None,
             std::future::pending(),
         )
         .await

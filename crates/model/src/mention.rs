@@ -22,10 +22,11 @@ pub enum Platform {
     Rss,
     Youtube,
     X,
+    Lemmy,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 7] = [
+    pub const ALL: [Platform; 8] = [
         Platform::Mastodon,
         Platform::Bluesky,
         Platform::Reddit,
@@ -33,6 +34,7 @@ impl Platform {
         Platform::Rss,
         Platform::Youtube,
         Platform::X,
+        Platform::Lemmy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +46,7 @@ impl Platform {
             Platform::Rss => "rss",
             Platform::Youtube => "youtube",
             Platform::X => "x",
+            Platform::Lemmy => "lemmy",
         }
     }
 }

@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use earshot_enrichment::Enricher;
 use earshot_kafka::KafkaConfig;
 use earshot_model::topics;
+use earshot_runtime::{Backoff, Retrying};
 use earshot_storage::{Store, TouchedBuckets};
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -279,7 +280,7 @@ impl Processor {
         }
         let started = Instant::now();
         self.note_assignment();
-        let mut backoff = Backoff::new(self.config.max_retry_backoff());
+        let mut backoff = flush_backoff(self.config.max_retry_backoff());
         let mut duplicates = 0;
         // Every partition paused during this flush, to resume them all at its end.
         let mut paused = BTreeSet::new();
@@ -289,7 +290,7 @@ impl Processor {
             match self.send_dead_letters(batch, 0).await {
                 Ok(()) => dead_letters_sent = batch.dead_letters.len(),
                 Err(error) => {
-                    let retry_in = backoff.next();
+                    let retry_in = backoff.next_delay();
                     KafkaUnavailable {
                         action: "dead_letter",
                         error: &error,
@@ -338,7 +339,7 @@ impl Processor {
                 }
                 Err(error) => {
                     self.health.write_failed();
-                    let retry_in = backoff.next();
+                    let retry_in = backoff.next_delay();
                     ClickHouseUnavailable {
                         error: &error,
                         class: error.class(),
@@ -354,7 +355,7 @@ impl Processor {
             match self.send_dead_letters(batch, dead_letters_sent).await {
                 Ok(()) => dead_letters_sent = batch.dead_letters.len(),
                 Err(error) => {
-                    let retry_in = backoff.next();
+                    let retry_in = backoff.next_delay();
                     KafkaUnavailable {
                         action: "dead_letter",
                         error: &error,
@@ -499,35 +500,12 @@ async fn finish_within<T>(
     tokio::time::timeout(grace, work).await.ok()
 }
 
-/// Exponential backoff with jitter, capped at `max`. It remembers whether any retry
-/// happened, because a retry pauses the partitions and the flush must then resume them
-/// (whatever `max` is: a cap of 100 ms or less used to look like "never retried").
-struct Backoff {
-    next: Duration,
-    max: Duration,
-    retries: u32,
-}
-
-impl Backoff {
-    fn new(max: Duration) -> Self {
-        Self {
-            next: Duration::from_millis(100).min(max),
-            max,
-            retries: 0,
-        }
-    }
-
-    fn retried(&self) -> bool {
-        self.retries > 0
-    }
-
-    fn next(&mut self) -> Duration {
-        self.retries = self.retries.saturating_add(1);
-        let current = self.next;
-        self.next = (self.next * 2).min(self.max);
-        let jitter: f64 = rand::random::<f64>() * 0.5 + 0.5;
-        current.mul_f64(jitter)
-    }
+/// The flush's retry timing: the shared policy (one jitter, one cap), starting at
+/// 100 ms or the cap if lower. [`Retrying::retried`] says whether any retry happened,
+/// because a retry pauses the partitions and the flush must then resume them (whatever
+/// the cap is: a cap of 100 ms or less used to look like "never retried").
+fn flush_backoff(max: Duration) -> Retrying {
+    Backoff::new(Duration::from_millis(100).min(max), max).start()
 }
 
 #[cfg(test)]
@@ -578,9 +556,9 @@ mod tests {
     #[test]
     fn backoff_reports_a_retry_whatever_its_cap() {
         for max_ms in [10, 50, 100, 101, 5_000] {
-            let mut backoff = Backoff::new(Duration::from_millis(max_ms));
+            let mut backoff = flush_backoff(Duration::from_millis(max_ms));
             assert!(!backoff.retried(), "cap {max_ms} ms: no retry yet");
-            let wait = backoff.next();
+            let wait = backoff.next_delay();
             assert!(backoff.retried(), "cap {max_ms} ms: one retry must be seen");
             assert!(
                 wait <= Duration::from_millis(max_ms),

@@ -207,7 +207,7 @@ fn parameter(name: &str) -> Value {
         ),
         "platform" => (
             "Platform.",
-            json!({"type": "string", "enum": ["mastodon", "bluesky", "reddit", "hacker_news", "rss", "youtube", "x"]}),
+            json!({"type": "string", "enum": ["mastodon", "bluesky", "reddit", "hacker_news", "rss", "youtube", "x", "lemmy"]}),
             "query",
         ),
         "language" => (

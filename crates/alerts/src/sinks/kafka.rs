@@ -1,17 +1,12 @@
 //! The `alerts` topic: one JSON record per alert, keyed by its id so consumers can
 //! deduplicate the rare redelivery (a crash between the topic and the table).
 
-use std::time::Duration;
-
 use earshot_kafka::KafkaConfig;
 use earshot_model::topics;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 
 use crate::Error;
 use crate::alert::Alert;
-
-/// How long one alert may wait for the broker's acknowledgement.
-const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct KafkaSink {
     producer: FutureProducer,
@@ -33,17 +28,18 @@ impl KafkaSink {
     /// Produces the alert and waits until the broker has it.
     pub async fn send(&self, alert: &Alert) -> Result<(), Error> {
         let payload = serde_json::to_vec(alert).map_err(Error::Encode)?;
-        let record = FutureRecord::to(&self.topic)
-            .key(alert.alert_id.as_bytes())
-            .payload(&payload);
-        self.producer
-            .send(record, DELIVERY_TIMEOUT)
-            .await
-            .map(|_| ())
-            .map_err(|(source, _)| Error::KafkaDelivery {
-                alert_id: alert.alert_id.clone(),
-                topic: self.topic.clone(),
-                source: Box::new(source),
-            })
+        earshot_runtime::produce_and_ack(
+            &self.producer,
+            &self.topic,
+            alert.alert_id.as_bytes(),
+            &payload,
+            None,
+        )
+        .await
+        .map_err(|source| Error::KafkaDelivery {
+            alert_id: alert.alert_id.clone(),
+            topic: self.topic.clone(),
+            source: Box::new(source),
+        })
     }
 }

@@ -12,6 +12,7 @@ use crate::Error;
 use crate::alert::Alert;
 use crate::config::{ConfigError, WebhookConfig};
 use crate::internal_events::{WebhookAttemptFailed, WebhookDelivered, WebhookDeliveryFailed};
+use earshot_runtime::{Backoff, InternalEvent};
 
 /// Longest pause between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -83,7 +84,11 @@ impl WebhookSink {
         alert_id: &str,
         body: &serde_json::Value,
     ) -> bool {
-        let mut backoff = Duration::from_millis(hook.config.initial_backoff_ms);
+        let mut retrying = Backoff::new(
+            Duration::from_millis(hook.config.initial_backoff_ms),
+            MAX_BACKOFF,
+        )
+        .start();
         let max_attempts = hook.config.max_attempts.max(1);
         for attempt in 1..=max_attempts {
             let error = match self.post_once(hook, body).await {
@@ -108,7 +113,7 @@ impl WebhookSink {
                     return false;
                 }
             };
-            let retry_in = jitter(backoff);
+            let retry_in = retrying.next_delay();
             WebhookAttemptFailed {
                 webhook: &hook.label,
                 alert_id,
@@ -118,7 +123,6 @@ impl WebhookSink {
             }
             .emit();
             tokio::time::sleep(retry_in).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
         false
     }
@@ -161,11 +165,6 @@ fn describe(error: reqwest::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Between half and all of `backoff`, so many detectors do not retry in step.
-fn jitter(backoff: Duration) -> Duration {
-    backoff.mul_f64(0.5 + rand::random::<f64>() * 0.5)
 }
 
 #[cfg(test)]

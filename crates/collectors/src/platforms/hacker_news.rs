@@ -31,6 +31,7 @@ use crate::paginate::{Page, PaginatedJob, Paginator};
 use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
+use earshot_runtime::InternalEvent;
 
 /// `[collectors.hacker_news]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -216,11 +217,7 @@ impl AlgoliaSearch {
         query: String,
         range: Range,
     ) -> Self {
-        let mut url = base;
-        url.path_segments_mut()
-            .expect("validated http(s) base URL")
-            .pop_if_empty()
-            .extend(["api", "v1", "search_by_date"]);
+        let url = crate::paging::join_url(&base, ["api", "v1", "search_by_date"]);
         AlgoliaSearch {
             poller,
             url,
@@ -278,7 +275,12 @@ impl AlgoliaSearch {
             match response.page {
                 Some(p) if p != page => {
                     tracing::warn!(query = %self.query, asked = page, served = p, "Algolia served another page; asking again");
-                    metrics::counter!("earshot_collector_repeated_cursors_total", "platform" => "hacker_news").increment(1);
+                    crate::internal_events::RepeatedCursor {
+                        platform: Platform::HackerNews,
+                        job: None,
+                        cursor: &p.to_string(),
+                    }
+                    .emit();
                     served = Some(p);
                     tokio::time::sleep(std::time::Duration::from_millis(100 * (attempt + 1))).await;
                 }
@@ -382,24 +384,17 @@ struct Hit {
 /// Maps an Algolia hit (story or comment). Hits carry only the author's name; karma and
 /// account age would take a Firebase `/v0/user` call per author, which we skip.
 pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
-    let hit: Hit = match serde_json::from_value(value.clone()) {
-        Ok(hit) => hit,
-        Err(error) => {
-            tracing::warn!(%error, "skipping a Hacker News hit we cannot read");
-            metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "hacker_news").increment(1);
-            return None;
-        }
-    };
+    let hit: Hit = crate::paging::read_item(Platform::HackerNews, "Hacker News hit", value)?;
     let Some(created_at) = hit.created_at.or_else(|| {
         hit.created_at_i
             .and_then(|s| DateTime::from_timestamp(s, 0))
     }) else {
-        tracing::warn!(
-            id = hit.object_id,
-            "skipping a Hacker News hit without created_at"
-        );
-        metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "hacker_news")
-            .increment(1);
+        crate::internal_events::ItemUnmapped {
+            platform: Platform::HackerNews,
+            what: "Hacker News hit",
+            reason: "it has no created_at",
+        }
+        .emit();
         return None;
     };
     let text = match (&hit.comment_text, &hit.title) {

@@ -2,6 +2,7 @@
 
 pub mod bluesky;
 pub mod hacker_news;
+pub mod lemmy;
 pub mod mastodon;
 pub mod reddit;
 pub mod rss;
@@ -67,6 +68,9 @@ pub fn build_jobs(
             budgets,
         )?);
     }
+    if wanted(Platform::Lemmy) && config.lemmy.enabled {
+        jobs.extend(lemmy::jobs(&config.lemmy, &config.http, brands, budgets)?);
+    }
     Ok(jobs)
 }
 
@@ -96,6 +100,10 @@ pub fn backfill_jobs(
             youtube::backfill_jobs(&config.youtube, http, brand, from, to, budgets)
         }
         Platform::Rss => rss::backfill_jobs(&config.rss, http, brand, from, to, budgets),
+        Platform::Lemmy => Err(no_backfill(
+            Platform::Lemmy,
+            "its search has no time filter; live polling reaches back initial_lookback_hours",
+        )),
     }
 }
 

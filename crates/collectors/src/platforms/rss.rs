@@ -33,6 +33,7 @@ use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
+use earshot_runtime::InternalEvent;
 
 /// `[collectors.rss]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -148,9 +149,12 @@ fn select_new<'a>(
     for entry in entries {
         let id = entry.id.trim();
         if id.is_empty() {
-            tracing::warn!(%feed, "skipping a feed item with neither guid nor link");
-            metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "rss")
-                .increment(1);
+            crate::internal_events::ItemUnmapped {
+                platform: Platform::Rss,
+                what: "feed item",
+                reason: &format!("it has neither guid nor link (feed {feed})"),
+            }
+            .emit();
             continue;
         }
         if !listed.insert(id) {

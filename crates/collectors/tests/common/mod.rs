@@ -179,7 +179,7 @@ pub async fn run_backfill(
         kafka,
         request,
         &earshot_collectors::RateBudgets::default(),
-        false,
+        None,
         stop,
     )
     .await

@@ -29,10 +29,12 @@ use url::Url;
 
 use super::{BlueskyConfig, POST, PostParts, post_mention};
 use crate::config::HttpConfig;
+use crate::cursor::CursorStoreExt;
 use crate::error::Error;
 use crate::http::Backoff;
 use crate::jobs::{Job, JobContext, PollReport};
 use crate::text::BrandFilter;
+use earshot_runtime::InternalEvent;
 
 /// The Jetstream job, keeping the posts `filter` matches.
 pub(super) fn job(
@@ -92,11 +94,7 @@ impl Jetstream {
     }
 
     fn url(&self, cursor: &JetstreamCursor) -> Url {
-        let mut url = self.endpoint.clone();
-        url.path_segments_mut()
-            .expect("validated URL")
-            .pop_if_empty()
-            .push("subscribe");
+        let mut url = crate::paging::join_url(&self.endpoint, ["subscribe"]);
         url.query_pairs_mut().append_pair("wantedCollections", POST);
         if let Some(time_us) = cursor.time_us {
             url.query_pairs_mut()
@@ -106,8 +104,11 @@ impl Jetstream {
     }
 
     fn count(status: &str) {
-        metrics::counter!("earshot_collector_requests_total", "platform" => "bluesky", "status" => status.to_string())
-            .increment(1);
+        crate::internal_events::RequestCompleted {
+            platform: Platform::Bluesky,
+            status,
+        }
+        .emit();
     }
 
     /// Connects from the cursor, retrying with backoff.

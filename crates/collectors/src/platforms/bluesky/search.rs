@@ -30,6 +30,7 @@ use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::paginate::{Page, Paginator};
 use crate::sweep::{self, SweepCursor};
+use earshot_runtime::InternalEvent;
 
 /// The searchPosts endpoint of one account, shared by every search job of it.
 pub(crate) struct SearchClient {
@@ -49,11 +50,7 @@ struct SearchResponse {
 
 impl SearchClient {
     pub(super) fn new(poller: HttpPoller, base: &Url, session: Session, page_limit: u32) -> Self {
-        let mut url = base.clone();
-        url.path_segments_mut()
-            .expect("validated http(s) base URL")
-            .pop_if_empty()
-            .extend(["xrpc", "app.bsky.feed.searchPosts"]);
+        let url = crate::paging::join_url(&base, ["xrpc", "app.bsky.feed.searchPosts"]);
         SearchClient {
             poller,
             url,
@@ -188,8 +185,12 @@ impl Paginator for RangeSearch {
         if response.cursor.is_some() && response.cursor == cursor.cursor {
             // Following it would read this page again: fail before producing anything,
             // so the next run asks again.
-            metrics::counter!("earshot_collector_repeated_cursors_total", "platform" => "bluesky")
-                .increment(1);
+            crate::internal_events::RepeatedCursor {
+                platform: Platform::Bluesky,
+                job: None,
+                cursor: response.cursor.as_deref().unwrap_or_default(),
+            }
+            .emit();
             return Err(Error::Malformed {
                 platform: Platform::Bluesky,
                 reason: "the next-page cursor repeats the one requested".into(),
@@ -257,15 +258,7 @@ struct Profile {
 
 /// Maps a PostView; `None` (and a warning) if it is not a readable post.
 pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
-    let view: PostView = match serde_json::from_value(value.clone()) {
-        Ok(view) => view,
-        Err(error) => {
-            tracing::warn!(%error, "skipping a Bluesky post view we cannot read");
-            metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "bluesky")
-                .increment(1);
-            return None;
-        }
-    };
+    let view: PostView = crate::paging::read_item(Platform::Bluesky, "Bluesky post view", value)?;
     // at://{did}/app.bsky.feed.post/{rkey}
     let mut parts = view.uri.strip_prefix("at://")?.splitn(3, '/');
     let (did, collection, rkey) = (parts.next()?, parts.next()?, parts.next()?);

@@ -26,6 +26,7 @@ use url::Url;
 use crate::config::Secret;
 use crate::error::Error;
 use crate::http::HttpPoller;
+use earshot_runtime::InternalEvent;
 
 /// How long a refused login is answered from memory before it is tried again.
 pub(crate) const LOGIN_RETRY_AFTER: Duration = Duration::from_secs(300);
@@ -110,11 +111,7 @@ impl Session {
     }
 
     fn url(&self, method: &str) -> Url {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .expect("validated http(s) base URL")
-            .pop_if_empty()
-            .extend(["xrpc", method]);
+        let url = crate::paging::join_url(&self.base, ["xrpc", method]);
         url
     }
 
@@ -164,8 +161,11 @@ impl Session {
         if tokens.access != *stale {
             return Ok(());
         }
-        metrics::counter!("earshot_collector_session_renewals_total", "platform" => "bluesky", "how" => "refresh")
-            .increment(1);
+        crate::internal_events::SessionRenewed {
+            platform: Platform::Bluesky,
+            how: "refresh",
+        }
+        .emit();
         match self
             .call(
                 &self.url("com.atproto.server.refreshSession"),
@@ -202,8 +202,11 @@ impl Session {
                 ),
             });
         }
-        metrics::counter!("earshot_collector_session_renewals_total", "platform" => "bluesky", "how" => "login")
-            .increment(1);
+        crate::internal_events::SessionRenewed {
+            platform: Platform::Bluesky,
+            how: "login",
+        }
+        .emit();
         match self
             .call(&self.url("com.atproto.server.createSession"), None)
             .await

@@ -412,11 +412,7 @@ struct SearchResults {
 
 impl Instance {
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .expect("validated http(s) base URL")
-            .pop_if_empty()
-            .extend(segments);
+        let url = crate::paging::join_url(&self.base, segments);
         url
     }
 
@@ -529,15 +525,7 @@ fn parse_account_created(value: &str) -> Option<DateTime<Utc>> {
 /// instance, not the instance-local `id`: polling several instances then yields one
 /// mention per post, and the processor's dedup removes the copies.
 pub(crate) fn to_mention(value: &Value, host: &str) -> Option<RawMention> {
-    let status: Status = match serde_json::from_value(value.clone()) {
-        Ok(status) => status,
-        Err(error) => {
-            tracing::warn!(%error, "skipping a Mastodon status we cannot read");
-            metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "mastodon")
-                .increment(1);
-            return None;
-        }
-    };
+    let status: Status = crate::paging::read_item(Platform::Mastodon, "Mastodon status", value)?;
     let platform_id = status
         .uri
         .clone()

@@ -109,11 +109,7 @@ pub(super) struct Api {
 impl Api {
     /// `base` with `segments` appended (`["r", "poland", "new"]`).
     pub fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .expect("validated http(s) base URL")
-            .pop_if_empty()
-            .extend(segments);
+        let url = crate::paging::join_url(&self.base, segments);
         url
     }
 

@@ -27,6 +27,7 @@ use super::{LISTING_CAP, RedditConfig};
 use crate::error::Error;
 use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
+use earshot_runtime::InternalEvent;
 
 /// Where a backfill job stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,15 +141,13 @@ impl Paginator for LinkBackfill {
                 .filter_map(created_utc)
                 .min()
                 .and_then(|t| DateTime::from_timestamp(t, 0));
-            tracing::warn!(
-                job = %self.job,
+            crate::internal_events::ListingCapped {
+                platform: Platform::Reddit,
+                job: &self.job,
                 listed,
-                oldest = ?oldest,
-                "Reddit's listing stopped near its ~1,000-link cap before reaching --from: \
-                 older links cannot be fetched; the backfill covers only the links listed"
-            );
-            metrics::counter!("earshot_collector_listing_capped_total", "platform" => "reddit")
-                .increment(1);
+                oldest,
+            }
+            .emit();
         }
         let next = match step {
             Next::Page(after) => BackfillCursor {

@@ -130,15 +130,7 @@ fn author_id(fullname: Option<String>, name: &str, platform_id: &str) -> String 
 
 /// Maps a `t3` link; `None` (and a warning) if it lacks what a mention needs.
 pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
-    let link: Link = match serde_json::from_value(value.clone()) {
-        Ok(link) => link,
-        Err(error) => {
-            tracing::warn!(%error, "skipping a Reddit link we cannot read");
-            metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "reddit")
-                .increment(1);
-            return None;
-        }
-    };
+    let link: Link = crate::paging::read_item(Platform::Reddit, "Reddit link", value)?;
     let created_at = DateTime::from_timestamp(link.created_utc as i64, 0)?;
     let platform_id = link.name.unwrap_or_else(|| format!("t3_{}", link.id));
     let author_id = author_id(link.author_fullname, &link.author, &platform_id);

@@ -19,6 +19,7 @@ use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
 use crate::sweep::{self, SweepCursor};
 use crate::text::BrandFilter;
+use earshot_runtime::InternalEvent;
 
 /// Where a sweeping job stands: the next page's `after` and the newest links.
 pub type SearchCursor = SweepCursor<Mark>;
@@ -109,9 +110,11 @@ impl LinkSweep {
             return true;
         };
         let matched = filter.matches(&text_of(link));
-        metrics::counter!("earshot_collector_scanned_items_total", "platform" => "reddit",
-            "matched" => if matched { "yes" } else { "no" })
-        .increment(1);
+        crate::internal_events::ItemScanned {
+            platform: Platform::Reddit,
+            matched,
+        }
+        .emit();
         matched
     }
 }

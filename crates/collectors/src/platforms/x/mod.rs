@@ -180,11 +180,10 @@ impl XConfig {
 
     /// `{base_url}/2/tweets/search/{endpoint}`.
     fn search_url(&self, endpoint: &str) -> Result<Url, Error> {
-        let mut url = parse_base_url("collectors.x.base_url", &self.base_url)?;
-        url.path_segments_mut()
-            .expect("validated http(s) base URL")
-            .pop_if_empty()
-            .extend(["2", "tweets", "search", endpoint]);
+        let url = crate::paging::join_url(
+            &parse_base_url("collectors.x.base_url", &self.base_url)?,
+            ["2", "tweets", "search", endpoint],
+        );
         Ok(url)
     }
 }

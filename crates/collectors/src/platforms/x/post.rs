@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use earshot_model::{Author, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
+use earshot_runtime::InternalEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -73,22 +74,17 @@ struct User {
 /// Maps a post and its expanded author; `None` (and a warning) if the post lacks what
 /// a mention needs. `raw` keeps both, as `{post, user}`.
 pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<RawMention> {
-    let post: Post = match serde_json::from_value(value.clone()) {
-        Ok(post) => post,
-        Err(error) => {
-            tracing::warn!(%error, "skipping an X post we cannot read");
-            metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "x")
-                .increment(1);
-            return None;
-        }
-    };
-    let user: User = match user_value.map(|u| serde_json::from_value(u.clone())) {
+    let post: Post = crate::paging::read_item(Platform::X, "X post", value)?;
+    let user: User = match user_value.map(User::deserialize) {
         Some(Ok(user)) => user,
         Some(Err(error)) => {
             // The mention keeps the author's id; the profile is lost, and said so.
-            tracing::warn!(%error, post = post.id, "an X author we cannot read; keeping only its id");
-            metrics::counter!("earshot_collector_unmapped_authors_total", "platform" => "x")
-                .increment(1);
+            crate::internal_events::AuthorUnmapped {
+                platform: Platform::X,
+                post: &post.id,
+                reason: &error.to_string(),
+            }
+            .emit();
             User::default()
         }
         None => User::default(),

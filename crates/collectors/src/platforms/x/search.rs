@@ -130,15 +130,7 @@ impl Endpoint {
             .await
             .map_err(|error| self.explain(error))?
             .body;
-        let next = response.meta.next_token.filter(|t| !t.is_empty());
-        if next.is_some() && next.as_deref() == next_token {
-            metrics::counter!("earshot_collector_repeated_cursors_total", "platform" => "x")
-                .increment(1);
-            return Err(Error::Malformed {
-                platform: Platform::X,
-                reason: "next_token repeats the token of the request".into(),
-            });
-        }
+        let next = crate::paging::next_token(Platform::X, response.meta.next_token, next_token)?;
         let users: HashMap<&str, &Value> = response
             .includes
             .users

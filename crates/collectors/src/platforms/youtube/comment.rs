@@ -61,15 +61,8 @@ struct ChannelId {
 /// Maps a commentThread (its top-level comment); `None` (and a warning) if it lacks
 /// what a mention needs.
 pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
-    let thread: Thread = match serde_json::from_value(value.clone()) {
-        Ok(thread) => thread,
-        Err(error) => {
-            tracing::warn!(%error, "skipping a YouTube comment thread we cannot read");
-            metrics::counter!("earshot_collector_unmapped_items_total", "platform" => "youtube")
-                .increment(1);
-            return None;
-        }
-    };
+    let thread: Thread =
+        crate::paging::read_item(Platform::Youtube, "YouTube comment thread", value)?;
     let snippet = thread.snippet;
     let comment = snippet.top_level_comment;
     let url = match (&snippet.video_id, &snippet.channel_id) {

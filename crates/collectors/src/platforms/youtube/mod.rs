@@ -178,11 +178,7 @@ impl YoutubeConfig {
             budgets.get(Platform::Youtube, &key.fingerprint()),
         )?;
         let quota = quota::plan_for(budgets, &key, self.daily_quota_units);
-        let mut url = base;
-        url.path_segments_mut()
-            .expect("validated http(s) base URL")
-            .pop_if_empty()
-            .extend(["youtube", "v3", "commentThreads"]);
+        let url = crate::paging::join_url(&base, ["youtube", "v3", "commentThreads"]);
         Ok(self
             .targets()
             .map(|(kind, param, id)| {

@@ -18,9 +18,10 @@ use chrono::{DateTime, Datelike, Duration as ChronoDuration, NaiveDate, Utc, Wee
 use earshot_model::Platform;
 
 use crate::config::Secret;
-use crate::cursor::CursorStore;
+use crate::cursor::{CursorStore, CursorStoreExt};
 use crate::error::Error;
 use crate::ratelimit::{RateBudget, RateBudgets};
+use earshot_runtime::InternalEvent;
 
 /// The calendar day in US Pacific time (UTC-8, UTC-7 from the second Sunday of March to
 /// the first Sunday of November), when YouTube's quota resets.
@@ -163,7 +164,11 @@ impl QuotaPlan {
     }
 
     /// Reads what other processes spent today on this key.
-    pub async fn sync(&self, cursors: &CursorStore, now: DateTime<Utc>) -> Result<(), Error> {
+    pub async fn sync(
+        &self,
+        cursors: &(impl CursorStore + ?Sized),
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         let today = pacific_day(now);
         let Some(prefix) = self.day_prefix(today) else {
             return Ok(());
@@ -183,7 +188,11 @@ impl QuotaPlan {
     }
 
     /// Stores what this process spent today, for the others' next sync.
-    pub async fn publish(&self, cursors: &CursorStore, now: DateTime<Utc>) -> Result<(), Error> {
+    pub async fn publish(
+        &self,
+        cursors: &(impl CursorStore + ?Sized),
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         let today = pacific_day(now);
         let Some(prefix) = self.day_prefix(today) else {
             return Ok(());
@@ -231,12 +240,12 @@ impl QuotaPlan {
                 "YouTube daily quota spent; polling resumes after midnight Pacific time"
             );
         }
-        metrics::gauge!("earshot_collector_quota_remaining", "platform" => "youtube")
-            .set(state.remaining() as f64);
-        if !ok {
-            metrics::counter!("earshot_collector_quota_exhausted_polls_total", "platform" => "youtube")
-                .increment(1);
+        crate::internal_events::QuotaChecked {
+            platform: Platform::Youtube,
+            remaining: state.remaining(),
+            granted: ok,
         }
+        .emit();
         ok
     }
 

@@ -94,16 +94,7 @@ impl ThreadsApi {
         next: Option<String>,
         requested: Option<&str>,
     ) -> Result<Option<String>, Error> {
-        let next = next.filter(|t| !t.is_empty());
-        if next.is_some() && next.as_deref() == requested {
-            metrics::counter!("earshot_collector_repeated_cursors_total", "platform" => "youtube")
-                .increment(1);
-            return Err(Error::Malformed {
-                platform: Platform::Youtube,
-                reason: "the next-page cursor repeats the one requested".into(),
-            });
-        }
-        Ok(next)
+        crate::paging::next_token(Platform::Youtube, next, requested)
     }
 }
 
