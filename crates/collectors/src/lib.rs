@@ -5,7 +5,7 @@
 //! backoff and jitter, 429 and rate-limit headers, a [`ratelimit::RateBudget`] shared per
 //! platform and credential), [`paginate::Paginator`] (a cursor per job, stored in
 //! [`cursor::CursorStore`] on the compacted topic `collector.cursors` only after
-//! [`sink::MentionSink`] has the page's mentions acknowledged), and [`jobs`] scheduling.
+//! [`sink::KafkaSink`] has the page's mentions acknowledged), and [`jobs`] scheduling.
 //! Each platform module only knows its endpoint, its cursor and its mapping.
 
 pub mod backfill;

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use earshot_collectors::MentionSink;
+use earshot_collectors::{KafkaSink, Sink};
 use earshot_model::{Author, MentionId, Platform, RawMention, SCHEMA_VERSION, topics};
 use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
@@ -57,7 +57,7 @@ async fn a_mention_the_broker_refuses_is_skipped_and_the_page_goes_on() {
         .collect();
     page.push(mention("huge", "x".repeat(100_000)));
     page.extend((0..5).map(|i| mention(&format!("b{i}"), "Orlen".into())));
-    let sink = MentionSink::new(&kafka, kafka.producer().unwrap());
+    let sink = KafkaSink::new(&kafka, kafka.producer().unwrap());
     sink.send(&page)
         .await
         .expect("one refused mention does not fail the page");

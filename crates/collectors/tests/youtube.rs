@@ -6,7 +6,7 @@ mod common;
 
 use common::platforms::youtube::*;
 use common::*;
-use earshot_collectors::{CollectorsConfig, Secret};
+use earshot_collectors::{CollectorsConfig, CursorStoreExt, Secret};
 use earshot_replay::{Fault, ReplayServer};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -256,7 +256,7 @@ mod backfills {
         let ledger = format!("quota:youtube:{fingerprint}:");
         let open = || async {
             let producer = kafka.producer().unwrap();
-            earshot_collectors::CursorStore::open(&kafka, producer)
+            earshot_collectors::KafkaCursorStore::open(&kafka, producer)
                 .await
                 .unwrap()
         };
