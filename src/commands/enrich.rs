@@ -250,13 +250,14 @@ mod tests {
         assert!(first["language"]["evidence"].is_string());
         assert_eq!(first["brands"][0]["brand"], "Żabka");
         assert_eq!(first["brands"][0]["match"]["evidence"], "keyword.inflected");
-        assert_eq!(first["brands"][0]["source_type"]["value"], "customer");
-        assert!(
-            first["brands"][0]["source_type"]["confidence"]
-                .as_f64()
-                .unwrap()
-                > 0.0
-        );
+        // A purchase is a customer's; the source-type model may still abstain (it
+        // trades recall for precision, docs/enrichment.md), and then it says so.
+        let source = &first["brands"][0]["source_type"];
+        match source["value"].as_str() {
+            Some("customer") => assert!(source["confidence"].as_f64().unwrap() > 0.0),
+            Some("unknown") => assert_eq!(source["evidence"], "model.unsure"),
+            other => panic!("a purchase called {other:?}: {source}"),
+        }
         assert_eq!(first["cohort"]["value"], "unknown");
         assert_eq!(lines[1]["brands"], json!([]));
     }

@@ -42,18 +42,10 @@ where
     K: AsRef<[u8]>,
     P: AsRef<[u8]>,
 {
-    let deliveries = records.iter().map(|(key, payload)| {
-        producer.send(
-            FutureRecord::to(topic)
-                .key(key.as_ref())
-                .payload(payload.as_ref()),
-            DEFAULT_QUEUE_TIMEOUT,
-        )
-    });
-    for result in join_all(deliveries).await {
-        result.map_err(|(error, _)| error)?;
-    }
-    Ok(())
+    produce_each_and_ack(producer, topic, records)
+        .await
+        .into_iter()
+        .collect()
 }
 
 /// Produces every `(key, payload)` at once and returns each one's acknowledgement, in
