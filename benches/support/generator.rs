@@ -362,6 +362,7 @@ impl Generator {
             Platform::Rss => "news.example.com",
             Platform::Youtube => "www.youtube.com",
             Platform::X => "x.com",
+            Platform::Lemmy => "lemmy.world",
         };
         let handle = format!("user{author_number}");
         let name = format!("User {author_number}");

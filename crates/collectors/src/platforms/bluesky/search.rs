@@ -50,7 +50,7 @@ struct SearchResponse {
 
 impl SearchClient {
     pub(super) fn new(poller: HttpPoller, base: &Url, session: Session, page_limit: u32) -> Self {
-        let url = crate::paging::join_url(&base, ["xrpc", "app.bsky.feed.searchPosts"]);
+        let url = crate::paging::join_url(base, ["xrpc", "app.bsky.feed.searchPosts"]);
         SearchClient {
             poller,
             url,

@@ -111,8 +111,7 @@ impl Session {
     }
 
     fn url(&self, method: &str) -> Url {
-        let url = crate::paging::join_url(&self.base, ["xrpc", method]);
-        url
+        crate::paging::join_url(&self.base, ["xrpc", method])
     }
 
     /// Sends the request `build` makes with the access token, logging in first if

@@ -412,8 +412,7 @@ struct SearchResults {
 
 impl Instance {
     fn url(&self, segments: &[&str]) -> Url {
-        let url = crate::paging::join_url(&self.base, segments);
-        url
+        crate::paging::join_url(&self.base, segments)
     }
 
     /// GETs `url` with `limit`, `params` and the token; returns the body and `Link`.

@@ -109,8 +109,7 @@ pub(super) struct Api {
 impl Api {
     /// `base` with `segments` appended (`["r", "poland", "new"]`).
     pub fn url(&self, segments: &[&str]) -> Url {
-        let url = crate::paging::join_url(&self.base, segments);
-        url
+        crate::paging::join_url(&self.base, segments)
     }
 
     /// One page of the Listing at `url`: `params`, plus `after` for a page further back.
