@@ -24,6 +24,17 @@ pub struct RecordDeadLettered<'a> {
     pub error: &'a str,
 }
 
+impl<'a> From<&'a crate::batch::DeadLetter> for RecordDeadLettered<'a> {
+    fn from(letter: &'a crate::batch::DeadLetter) -> Self {
+        RecordDeadLettered {
+            partition: letter.partition,
+            offset: letter.offset,
+            reason: letter.reason,
+            error: &letter.error,
+        }
+    }
+}
+
 impl RecordDeadLettered<'_> {
     pub fn emit(self) {
         tracing::warn!(

@@ -251,13 +251,7 @@ impl Processor {
                 batch.rows.extend(rows);
             }
             Transformed::DeadLetter(letter) => {
-                RecordDeadLettered {
-                    partition: letter.partition,
-                    offset: letter.offset,
-                    reason: letter.reason,
-                    error: &letter.error,
-                }
-                .emit();
+                RecordDeadLettered::from(&letter).emit();
                 batch.dead_letters.push(letter);
             }
         }
@@ -326,14 +320,8 @@ impl Processor {
                 Ok(rejected) => {
                     self.health.write_succeeded();
                     for refused in rejected {
-                        let letter = batch.reject(refused.group, refused.message);
-                        RecordDeadLettered {
-                            partition: letter.partition,
-                            offset: letter.offset,
-                            reason: letter.reason,
-                            error: &letter.error,
-                        }
-                        .emit();
+                        RecordDeadLettered::from(batch.reject(refused.group, refused.message))
+                            .emit();
                     }
                     break;
                 }
