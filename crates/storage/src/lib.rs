@@ -119,6 +119,19 @@ pub fn server_error_code(message: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// Codes a schema statement gets when another migrator changed the same object at the
+/// same moment: the statement is sound, and running it again after the other one
+/// finished succeeds.
+pub fn is_concurrent_schema_change_code(code: u32) -> bool {
+    matches!(
+        code,
+        57 // TABLE_ALREADY_EXISTS (CREATE ... IF NOT EXISTS racing another CREATE)
+        | 60 // UNKNOWN_TABLE (dropped between check and use)
+        | 218 // TABLE_IS_DROPPED
+        | 473 // DEADLOCK_AVOIDED (a DDL lock another migrator holds)
+    )
+}
+
 /// Server error codes that mean "try again later", not "this statement is wrong".
 pub fn is_transient_code(code: u32) -> bool {
     matches!(

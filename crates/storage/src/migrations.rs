@@ -285,6 +285,14 @@ fn rollup_compat_view(g: &Grain) -> String {
     )
 }
 
+/// Statements every migration run ends with, whatever was already applied: the objects
+/// a migration drops and recreates under the same name (migration 7's compatibility
+/// views), which a racing or killed migrator may have dropped without recreating yet.
+/// Each is a no-op when the object is there.
+pub fn reasserted_statements() -> Vec<String> {
+    GRAINS.iter().map(rollup_compat_view).collect()
+}
+
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,

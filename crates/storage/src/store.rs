@@ -22,6 +22,9 @@ pub fn schema_sql(config: &ClickHouseConfig) -> Vec<String> {
             all.extend(target.render(&statement));
         }
     }
+    for statement in crate::migrations::reasserted_statements() {
+        all.extend(target.render(&statement));
+    }
     all
 }
 
@@ -33,6 +36,9 @@ fn is_add_column(sql: &str) -> bool {
 /// Ids per lookup query: one round trip for a whole default batch. The query text then
 /// exceeds ClickHouse's default 256 KiB `max_query_size`, so the lookup raises it.
 const ID_LOOKUP_CHUNK: usize = 20_000;
+/// How many times [`Store::migrate`] reruns a pass that lost a race with another migrator.
+/// Each race needs the other migrator to be mid-statement, so a handful is plenty.
+const MIGRATION_RACE_RETRIES: u32 = 8;
 const ID_LOOKUP_MAX_QUERY_BYTES: &str = "16777216";
 
 /// Distinct days (partitions of `rollup_minute`) one INSERT may touch; ClickHouse's
@@ -116,16 +122,21 @@ impl Store {
 
     /// Brings the schema to the newest version. Safe to run concurrently and repeatedly.
     ///
+    /// ClickHouse has no lock a migrator could hold, so racing migrators interleave: one
+    /// drops a table another is copying from, or both create it. Every statement is
+    /// idempotent, so a migration whose statement lost such a race is run again from its
+    /// start, and after the migrations every migrator re-asserts the objects a racing or
+    /// killed migrator may have dropped and not yet recreated
+    /// ([`crate::migrations::reasserted_statements`]).
+    ///
     /// A statement the server rejects is an [`Error::Statement`] naming it, which
     /// retrying cannot fix; an unreachable server is an ordinary, transient error.
     pub async fn migrate(&self) -> Result<Vec<u32>, Error> {
         let target = self.config.schema_target();
-        self.run_schema_statement(&target.create_database(), 0, "database")
+        let mut bootstrap = vec![target.create_database()];
+        bootstrap.extend(target.render(SCHEMA_MIGRATIONS));
+        self.run_schema_statements(&bootstrap, 0, "schema_migrations")
             .await?;
-        for sql in target.render(SCHEMA_MIGRATIONS) {
-            self.run_schema_statement(&sql, 0, "schema_migrations")
-                .await?;
-        }
         let db = self.db();
         let applied: HashSet<u32> = self
             .client
@@ -144,12 +155,13 @@ impl Store {
                 name = migration.name,
                 "applying migration"
             );
-            for statement in migration.statements() {
-                for sql in target.render(&statement) {
-                    self.run_schema_statement(&sql, migration.version, migration.name)
-                        .await?;
-                }
-            }
+            let statements: Vec<String> = migration
+                .statements()
+                .iter()
+                .flat_map(|s| target.render(s))
+                .collect();
+            self.run_schema_statements(&statements, migration.version, migration.name)
+                .await?;
             self.client
                 .query(&format!(
                     "INSERT INTO {db}.schema_migrations (version, name, applied_at) \
@@ -162,7 +174,53 @@ impl Store {
                 .context(|| format!("recording migration {}", migration.version))?;
             newly_applied.push(migration.version);
         }
+        let reasserted: Vec<String> = crate::migrations::reasserted_statements()
+            .iter()
+            .flat_map(|s| target.render(s))
+            .collect();
+        let latest = MIGRATIONS.last().map_or(0, |m| m.version);
+        self.run_schema_statements(&reasserted, latest, "reasserted objects")
+            .await?;
         Ok(newly_applied)
+    }
+
+    /// Runs `statements` in order; when one loses a race with another migrator, runs
+    /// them all again from the first (each is idempotent), a few times at most.
+    async fn run_schema_statements(
+        &self,
+        statements: &[String],
+        version: u32,
+        name: &'static str,
+    ) -> Result<(), Error> {
+        let mut attempt = 0;
+        'attempts: loop {
+            for sql in statements {
+                match self.run_schema_statement(sql, version, name).await {
+                    Ok(()) => {}
+                    Err(Error::Statement { ref message, .. })
+                        if attempt < MIGRATION_RACE_RETRIES
+                            && crate::server_error_code(message)
+                                .is_some_and(crate::is_concurrent_schema_change_code) =>
+                    {
+                        attempt += 1;
+                        tracing::warn!(
+                            version,
+                            attempt,
+                            error = %message,
+                            "a concurrent migration changed the schema; running this \
+                             migration again"
+                        );
+                        tokio::time::sleep(std::time::Duration::from_millis(
+                            50 * u64::from(attempt),
+                        ))
+                        .await;
+                        continue 'attempts;
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            return Ok(());
+        }
     }
 
     async fn run_schema_statement(
@@ -181,10 +239,11 @@ impl Store {
                 Ok(())
             }
             // Migration 7 copies each old rollup before dropping it: a copy whose source
-            // is gone (UNKNOWN_TABLE) ran before the drop, in an interrupted migration.
+            // is gone (UNKNOWN_TABLE) or going (TABLE_IS_DROPPED, a racing migrator
+            // dropping it mid-copy) already ran, in an interrupted or concurrent migration.
             Err(clickhouse::error::Error::BadResponse(message))
                 if sql.starts_with("INSERT INTO ")
-                    && crate::server_error_code(&message) == Some(60) =>
+                    && matches!(crate::server_error_code(&message), Some(60 | 218)) =>
             {
                 Ok(())
             }
