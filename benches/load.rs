@@ -56,7 +56,8 @@ cargo bench --bench load -- [options]
   --duration S           seconds of the latency phase (default 60)
   --memory-mentions M    backlog size of the memory phase; 0 skips it (default 0)
   --partitions P         partitions of mentions.raw, 1..=7 (default 4)
-  --phases LIST          comma-separated: backlog,breakdown,latency,memory (default all)
+  --phases LIST          comma-separated: backlog,clickhouse,instances,breakdown,latency,
+                         memory,scaling (default all)
   --keep                 keep the bench databases and topics afterwards
 EARSHOT_* variables are passed to `earshot process`; EARSHOT_KAFKA__BROKERS and
 EARSHOT_CLICKHOUSE__URL are also used by the harness itself.";
@@ -80,9 +81,17 @@ impl Args {
             duration: 60,
             memory_mentions: 0,
             partitions: 4,
-            phases: ["backlog", "breakdown", "latency", "memory"]
-                .map(String::from)
-                .to_vec(),
+            phases: [
+                "backlog",
+                "clickhouse",
+                "instances",
+                "breakdown",
+                "latency",
+                "memory",
+                "scaling",
+            ]
+            .map(String::from)
+            .to_vec(),
             keep: false,
         };
         let mut it = std::env::args().skip(1);
@@ -373,6 +382,18 @@ impl Metrics {
     fn get(&self, name: &str) -> f64 {
         self.0.get(name).copied().unwrap_or(0.0)
     }
+
+    /// Another instance's page: counters and sums add up; a quantile keeps the larger.
+    fn add(&mut self, other: &Metrics) {
+        for (key, value) in &other.0 {
+            let entry = self.0.entry(key.clone()).or_insert(0.0);
+            if key.contains("{quantile=") {
+                *entry = entry.max(*value);
+            } else {
+                *entry += value;
+            }
+        }
+    }
 }
 
 fn free_port() -> u16 {
@@ -445,7 +466,7 @@ struct CpuWindow {
 }
 
 impl CpuWindow {
-    fn start(processor: Option<u32>) -> CpuWindow {
+    fn start(processors: &[u32]) -> CpuWindow {
         let state = std::env::var("EARSHOT_LOCAL_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|_| repo_root().join(".local"));
@@ -457,8 +478,14 @@ impl CpuWindow {
                 .ok()
         };
         let mut pids = vec![("harness", std::process::id())];
-        if let Some(pid) = processor {
-            pids.push(("earshot process", pid));
+        const NAMES: [&str; 4] = [
+            "earshot process",
+            "earshot process #2",
+            "earshot process #3",
+            "earshot process #4",
+        ];
+        for (name, pid) in NAMES.iter().zip(processors) {
+            pids.push((name, *pid));
         }
         if let Some(pid) = pid_file("kafka") {
             pids.push(("kafka (broker)", pid));
@@ -616,7 +643,7 @@ impl Throughput {
 async fn bare_consumer(ns: &Namespace, expected: usize) -> AnyResult<Throughput> {
     let consumer: StreamConsumer = ns.kafka.consumer(&format!("{}.bare", ns.name))?;
     consumer.subscribe(&[&ns.raw_topic()])?;
-    let cpu = CpuWindow::start(None);
+    let cpu = CpuWindow::start(&[]);
     let subscribed = Instant::now();
     let mut first = None;
     let mut seen = 0usize;
@@ -651,40 +678,65 @@ async fn bare_consumer(ns: &Namespace, expected: usize) -> AnyResult<Throughput>
 /// (b): `earshot process` until `expected` rows are in `mentions`. The clock starts at
 /// the processor's first consumed record (from its metrics), like (a)'s.
 async fn processor_backlog(ns: &Namespace, expected: usize) -> AnyResult<(Throughput, u64)> {
-    let port = free_port();
-    let mut processor = ns.spawn_processor(&format!("{}.process", ns.name), port)?;
-    let cpu = CpuWindow::start(Some(processor.pid));
+    processors_backlog(ns, expected, 1).await
+}
+
+/// [`processor_backlog`] with `instances` processors in one consumer group, sharing the
+/// topic's partitions. The clock starts at the first record any of them consumed; the
+/// memory figures are the highest of the instances.
+async fn processors_backlog(
+    ns: &Namespace,
+    expected: usize,
+    instances: usize,
+) -> AnyResult<(Throughput, u64)> {
+    let group = format!("{}.process{instances}", ns.name);
+    let mut processors = (0..instances)
+        .map(|_| ns.spawn_processor(&group, free_port()))
+        .collect::<AnyResult<Vec<_>>>()?;
+    let pids: Vec<u32> = processors.iter().map(|p| p.pid).collect();
+    let cpu = CpuWindow::start(&pids);
+    let spawned = processors[0].started;
     let mut first: Option<Instant> = None;
     let mut peak_rss = 0;
     let timeout = Duration::from_secs(180 + expected as u64 / 500);
     let count_sql = "SELECT count() FROM {db}.mentions";
     let done = loop {
-        processor.check_alive()?;
-        if first.is_none()
-            && processor
-                .metrics()
-                .await
-                .is_some_and(|m| m.get("earshot_processor_records_consumed_total") > 0.0)
-        {
-            first = Some(Instant::now());
+        for processor in &mut processors {
+            processor.check_alive()?;
+            if first.is_none()
+                && processor.metrics().await.is_some_and(|m| {
+                    m.get("earshot_processor_records_consumed_total") > 0.0
+                })
+            {
+                first = Some(Instant::now());
+            }
+            peak_rss = peak_rss.max(proc_status_kb(processor.pid, "VmRSS:").unwrap_or(0));
         }
-        peak_rss = peak_rss.max(proc_status_kb(processor.pid, "VmRSS:").unwrap_or(0));
         let rows = ns.query_u64(count_sql).await.unwrap_or(0);
         if rows >= expected as u64 {
             break Instant::now();
         }
-        if processor.started.elapsed() > timeout {
+        if spawned.elapsed() > timeout {
             return Err(format!("earshot process wrote {rows}/{expected} rows in time").into());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     // Without metrics, fall back to the spawn time (a pessimistic figure).
-    let first = first.unwrap_or(processor.started);
-    let peak_kb = proc_status_kb(processor.pid, "VmHWM:");
-    let metrics = processor.metrics().await.unwrap_or_default();
+    let first = first.unwrap_or(spawned);
+    let peak_kb = pids
+        .iter()
+        .filter_map(|pid| proc_status_kb(*pid, "VmHWM:"))
+        .max();
+    let mut metrics = Metrics::default();
+    for processor in &processors {
+        if let Some(m) = processor.metrics().await {
+            metrics.add(&m);
+        }
+    }
     let cpu = cpu.finish();
-    let spawned = processor.started;
-    processor.stop();
+    for processor in processors {
+        processor.stop();
+    }
     Ok((
         Throughput {
             records: expected,
@@ -696,6 +748,62 @@ async fn processor_backlog(ns: &Namespace, expected: usize) -> AnyResult<(Throug
         },
         peak_rss,
     ))
+}
+
+/// CPU seconds the processors used over a window (every "earshot process" row).
+fn processor_cpu_seconds(cpu: &[(&'static str, f64, f64, f64)]) -> Option<f64> {
+    let rows: Vec<f64> = cpu
+        .iter()
+        .filter(|(name, ..)| name.starts_with("earshot process"))
+        .map(|(_, secs, ..)| *secs)
+        .collect();
+    (!rows.is_empty()).then(|| rows.iter().sum())
+}
+
+/// (c): ClickHouse alone: the same rows `earshot process` would write, prepared in this
+/// process beforehand (decoded, enriched, built; not timed), written from one client
+/// through the same write path ([`Store::insert_mentions`]: the rows, then the touched
+/// rollup buckets recomputed) in batches of the processor's size. No Kafka, no dedup
+/// lookup: what the database sustains for this workload.
+async fn clickhouse_alone(
+    run: &str,
+    enricher: &Enricher,
+    partitions: i32,
+    mentions: usize,
+    batch_rows: usize,
+) -> AnyResult<(f64, usize, Vec<(&'static str, f64, f64, f64)>)> {
+    let ns = Namespace::new(run, "clickhouse", partitions).await?;
+    // The backlog's generator and seed: the same mentions (b) wrote.
+    let mut generator = Generator::new(1, 1, partitions);
+    let now = Utc::now().timestamp() as u32;
+    let mut rows: Vec<MentionRow> = Vec::with_capacity(mentions);
+    for offset in 0..mentions {
+        let (partition, mention) = generator.next_mention(Utc::now());
+        if let Some(tags) = enricher.enrich_matched(&mention) {
+            rows.extend(mention_rows(
+                &mention,
+                &tags,
+                KafkaPosition {
+                    partition,
+                    offset: offset as i64,
+                },
+                now,
+            ));
+        }
+    }
+    let cpu = CpuWindow::start(&[]);
+    let started = Instant::now();
+    for chunk in rows.chunks(batch_rows) {
+        ns.store.insert_mentions(chunk).await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu.finish();
+    let stored = ns.query_u64("SELECT count() FROM {db}.mentions").await?;
+    if stored != rows.len() as u64 {
+        return Err(format!("(c) stored {stored} of {} rows", rows.len()).into());
+    }
+    ns.drop_everything().await;
+    Ok((rows.len() as f64 / seconds, rows.len(), cpu))
 }
 
 // ---------------------------------------------------------------------------------
@@ -747,14 +855,18 @@ struct BrandFile {
     enrichment: EnrichmentConfig,
 }
 
-fn load_enricher() -> AnyResult<Enricher> {
+fn load_brand_file() -> AnyResult<BrandFile> {
     let path = std::env::var("EARSHOT_CONFIG")
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo_root().join("config/earshot.toml"));
-    let file: BrandFile = config::Config::builder()
+    Ok(config::Config::builder()
         .add_source(config::File::from(path.as_path()).format(config::FileFormat::Toml))
         .build()?
-        .try_deserialize()?;
+        .try_deserialize()?)
+}
+
+fn load_enricher() -> AnyResult<Enricher> {
+    let file = load_brand_file()?;
     Ok(Enricher::new(&file.brands, &file.enrichment)?)
 }
 
@@ -867,6 +979,137 @@ async fn breakdown(
 }
 
 // ---------------------------------------------------------------------------------
+// Phase 5: the transform's CPU per mention against the brand list and post length
+// ---------------------------------------------------------------------------------
+
+struct Scaling {
+    brands: usize,
+    target_bytes: usize,
+    text_bytes: f64,
+    mentions: usize,
+    matched: usize,
+    cpu_us: f64,
+}
+
+/// CPU time this thread has run, in nanoseconds (`/proc/thread-self/schedstat`, first
+/// field): exact, unlike the 10 ms ticks of `getrusage`, and blind to time spent waiting
+/// for a CPU, so a busy machine does not inflate it.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `n` brands that no generated post names, each with keywords, a phrase, a hashtag, a
+/// handle and a domain like a real one, so the matcher carries their full weight.
+fn synthetic_brands(n: usize) -> Vec<Brand> {
+    (0..n)
+        .map(|i| {
+            let mut code = String::from("qz");
+            let mut rest = i;
+            for _ in 0..4 {
+                code.push((b'a' + (rest % 26) as u8) as char);
+                rest /= 26;
+            }
+            Brand {
+                name: format!("Synthetic {code}"),
+                keywords: vec![code.clone(), format!("{code} bank"), format!("{code}pay")],
+                hashtags: vec![format!("{code}news")],
+                handles: vec![format!("@{code}")],
+                domains: vec![format!("{code}.example")],
+                ..Brand::default()
+            }
+        })
+        .collect()
+}
+
+/// A text of about `target` bytes from `text`: repeated, then cut at a char boundary.
+fn resized(text: &str, target: usize) -> String {
+    let mut out = String::with_capacity(target + text.len());
+    while out.len() < target {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(text);
+    }
+    let mut cut = target.min(out.len());
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    out.truncate(cut);
+    out
+}
+
+/// The processor's transform (decode, brand scan, tags, rows) on one thread, for each
+/// brand-list size and post length. The configured brands are always among the list,
+/// so the generated posts keep matching; posts whose cut removed the brand count as
+/// unmatched (they cost the decode and the scan, as in the processor).
+fn scaling(partitions: i32, mentions: usize) -> AnyResult<Vec<Scaling>> {
+    let file = load_brand_file()?;
+    let mut generator = Generator::new(5, 5, partitions);
+    let originals: Vec<RawMention> = (0..mentions)
+        .map(|_| generator.next_mention(Utc::now()).1)
+        .collect();
+    let now = Utc::now().timestamp() as u32;
+    let mut out = Vec::new();
+    for brands in [10usize, 100, 1000] {
+        let mut list = file.brands.clone();
+        list.extend(synthetic_brands(brands.saturating_sub(list.len())));
+        let enricher = Enricher::new(&list, &file.enrichment)?;
+        for target_bytes in [200, 2000] {
+            let payloads: Vec<Vec<u8>> = originals
+                .iter()
+                .map(|m| {
+                    let mut m = m.clone();
+                    m.text = resized(&m.text, target_bytes);
+                    serde_json::to_vec(&m)
+                })
+                .collect::<Result<_, _>>()?;
+            let text_bytes = originals
+                .iter()
+                .map(|m| resized(&m.text, target_bytes).len())
+                .sum::<usize>() as f64
+                / mentions as f64;
+            let transform = |offset: usize, payload: &[u8]| -> bool {
+                let mention = RawMention::decode(payload).expect("generated payloads decode");
+                let Some(tags) = enricher.enrich_matched(&mention) else {
+                    return false;
+                };
+                let position = KafkaPosition {
+                    partition: 0,
+                    offset: offset as i64,
+                };
+                std::hint::black_box(mention_rows(&mention, &tags, position, now));
+                true
+            };
+            // Warm caches and lazily built tables first, so the order of rows is no factor.
+            for (offset, payload) in payloads.iter().enumerate().take(2_000) {
+                transform(offset, payload);
+            }
+            let mut matched = 0;
+            let before = thread_cpu_ns().ok_or("no /proc/thread-self/schedstat")?;
+            for (offset, payload) in payloads.iter().enumerate() {
+                matched += usize::from(transform(offset, payload));
+            }
+            let used = thread_cpu_ns().ok_or("no /proc/thread-self/schedstat")? - before;
+
+            out.push(Scaling {
+                brands: list.len(),
+                target_bytes,
+                text_bytes,
+                mentions,
+                matched,
+                cpu_us: used as f64 / 1e3 / mentions as f64,
+            });
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------
 // Phase 3: produce-to-visible latency at a fixed rate
 // ---------------------------------------------------------------------------------
 
@@ -964,7 +1207,7 @@ async fn latency(ns: &Namespace, args: &Args) -> AnyResult<Latency> {
     };
 
     // Produce at the target rate; keep each record's send time by (partition, offset).
-    let cpu = CpuWindow::start(Some(processor.pid));
+    let cpu = CpuWindow::start(&[processor.pid]);
     let total = (args.rate * args.duration) as usize;
     // Per partition: (offset, send time).
     type SendTimes = Vec<Vec<(i64, Instant)>>;
@@ -1236,6 +1479,65 @@ async fn run(args: Args) -> AnyResult<()> {
         }
         batch_stats(&mut out, &b.metrics, b.seconds);
 
+        let batch_rows = std::env::var("EARSHOT_PROCESSOR__MAX_BATCH_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| earshot_processor::ProcessorConfig::default().max_batch_rows);
+        let mut c_rate = None;
+        if args.runs("clickhouse") {
+            log("  (c) ClickHouse alone, prepared rows from one client");
+            let (rate, rows, cpu) =
+                clickhouse_alone(&run_id, &enricher, args.partitions, args.mentions, batch_rows)
+                    .await?;
+            log(format!("  (c) {rate:.0} rows/s"));
+            c_rate = Some(rate);
+            let limit = rate.min(a.rate());
+            let _ = writeln!(
+                out,
+                "\n(c) ClickHouse alone: the same {rows} rows, prepared beforehand, written from \
+                 one client through the same write path (`Store::insert_mentions`: rows, then \
+                 the touched rollup buckets recomputed) in batches of {batch_rows}: \
+                 **{rate:.0} rows/s**.\n\n\
+                 **b / min(a, c) = {:.2}** (target >= 0.7; min(a, c) = {limit:.0}/s).",
+                b.rate() / limit,
+            );
+            cpu_table(&mut out, "CPU during (c):", &cpu);
+        }
+
+        if args.runs("instances") {
+            log("  (b2) two `earshot process` instances in one group");
+            let ns2 = Namespace::new(&run_id, "instances", args.partitions).await?;
+            let mut generator = Generator::new(1, 1, args.partitions);
+            produce_backlog(&ns2, &mut generator, args.mentions).await?;
+            let (b2, _) = processors_backlog(&ns2, args.mentions, 2).await?;
+            log(format!("  (b2) {:.0} mentions/s", b2.rate()));
+            let per_mention = |t: &Throughput| {
+                processor_cpu_seconds(&t.cpu)
+                    .map_or("n/a".to_string(), |s| format!("{:.1} µs", s * 1e6 / t.records as f64))
+            };
+            let _ = writeln!(
+                out,
+                "\n#### One against two processor instances (same backlog, same group)\n\n\
+                 | instances | mentions/s | processors' CPU per mention | peak memory (VmHWM, per instance) |\n\
+                 |---:|---:|---:|---:|\n\
+                 | 1 | {:.0} | {} | {} |\n\
+                 | 2 | {:.0} | {} | {} |\n\n\
+                 Two instances: **{:.2}x** one.{}",
+                b.rate(),
+                per_mention(&b),
+                mib(b.peak_kb),
+                b2.rate(),
+                per_mention(&b2),
+                mib(b2.peak_kb),
+                b2.rate() / b.rate(),
+                c_rate.map_or(String::new(), |c| format!(
+                    " (c) was {c:.0}/s: on 2 cores the broker, ClickHouse and the processors share the CPUs."
+                )),
+            );
+            cpu_table(&mut out, "CPU during (b2):", &b2.cpu);
+            cleanup.push(ns2);
+        }
+
         if args.runs("breakdown") {
             log("phase 2: per-mention breakdown");
             let d = breakdown(&run_id, Some(&ns), &enricher, args.partitions, 20_000).await?;
@@ -1319,6 +1621,35 @@ async fn run(args: Args) -> AnyResult<()> {
         );
         batch_stats(&mut out, &m.metrics, m.seconds);
         cleanup.push(ns);
+    }
+
+    // Phase 5.
+    if args.runs("scaling") {
+        log("phase 5: transform CPU per mention by brand count and post length");
+        let rows = scaling(args.partitions, 20_000)?;
+        let _ = writeln!(
+            out,
+            "\n### 5. The transform's CPU per mention by brand count and post length\n\n\
+             In this process, one thread, 20,000 generated mentions per row: decode, brand \
+             scan, tags and rows, as `earshot process` runs them per record; CPU time from \
+             `/proc/thread-self/schedstat`. The configured brands plus synthetic ones that no \
+             post names.\n\n\
+             | brands | text bytes (target / mean) | matched | CPU per mention | mentions per CPU-second |\n\
+             |---:|---:|---:|---:|---:|"
+        );
+        for r in &rows {
+            let _ = writeln!(
+                out,
+                "| {} | {} / {:.0} | {} of {} | {:.1} µs | {:.0} |",
+                r.brands,
+                r.target_bytes,
+                r.text_bytes,
+                r.matched,
+                r.mentions,
+                r.cpu_us,
+                1e6 / r.cpu_us,
+            );
+        }
     }
 
     let _ = writeln!(out, "\nLoad average after the run: {}", load_average());
