@@ -119,7 +119,10 @@ mod tests {
             42
         });
         assert_eq!(answer, 42);
-        assert_eq!(metrics.counter("c_total", &[("b", "2"), ("a", "1")]), Some(3));
+        assert_eq!(
+            metrics.counter("c_total", &[("b", "2"), ("a", "1")]),
+            Some(3)
+        );
         assert_eq!(metrics.counter("c_total", &[("a", "1")]), Some(1));
         assert_eq!(metrics.counter("c_total", &[("a", "2")]), None);
         assert_eq!(metrics.counter("g", &[]), None, "a gauge is not a counter");
