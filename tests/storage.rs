@@ -4,6 +4,7 @@
 mod support;
 
 use chrono::{Duration, Utc};
+use earshot_runtime::events::EventRecorder;
 use earshot_storage::{ClickHouseConfig, MIGRATIONS, RetentionConfig, Store};
 use support::TestEnv;
 
@@ -32,6 +33,7 @@ async fn concurrent_migrations_converge_on_the_latest_schema() {
         .map(|c| c.wait_with_output().expect("migrate exit"))
         .collect();
     // And six clients in this process, racing each other on the migrated schema.
+    let recorder = EventRecorder::start();
     let store = Store::new(&config).unwrap();
     let results = futures::future::join_all((0..6).map(|_| {
         let store = store.clone();
@@ -49,6 +51,18 @@ async fn concurrent_migrations_converge_on_the_latest_schema() {
         result.expect("a concurrent migration");
     }
     let latest = MIGRATIONS.last().unwrap().version;
+    let finished = recorder.find("SchemaMigrated");
+    assert_eq!(
+        finished.len(),
+        6,
+        "each migrate reports its end: {finished:?}"
+    );
+    assert!(
+        finished
+            .iter()
+            .all(|e| e.starts_with(&format!("SchemaMigrated {{ version: {latest},"))),
+        "{finished:?}"
+    );
     assert_eq!(store.schema_version().await.unwrap(), latest);
     let tables = env
         .query_rows(&format!(
@@ -87,7 +101,13 @@ async fn retention_drops_only_partitions_past_their_age() {
         ..env.clickhouse.clone()
     })
     .unwrap();
+    let recorder = EventRecorder::start();
     let report = store.enforce_retention(now).await.unwrap();
+    assert_eq!(
+        recorder.count("PartitionDropped"),
+        report.dropped.len(),
+        "each dropped partition is logged and counted"
+    );
     assert!(
         report.dropped.iter().any(|p| p.starts_with("mentions/")),
         "{report:?}"
@@ -128,6 +148,7 @@ async fn retention_drops_only_partitions_past_their_age() {
         20
     );
     // Idempotent: nothing more to drop.
+    let recorder = EventRecorder::start();
     assert!(
         store
             .enforce_retention(now)
@@ -136,6 +157,7 @@ async fn retention_drops_only_partitions_past_their_age() {
             .dropped
             .is_empty()
     );
+    assert_eq!(recorder.count("PartitionDropped"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -136,7 +136,7 @@ fn triage_against(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::Utc;
     use earshot_detection::{Direction, Scored, Status};
 
@@ -144,7 +144,8 @@ mod tests {
     use crate::config::Dimension;
     use crate::series::{Finding, SeriesKey};
 
-    fn alert(value: &str, bucket: i64) -> Alert {
+    /// A cohort shift alert for brand `Acme` (also used by other modules' tests).
+    pub(crate) fn alert(value: &str, bucket: i64) -> Alert {
         let finding = Finding {
             key: SeriesKey {
                 brand: "Acme".into(),

@@ -9,6 +9,34 @@ use metrics::{counter, gauge, histogram};
 
 use crate::alert::Alert;
 
+/// `earshot detect` starts its loop: one run every `interval`.
+#[derive(Debug)]
+pub struct DetectorStarted<'a> {
+    pub grain: &'static str,
+    pub interval: Duration,
+    pub brands: usize,
+    /// The alerts topic, prefix included.
+    pub topic: &'a str,
+    pub webhooks: usize,
+}
+
+impl InternalEvent for DetectorStarted<'_> {
+    fn handle(self) {
+        tracing::info!(
+            grain = self.grain,
+            interval_s = self.interval.as_secs(),
+            brands = self.brands,
+            topic = %self.topic,
+            webhooks = self.webhooks,
+            "detector started"
+        );
+        // With `earshot_detect_runs_total`, lets an alert rule say "no run for two
+        // intervals" without repeating the configuration.
+        gauge!("earshot_detect_interval_seconds").set(self.interval.as_secs_f64());
+        gauge!("earshot_detect_brands").set(self.brands as f64);
+    }
+}
+
 #[derive(Debug)]
 pub struct DetectionRunCompleted {
     pub series: usize,
@@ -185,5 +213,144 @@ impl InternalEvent for WebhookDelivered<'_> {
         );
         counter!("earshot_webhook_deliveries_total", "webhook" => self.webhook.to_owned())
             .increment(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use earshot_runtime::events::EventRecorder;
+    use earshot_runtime::testing::capture_metrics;
+
+    #[test]
+    fn run_events_record_their_metrics() {
+        let recorder = EventRecorder::start();
+        let error = std::io::Error::other("ClickHouse is down");
+        let ((), metrics) = capture_metrics(|| {
+            DetectorStarted {
+                grain: "hour",
+                interval: Duration::from_secs(300),
+                brands: 4,
+                topic: "earshot.alerts",
+                webhooks: 1,
+            }
+            .emit();
+            DetectionRunCompleted {
+                series: 12,
+                points: 480,
+                found: 2,
+                raised: 1,
+                elapsed: Duration::from_millis(250),
+            }
+            .emit();
+            DetectionRunFailed {
+                error: &error,
+                retry_in: Duration::from_secs(300),
+            }
+            .emit();
+        });
+        assert_eq!(
+            recorder.names(),
+            [
+                "DetectorStarted",
+                "DetectionRunCompleted",
+                "DetectionRunFailed"
+            ]
+        );
+        assert_eq!(
+            metrics.gauge("earshot_detect_interval_seconds", &[]),
+            Some(300.0)
+        );
+        assert_eq!(metrics.gauge("earshot_detect_brands", &[]), Some(4.0));
+        assert_eq!(metrics.counter("earshot_detect_runs_total", &[]), Some(1));
+        assert_eq!(
+            metrics.counter("earshot_detect_points_scored_total", &[]),
+            Some(480)
+        );
+        assert_eq!(metrics.gauge("earshot_detect_series", &[]), Some(12.0));
+        assert_eq!(
+            metrics.histogram("earshot_detect_run_seconds", &[]),
+            Some(vec![0.25])
+        );
+        assert_eq!(
+            metrics.counter("earshot_detect_run_failures_total", &[]),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn alert_events_are_counted_by_their_labels() {
+        let alert = crate::delivery::tests::alert("gen_z", 1_700_000_040);
+        let ((), metrics) = capture_metrics(|| {
+            AlertRaised { alert: &alert }.emit();
+            for reason in [
+                Suppression::AlreadyRaised,
+                Suppression::TooOld,
+                Suppression::TooOld,
+            ] {
+                AlertSuppressed {
+                    alert_id: &alert.alert_id,
+                    reason,
+                }
+                .emit();
+            }
+        });
+        assert_eq!(
+            metrics.counter(
+                "earshot_alerts_raised_total",
+                &[
+                    ("dimension", "cohort"),
+                    ("direction", "up"),
+                    ("component", "shift")
+                ]
+            ),
+            Some(1)
+        );
+        let suppressed =
+            |reason| metrics.counter("earshot_alerts_suppressed_total", &[("reason", reason)]);
+        assert_eq!(suppressed("already_raised"), Some(1));
+        assert_eq!(suppressed("too_old"), Some(2));
+        assert_eq!(suppressed("same_event"), None);
+    }
+
+    #[test]
+    fn webhook_events_are_counted_per_webhook() {
+        let ((), metrics) = capture_metrics(|| {
+            WebhookAttemptFailed {
+                webhook: "hooks.slack.com",
+                alert_id: "a1",
+                attempt: 1,
+                error: "503",
+                retry_in: Duration::from_millis(500),
+            }
+            .emit();
+            WebhookDelivered {
+                webhook: "hooks.slack.com",
+                alert_id: "a1",
+                attempts: 2,
+            }
+            .emit();
+            WebhookDeliveryFailed {
+                webhook: "ops",
+                alert_id: "a2",
+                attempts: 3,
+                error: "connection refused",
+            }
+            .emit();
+        });
+        let counted = |name, webhook| metrics.counter(name, &[("webhook", webhook)]);
+        assert_eq!(
+            counted("earshot_webhook_attempt_failures_total", "hooks.slack.com"),
+            Some(1)
+        );
+        assert_eq!(
+            counted("earshot_webhook_deliveries_total", "hooks.slack.com"),
+            Some(1)
+        );
+        assert_eq!(counted("earshot_webhook_failures_total", "ops"), Some(1));
+        assert_eq!(
+            counted("earshot_webhook_failures_total", "hooks.slack.com"),
+            None
+        );
     }
 }

@@ -19,7 +19,7 @@ use crate::Error;
 use crate::alert::{Alert, Example};
 use crate::config::{DetectConfig, Dimension};
 use crate::delivery::{Delivery, Verdict};
-use crate::internal_events::{DetectionRunCompleted, DetectionRunFailed};
+use crate::internal_events::{DetectionRunCompleted, DetectionRunFailed, DetectorStarted};
 use crate::series::{self, ScoringRange};
 use crate::sinks::{KafkaSink, WebhookSink};
 use earshot_runtime::InternalEvent;
@@ -184,14 +184,14 @@ impl AlertService {
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let interval = Duration::from_secs(self.config.interval_secs);
-        tracing::info!(
-            grain = self.config.grain.as_str(),
-            interval_s = self.config.interval_secs,
-            brands = self.brands.len(),
-            topic = %self.delivery.topic(),
-            webhooks = self.config.webhooks.len(),
-            "detector started"
-        );
+        DetectorStarted {
+            grain: self.config.grain.as_str(),
+            interval,
+            brands: self.brands.len(),
+            topic: self.delivery.topic(),
+            webhooks: self.config.webhooks.len(),
+        }
+        .emit();
         loop {
             if let Err(error) = self.run_once(Utc::now()).await {
                 DetectionRunFailed {

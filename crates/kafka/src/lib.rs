@@ -2,10 +2,13 @@
 //! idempotent producers, consumers that never auto-commit, and topics created
 //! explicitly (the local broker, like locked-down clusters, does not auto-create them).
 
+mod internal_events;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use earshot_model::topics;
+use earshot_runtime::InternalEvent;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -13,6 +16,8 @@ use rdkafka::consumer::StreamConsumer;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::FutureProducer;
 use serde::Deserialize;
+
+use crate::internal_events::TopicCreated;
 
 /// The `[kafka]` section of the config file. Its `Debug` prints `properties` values
 /// only for keys known to hold no credential ([`PUBLIC_PROPERTIES`]); every other value
@@ -275,7 +280,7 @@ impl KafkaConfig {
             })?;
         for result in results {
             match result {
-                Ok(topic) => tracing::info!(%topic, "created topic"),
+                Ok(topic) => TopicCreated { topic: &topic }.emit(),
                 Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
                 Err((topic, code)) => {
                     return Err(Error::CreateTopic {

@@ -5,7 +5,8 @@
 //! - [`produce`]: produce to Kafka and wait for the broker's acknowledgement, one
 //!   record or a whole page at a time.
 //! - [`events`]: the [`InternalEvent`] trait every metric and log line goes through
-//!   (after Vector's `internal_events`), with a [`events::EventRecorder`] for tests.
+//!   (after Vector's `internal_events`), with a [`events::EventRecorder`] for tests,
+//!   and (feature `testing`) `testing::capture_metrics` to read back their metrics.
 //! - [`hash`]: hashes that are the same in every process and every build (keys shared
 //!   through Kafka, job slots), which `std`'s `DefaultHasher` does not promise.
 
@@ -13,6 +14,8 @@ pub mod backoff;
 pub mod events;
 pub mod hash;
 pub mod produce;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use backoff::{Backoff, Retrying, retry_until_ok};
 pub use events::{InternalEvent, emit};

@@ -5,6 +5,7 @@
 
 mod alerts;
 mod config;
+mod internal_events;
 mod isolate;
 mod migrations;
 mod queries;

@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clickhouse::Row;
+use earshot_runtime::InternalEvent;
 use serde::Deserialize;
 
+use crate::internal_events::PartitionDropped;
 use crate::{Error, Store};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -128,7 +130,11 @@ impl Store {
                             crate::store::escape_identifier(&part.table)
                         ))
                         .await?;
-                        tracing::info!(table = %part.table, partition = id, "dropped partition past retention");
+                        PartitionDropped {
+                            table: &part.table,
+                            partition: id,
+                        }
+                        .emit();
                         report.dropped.push(format!("{}/{id}", part.table));
                     }
                     _ => {}

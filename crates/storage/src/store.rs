@@ -1,7 +1,9 @@
 use std::collections::HashSet;
 
 use clickhouse::Client;
+use earshot_runtime::InternalEvent;
 
+use crate::internal_events::{MigrationRaceRetried, MigrationStarted, SchemaMigrated};
 use crate::migrations::MIGRATIONS;
 use crate::{ClickHouseConfig, Compression, Context, Error, MentionRow};
 
@@ -150,11 +152,11 @@ impl Store {
             .collect();
         let mut newly_applied = Vec::new();
         for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-            tracing::info!(
-                version = migration.version,
-                name = migration.name,
-                "applying migration"
-            );
+            MigrationStarted {
+                version: migration.version,
+                name: migration.name,
+            }
+            .emit();
             let statements: Vec<String> = migration
                 .statements()
                 .iter()
@@ -181,6 +183,11 @@ impl Store {
         let latest = MIGRATIONS.last().map_or(0, |m| m.version);
         self.run_schema_statements(&reasserted, latest, "reasserted objects")
             .await?;
+        SchemaMigrated {
+            version: latest,
+            applied: newly_applied.len(),
+        }
+        .emit();
         Ok(newly_applied)
     }
 
@@ -203,13 +210,13 @@ impl Store {
                                 .is_some_and(crate::is_concurrent_schema_change_code) =>
                     {
                         attempt += 1;
-                        tracing::warn!(
+                        MigrationRaceRetried {
                             version,
+                            name,
                             attempt,
-                            error = %message,
-                            "a concurrent migration changed the schema; running this \
-                             migration again"
-                        );
+                            error: message,
+                        }
+                        .emit();
                         tokio::time::sleep(std::time::Duration::from_millis(
                             50 * u64::from(attempt),
                         ))
