@@ -12,9 +12,9 @@
 //!   ClickHouse's `mention_ids`); inserts the rest and recomputes every rollup bucket
 //!   the batch touches from the deduplicated mentions; and only then commits offsets.
 //!
-//! While the writer flushes, the source and the transform go on until the channels
-//! are full; then the source pauses its partitions (and keeps polling, so the group
-//! keeps it). A crash before the commit redelivers the batch; the dedup lookup skips
+//! While the writer writes one batch, the next one fills (the source and the
+//! transform go on); once it is full too, the channels fill and the source pauses its
+//! partitions (and keeps polling, so the group keeps it). A crash before the commit redelivers the batch; the dedup lookup skips
 //! its stored mentions and the recompute replaces its buckets, so the repeat changes
 //! nothing. A mention id is the Kafka key, so all copies of a mention meet on one
 //! partition and one processor.

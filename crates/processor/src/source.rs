@@ -144,7 +144,7 @@ impl Default for SourceSettings {
             chunk_records: 512,
             chunk_bytes: 4 << 20,
             linger: Duration::from_millis(5),
-            pause_after: Duration::from_millis(500),
+            pause_after: Duration::from_secs(1),
         }
     }
 }
@@ -176,6 +176,9 @@ impl Chunk {
     }
 }
 
+/// How often the assignment is looked at.
+const ASSIGNMENT_CHECK: Duration = Duration::from_millis(200);
+
 /// Polls `source` and sends its records to `output` until `output` closes (the
 /// pipeline stopped). Memory stays bounded: nothing is polled while the pipeline is
 /// full, except after a pause, when only records fetched before it can arrive.
@@ -191,8 +194,19 @@ pub(crate) async fn run_source(
     let mut is_paused = false;
     let mut full_since: Option<Instant> = None;
     let mut joined = false;
+    let mut assignment_noted: Option<Instant> = None;
     loop {
         note_revoked(source, &mut chunk, &mut outbox);
+        // For `/ready`, and to start the idle clock, however busy the consumer is.
+        if assignment_noted.is_none_or(|at| at.elapsed() >= ASSIGNMENT_CHECK) {
+            assignment_noted = Some(Instant::now());
+            let assigned = source.assigned().len();
+            health.assigned(assigned);
+            if !joined && assigned > 0 {
+                joined = true;
+                outbox.push_back(SourceItem::Joined);
+            }
+        }
         while !outbox.is_empty() {
             match output.try_reserve() {
                 Ok(permit) => permit.send(outbox.pop_front().expect("not empty")),
@@ -233,7 +247,7 @@ pub(crate) async fn run_source(
             continue;
         }
         let linger = chunk.started.map_or_else(
-            || Instant::now() + Duration::from_millis(200),
+            || Instant::now() + ASSIGNMENT_CHECK,
             |s| s + settings.linger,
         );
         let polled = tokio::select! {
@@ -248,12 +262,6 @@ pub(crate) async fn run_source(
             polled = source.poll_record() => polled,
             () = tokio::time::sleep_until(linger.into()) => {
                 chunk.ship(&mut outbox);
-                let assigned = source.assigned().len();
-                health.assigned(assigned);
-                if !joined && assigned > 0 {
-                    joined = true;
-                    outbox.push_back(SourceItem::Joined);
-                }
                 continue;
             }
         };

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use earshot_runtime::{Backoff, Retrying, produce_and_ack};
 use earshot_storage::{MentionRow, Rejected, Store, TouchedBuckets};
+use futures::FutureExt;
+use futures::future::FusedFuture;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
@@ -233,57 +235,74 @@ pub struct Writer<S, D, C> {
 }
 
 impl<S: MentionStore, D: DeadLetterSink, C: OffsetCommitter> Writer<S, D, C> {
-    /// Writes what arrives until the input closes (then the last batch is written) or,
-    /// with [`WriterSettings::idle`], until nothing arrived for that long. Dropping
-    /// this future at any await is safe: offsets are committed only after what they
-    /// cover is durable, so an abandoned batch is redelivered and deduplicated.
-    pub async fn run(mut self, mut input: mpsc::Receiver<WriterInput>) {
-        let mut batch = Batch::default();
+    /// Writes what arrives until the input closes (then the last batches are written)
+    /// or, with [`WriterSettings::idle`], until nothing arrived for that long.
+    ///
+    /// One batch is written while the next one fills (so consumption and enrichment
+    /// overlap the dedup lookup, INSERT, recompute and commit), and batches are written
+    /// one after another, in order, so offsets commit in order. A full next batch waits
+    /// for the write: the channels behind it fill and the source pauses. Dropping this
+    /// future at any await is safe: offsets are committed only after what they cover
+    /// is durable, so an abandoned batch is redelivered and deduplicated.
+    pub async fn run(self, mut input: mpsc::Receiver<WriterInput>) {
+        let mut next = Batch::default();
+        let mut writing_records = 0;
+        let mut writing = std::pin::pin!(futures::future::Fuse::terminated());
+        let mut input_open = true;
         let mut last_activity: Option<Instant> = None;
         loop {
-            let deadline = batch
+            let due = next.is_due(
+                self.settings.max_batch_rows,
+                self.settings.max_batch_bytes,
+                self.settings.max_batch_wait,
+            );
+            if writing.is_terminated() {
+                writing_records = 0;
+                if due || (!input_open && !next.is_empty()) {
+                    writing_records = next.records();
+                    writing.set(self.flush(std::mem::take(&mut next)).fuse());
+                    continue;
+                }
+                if !input_open {
+                    return;
+                }
+                if let Some(idle) = self.settings.idle
+                    && next.is_empty()
+                    && last_activity.is_some_and(|t| t.elapsed() >= idle)
+                {
+                    tracing::info!(
+                        idle_ms = idle.as_millis() as u64,
+                        "no new records; stopping"
+                    );
+                    return;
+                }
+            }
+            self.pending_records
+                .store(writing_records + next.records(), Ordering::Relaxed);
+            let deadline = next
                 .started()
                 .map(|s| s + self.settings.max_batch_wait)
                 .unwrap_or_else(|| Instant::now() + Duration::from_millis(200));
             tokio::select! {
-                item = input.recv() => match item {
-                    None => {
-                        self.flush(&mut batch).await;
-                        return;
-                    }
+                () = &mut writing => {}
+                item = input.recv(), if input_open && !due => match item {
+                    None => input_open = false,
                     Some(WriterInput::Records(records)) => {
                         last_activity = Some(Instant::now());
                         for record in records {
-                            batch.push(record);
+                            next.push(record);
                         }
                     }
                     Some(WriterInput::Revoked(partitions)) => {
-                        let discarded = batch.discard_partitions(&partitions);
+                        // The batch being written goes on: what it commits is durable.
+                        let discarded = next.discard_partitions(&partitions);
                         PartitionsRevoked { partitions: partitions.len(), discarded }.emit();
                     }
                     Some(WriterInput::Joined) => {
                         last_activity.get_or_insert_with(Instant::now);
                     }
                 },
-                () = tokio::time::sleep_until(deadline.into()) => {}
-            }
-            self.pending_records
-                .store(batch.records(), Ordering::Relaxed);
-            if batch.is_due(
-                self.settings.max_batch_rows,
-                self.settings.max_batch_bytes,
-                self.settings.max_batch_wait,
-            ) {
-                self.flush(&mut batch).await;
-            } else if let Some(idle) = self.settings.idle
-                && batch.is_empty()
-                && last_activity.is_some_and(|t| t.elapsed() >= idle)
-            {
-                tracing::info!(
-                    idle_ms = idle.as_millis() as u64,
-                    "no new records; stopping"
-                );
-                return;
+                () = tokio::time::sleep_until(deadline.into()), if !due => {}
             }
         }
     }
@@ -292,7 +311,8 @@ impl<S: MentionStore, D: DeadLetterSink, C: OffsetCommitter> Writer<S, D, C> {
     /// jittered backoff until it succeeds; records ClickHouse refuses are split off
     /// and dead-lettered so the rest flows. Consumption goes on meanwhile until the
     /// pipeline is full, then the source pauses its partitions.
-    pub(crate) async fn flush(&mut self, batch: &mut Batch) {
+    pub(crate) async fn flush(&self, mut batch: Batch) {
+        let batch = &mut batch;
         if batch.is_empty() {
             return;
         }
@@ -365,8 +385,6 @@ impl<S: MentionStore, D: DeadLetterSink, C: OffsetCommitter> Writer<S, D, C> {
             report.dead_lettered += batch.dead_letters.len() as u64;
             report.batches += 1;
         }
-        *batch = Batch::default();
-        self.pending_records.store(0, Ordering::Relaxed);
     }
 
     /// One try of steps 2 and 3; the records the server refuses on their own.
@@ -467,6 +485,8 @@ pub(crate) mod fakes {
         /// Fail every call, for good (a server that never comes back).
         pub down: std::sync::atomic::AtomicBool,
         pub poison: HashSet<String>,
+        /// When set, every INSERT waits for a permit (a slow server).
+        pub gate: Option<tokio::sync::Semaphore>,
     }
 
     impl FakeStore {
@@ -506,6 +526,9 @@ pub(crate) mod fakes {
         }
 
         async fn insert_mention_rows(&self, rows: &[MentionRow]) -> StorageResult<()> {
+            if let Some(gate) = &self.gate {
+                gate.acquire().await.expect("gate open").forget();
+            }
             self.next_failure()?;
             if let Some(bad) = rows.iter().find(|r| self.poison.contains(&r.mention_id)) {
                 return Err(server_error(&format!(
@@ -644,9 +667,10 @@ mod tests {
             .lock()
             .unwrap()
             .extend([unreachable(), unreachable(), unreachable()]);
-        let mut writer = writer(store, None);
-        let mut batch = batch_of([matched(0, 0), matched(0, 1), matched(1, 7)]);
-        writer.flush(&mut batch).await;
+        let writer = writer(store, None);
+        writer
+            .flush(batch_of([matched(0, 0), matched(0, 1), matched(1, 7)]))
+            .await;
         assert_eq!(
             writer.store.stored(),
             [("m0", "acme"), ("m1", "acme"), ("m7", "acme")].map(|(m, b)| (m.into(), b.into()))
@@ -656,7 +680,6 @@ mod tests {
             vec![vec![(0, 2), (1, 8)]],
             "one commit, after the rows were stored"
         );
-        assert!(batch.is_empty());
         assert!(
             writer
                 .health
@@ -676,9 +699,10 @@ mod tests {
             poison: HashSet::from(["m3".to_string()]),
             ..FakeStore::default()
         };
-        let mut writer = writer(store, None);
-        let mut batch = batch_of((0..6).map(|offset| matched(2, offset)));
-        writer.flush(&mut batch).await;
+        let writer = writer(store, None);
+        writer
+            .flush(batch_of((0..6).map(|offset| matched(2, offset))))
+            .await;
         let stored: Vec<String> = writer.store.stored().into_iter().map(|(m, _)| m).collect();
         assert_eq!(stored, ["m0", "m1", "m2", "m4", "m5"]);
         let sent = writer.dead_letters.sent.lock().unwrap();
@@ -701,10 +725,11 @@ mod tests {
 
     #[tokio::test]
     async fn dead_letters_are_retried_until_acknowledged_before_the_commit() {
-        let mut writer = writer(FakeStore::default(), None);
+        let writer = writer(FakeStore::default(), None);
         writer.dead_letters.failures.store(3, Ordering::Relaxed);
-        let mut batch = batch_of([matched(0, 0), unreadable(0, 1)]);
-        writer.flush(&mut batch).await;
+        writer
+            .flush(batch_of([matched(0, 0), unreadable(0, 1)]))
+            .await;
         assert_eq!(writer.dead_letters.sent.lock().unwrap().len(), 1);
         assert_eq!(writer.dead_letters.failures.load(Ordering::Relaxed), 0);
         assert_eq!(
@@ -715,13 +740,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_redelivered_batch_is_not_stored_twice_but_its_buckets_are_recomputed() {
-        let mut writer = writer(FakeStore::default(), None);
-        writer
-            .flush(&mut batch_of([matched(0, 0), matched(0, 1)]))
-            .await;
-        writer
-            .flush(&mut batch_of([matched(0, 0), matched(0, 1)]))
-            .await;
+        let writer = writer(FakeStore::default(), None);
+        writer.flush(batch_of([matched(0, 0), matched(0, 1)])).await;
+        writer.flush(batch_of([matched(0, 0), matched(0, 1)])).await;
         assert_eq!(writer.store.stored().len(), 2);
         assert_eq!(writer.store.refreshes.load(Ordering::Relaxed), 2);
         assert_eq!(writer.report.lock().unwrap().duplicates_skipped, 2);
@@ -734,9 +755,8 @@ mod tests {
             server_error("Code: 60. DB::Exception: Table db.mentions doesn't exist"),
             server_error("Code: 62. DB::Exception: Syntax error"),
         ]);
-        let mut writer = writer(store, None);
-        let mut batch = batch_of([matched(0, 0)]);
-        writer.flush(&mut batch).await;
+        let writer = writer(store, None);
+        writer.flush(batch_of([matched(0, 0)])).await;
         assert!(writer.dead_letters.sent.lock().unwrap().is_empty());
         assert_eq!(writer.store.stored().len(), 1);
     }
@@ -827,5 +847,58 @@ mod tests {
             "nothing committed that is not durable"
         );
         assert!(health.readiness().detail.contains("failing"));
+    }
+
+    #[tokio::test]
+    async fn the_next_batch_fills_while_one_is_written_and_no_further() {
+        let store = FakeStore {
+            gate: Some(tokio::sync::Semaphore::new(0)),
+            ..FakeStore::default()
+        };
+        let mut writer = writer(store, None);
+        writer.settings.max_batch_rows = 2;
+        writer.settings.max_batch_wait = Duration::from_secs(3600);
+        let (store, offsets) = (writer.store.clone(), writer.offsets.clone());
+        let (tx, rx) = mpsc::channel(1);
+        let run = tokio::spawn(writer.run(rx));
+        let settle = || tokio::time::sleep(Duration::from_millis(50));
+        // Batch 1 is due and its INSERT hangs.
+        tx.send(WriterInput::Records(vec![matched(0, 0), matched(0, 1)]))
+            .await
+            .unwrap();
+        settle().await;
+        // Batch 2 fills meanwhile...
+        tx.send(WriterInput::Records(vec![matched(0, 2)]))
+            .await
+            .unwrap();
+        tx.send(WriterInput::Records(vec![matched(0, 3)]))
+            .await
+            .unwrap();
+        settle().await;
+        assert!(
+            tx.try_send(WriterInput::Records(vec![matched(0, 4)]))
+                .is_ok(),
+            "the writer took batch 2's records while batch 1 was being written"
+        );
+        settle().await;
+        // ...but with batch 2 full, nothing more is taken: memory stays bounded.
+        assert!(
+            tx.try_send(WriterInput::Records(vec![matched(0, 5)]))
+                .is_err(),
+            "a full next batch waits for the write"
+        );
+        assert!(store.stored().is_empty() && offsets.commits.lock().unwrap().is_empty());
+        store.gate.as_ref().unwrap().add_permits(100);
+        tx.send(WriterInput::Records(vec![matched(0, 5)]))
+            .await
+            .unwrap();
+        drop(tx);
+        run.await.unwrap();
+        assert_eq!(store.stored().len(), 6);
+        assert_eq!(
+            *offsets.commits.lock().unwrap(),
+            vec![vec![(0, 2)], vec![(0, 4)], vec![(0, 6)]],
+            "batches are written and committed one after another, in order"
+        );
     }
 }
