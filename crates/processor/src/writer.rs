@@ -901,4 +901,20 @@ mod tests {
             "batches are written and committed one after another, in order"
         );
     }
+
+    #[test]
+    fn backoff_reports_a_retry_whatever_its_cap() {
+        // A cap of 100 ms or less used to look like "never retried", and partitions
+        // paused for the retry were never resumed.
+        for max_ms in [10, 50, 100, 101, 5_000] {
+            let mut backoff = flush_backoff(Duration::from_millis(max_ms));
+            assert!(!backoff.retried(), "cap {max_ms} ms: no retry yet");
+            let wait = backoff.next_delay();
+            assert!(backoff.retried(), "cap {max_ms} ms: one retry must be seen");
+            assert!(
+                wait <= Duration::from_millis(max_ms),
+                "cap {max_ms} ms: waited {wait:?}"
+            );
+        }
+    }
 }
