@@ -8,7 +8,7 @@
 //! in-memory fakes in the tests, so batching, retry, error classes, rebalances and
 //! shutdown are unit-tested without a broker or a server.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -246,21 +246,22 @@ impl<S: MentionStore, D: DeadLetterSink, C: OffsetCommitter> Writer<S, D, C> {
     /// is durable, so an abandoned batch is redelivered and deduplicated.
     pub async fn run(self, mut input: mpsc::Receiver<WriterInput>) {
         let mut next = Batch::default();
+        // Records of a chunk that did not fit `next` (it reached `max_batch_rows`
+        // part-way), first in line for the batch after it: a batch never exceeds the
+        // bound by more than one record's rows.
+        let mut held: VecDeque<TransformedRecord> = VecDeque::new();
         let mut writing_records = 0;
         let mut writing = std::pin::pin!(futures::future::Fuse::terminated());
         let mut input_open = true;
         let mut last_activity: Option<Instant> = None;
         loop {
-            let due = next.is_due(
-                self.settings.max_batch_rows,
-                self.settings.max_batch_bytes,
-                self.settings.max_batch_wait,
-            );
+            let due = self.is_due(&next);
             if writing.is_terminated() {
                 writing_records = 0;
                 if due || (!input_open && !next.is_empty()) {
                     writing_records = next.records();
                     writing.set(self.flush(std::mem::take(&mut next)).fuse());
+                    self.fill(&mut next, &mut held);
                     continue;
                 }
                 if !input_open {
@@ -277,21 +278,23 @@ impl<S: MentionStore, D: DeadLetterSink, C: OffsetCommitter> Writer<S, D, C> {
                     return;
                 }
             }
-            self.pending_records
-                .store(writing_records + next.records(), Ordering::Relaxed);
+            self.pending_records.store(
+                writing_records + next.records() + held.len(),
+                Ordering::Relaxed,
+            );
             let deadline = next
                 .started()
                 .map(|s| s + self.settings.max_batch_wait)
                 .unwrap_or_else(|| Instant::now() + Duration::from_millis(200));
             tokio::select! {
                 () = &mut writing => {}
-                item = input.recv(), if input_open && !due => match item {
+                // Nothing is taken while records are held, so a revoke never passes them.
+                item = input.recv(), if input_open && !due && held.is_empty() => match item {
                     None => input_open = false,
                     Some(WriterInput::Records(records)) => {
                         last_activity = Some(Instant::now());
-                        for record in records {
-                            next.push(record);
-                        }
+                        held.extend(records);
+                        self.fill(&mut next, &mut held);
                     }
                     Some(WriterInput::Revoked(partitions)) => {
                         // The batch being written goes on: what it commits is durable.
@@ -304,6 +307,23 @@ impl<S: MentionStore, D: DeadLetterSink, C: OffsetCommitter> Writer<S, D, C> {
                 },
                 () = tokio::time::sleep_until(deadline.into()), if !due => {}
             }
+        }
+    }
+
+    fn is_due(&self, batch: &Batch) -> bool {
+        batch.is_due(
+            self.settings.max_batch_rows,
+            self.settings.max_batch_bytes,
+            self.settings.max_batch_wait,
+        )
+    }
+
+    /// Moves held records into `batch` until it is due.
+    fn fill(&self, batch: &mut Batch, held: &mut VecDeque<TransformedRecord>) {
+        while !self.is_due(batch)
+            && let Some(record) = held.pop_front()
+        {
+            batch.push(record);
         }
     }
 
@@ -847,6 +867,27 @@ mod tests {
             "nothing committed that is not durable"
         );
         assert!(health.readiness().detail.contains("failing"));
+    }
+
+    #[tokio::test]
+    async fn a_chunk_larger_than_max_batch_rows_is_cut_between_records() {
+        let mut writer = writer(FakeStore::default(), None);
+        writer.settings.max_batch_rows = 2;
+        writer.settings.max_batch_wait = Duration::from_secs(3600);
+        let offsets = writer.offsets.clone();
+        let (tx, rx) = mpsc::channel(4);
+        tx.send(WriterInput::Records(
+            (0..5).map(|o| matched(0, o)).collect(),
+        ))
+        .await
+        .unwrap();
+        drop(tx);
+        writer.run(rx).await;
+        assert_eq!(
+            *offsets.commits.lock().unwrap(),
+            vec![vec![(0, 2)], vec![(0, 4)], vec![(0, 5)]],
+            "batches of at most max_batch_rows rows, in order"
+        );
     }
 
     #[tokio::test]
