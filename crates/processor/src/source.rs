@@ -202,6 +202,10 @@ pub(crate) async fn run_source(
             assignment_noted = Some(Instant::now());
             let assigned = source.assigned().len();
             health.assigned(assigned);
+            if is_paused {
+                // Partitions assigned while paused (a rebalance) are paused too.
+                paused.extend(source.pause_assignment());
+            }
             if !joined && assigned > 0 {
                 joined = true;
                 outbox.push_back(SourceItem::Joined);
