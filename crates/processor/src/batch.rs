@@ -69,6 +69,21 @@ impl Batch {
         *next = (*next).max(offset + 1);
     }
 
+    /// Adds a transformed record: its rows (and the record, kept in case ClickHouse
+    /// refuses them) or its dead letter, and its offset.
+    pub(crate) fn push(&mut self, record: crate::transform::TransformedRecord) {
+        let crate::rows::KafkaPosition { partition, offset } = record.position;
+        self.consumed(partition, offset, record.bytes);
+        match record.outcome {
+            crate::transform::Outcome::Rows { rows, original } => {
+                self.originals.insert((partition, offset), original);
+                self.rows.extend(rows);
+            }
+            crate::transform::Outcome::Unmatched => {}
+            crate::transform::Outcome::DeadLetter(letter) => self.dead_letters.push(letter),
+        }
+    }
+
     /// The offsets to commit: one past the last record of each partition.
     pub fn commit_offsets(&self) -> impl Iterator<Item = (i32, i64)> + '_ {
         self.next_offsets.iter().map(|(p, o)| (*p, *o))

@@ -167,3 +167,18 @@ impl DrainAbandoned {
         counter!("earshot_processor_drains_abandoned_total").increment(1);
     }
 }
+
+/// The pipeline stayed full (the writer is slow or retrying): consumption paused.
+pub struct ConsumptionPaused {
+    pub partitions: usize,
+}
+
+impl ConsumptionPaused {
+    pub fn emit(self) {
+        tracing::info!(
+            partitions = self.partitions,
+            "pipeline full; pausing consumption until the writer catches up"
+        );
+        counter!("earshot_processor_consumption_pauses_total").increment(1);
+    }
+}

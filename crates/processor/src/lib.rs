@@ -2,18 +2,22 @@
 //! to ClickHouse so that the stored result equals the truth after any crash,
 //! restart, rebalance or redelivery.
 //!
-//! Per batch, in this order:
-//! 1. dead letters are produced to `mentions.dlq` and their delivery awaited;
-//! 2. mentions already stored (a redelivery, or a mention collected twice) are dropped,
-//!    by asking ClickHouse's `mention_ids` index;
-//! 3. the rest are inserted, then every rollup bucket the batch touches is recomputed
-//!    from the deduplicated mentions (a repeat replaces a bucket, never adds to it);
-//! 4. only then are the offsets committed.
+//! Three stages, like Vector's source / transform / sink, joined by bounded channels:
+//! - the [source](source) owns the consumer, its rebalances and pauses, and sends
+//!   chunks of records (and revoke markers) in consumption order;
+//! - the [transform](transform) (decode, admit, enrich, rows: pure) runs chunks on the
+//!   blocking pool, one per core at a time, and passes them on in the same order;
+//! - the [writer](writer), one per processor, batches them and per batch: produces
+//!   dead letters and awaits their delivery; drops mentions already stored (asking
+//!   ClickHouse's `mention_ids`); inserts the rest and recomputes every rollup bucket
+//!   the batch touches from the deduplicated mentions; and only then commits offsets.
 //!
-//! A crash before 4 redelivers the batch; step 2 skips its stored mentions and step 3
-//! recomputes its buckets again, so the repeat changes nothing. A mention
-//! id is the Kafka key, so all copies of a mention meet on one partition and one
-//! processor: no two processors race to insert it.
+//! While the writer writes one batch, the next one fills (the source and the
+//! transform go on); once it is full too, the channels fill and the source pauses its
+//! partitions (and keeps polling, so the group keeps it). A crash before the commit redelivers the batch; the dedup lookup skips
+//! its stored mentions and the recompute replaces its buckets, so the repeat changes
+//! nothing. A mention id is the Kafka key, so all copies of a mention meet on one
+//! partition and one processor.
 
 mod admit;
 mod batch;
@@ -24,32 +28,33 @@ mod internal_events;
 mod rows;
 mod source;
 mod transform;
+pub mod writer;
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use earshot_enrichment::Enricher;
 use earshot_kafka::KafkaConfig;
 use earshot_model::topics;
-use earshot_runtime::{Backoff, Retrying};
-use earshot_storage::{Store, TouchedBuckets};
-use futures::FutureExt;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use earshot_storage::Store;
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::mpsc;
 
 pub use batch::{Batch, DeadLetter};
 pub use config::{ConfigError, MAX_BATCH_ROWS, ProcessorConfig};
 pub use context::ProcessorContext;
 pub use health::{Health, Readiness};
 pub use rows::{KafkaPosition, mention_rows};
+pub use transform::{Outcome, TransformedRecord};
+pub use writer::{
+    DeadLetterSink, KafkaDeadLetters, KafkaOffsets, MentionStore, OffsetCommitter, Writer,
+    WriterInput, WriterSettings,
+};
 
 use internal_events::*;
-use source::{poll_until, resume_paused};
-use transform::Transformed;
+use source::SourceSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -60,6 +65,12 @@ pub enum Error {
         topic: String,
         #[source]
         source: KafkaError,
+    },
+    #[error("the processor's {stage} stopped: {source}")]
+    Stage {
+        stage: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
     },
 }
 
@@ -87,11 +98,9 @@ pub struct Processor {
     kafka: KafkaConfig,
     store: Store,
     enricher: Arc<Enricher>,
-    consumer: StreamConsumer<ProcessorContext>,
-    producer: FutureProducer,
+    consumer: Arc<StreamConsumer<ProcessorContext>>,
+    dead_letters: KafkaDeadLetters,
     raw_topic: String,
-    dlq_topic: String,
-    report: RunReport,
     health: Health,
 }
 
@@ -104,9 +113,12 @@ impl Processor {
     ) -> Result<Self, Error> {
         let consumer = context::with_lag_statistics(&kafka)
             .consumer_with_context(&config.group_id, ProcessorContext::default())?;
-        let producer = kafka.producer()?;
         let raw_topic = kafka.topic(topics::MENTIONS_RAW);
-        let dlq_topic = kafka.topic(topics::MENTIONS_DLQ);
+        let dead_letters = KafkaDeadLetters {
+            producer: kafka.producer()?,
+            topic: kafka.topic(topics::MENTIONS_DLQ),
+            source_topic: raw_topic.clone(),
+        };
         consumer
             .subscribe(&[&raw_topic])
             .map_err(|source| Error::Subscribe {
@@ -118,11 +130,9 @@ impl Processor {
             kafka,
             store,
             enricher,
-            consumer,
-            producer,
+            consumer: Arc::new(consumer),
+            dead_letters,
             raw_topic,
-            dlq_topic,
-            report: RunReport::default(),
             health: Health::default(),
         })
     }
@@ -134,347 +144,148 @@ impl Processor {
         self
     }
 
-    fn note_assignment(&self) {
-        let assigned = self.consumer.assignment().map_or(0, |a| a.count());
-        self.health.assigned(assigned);
-    }
-
-    /// Runs until `shutdown` resolves (then drains: the current batch is written and
-    /// committed if that takes at most `shutdown_grace_ms`, else left uncommitted for
-    /// redelivery) or, with [`StopWhen::IdleFor`], until the topic has been quiet.
+    /// Runs until `shutdown` resolves or, with [`StopWhen::IdleFor`], until the topic
+    /// has been quiet. On shutdown consumption stops and what is in the pipeline is
+    /// written and committed if that takes at most `shutdown_grace_ms`; otherwise it is
+    /// left uncommitted, for redelivery.
     pub async fn run(
-        mut self,
+        self,
         stop: StopWhen,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<RunReport, Error> {
-        // Shared, so both the loop and a flush in progress can watch it.
-        let shutdown = shutdown.shared();
         let grace = self.config.shutdown_grace();
-        let mut batch = Batch::default();
-        // The idle clock starts once the group gave us partitions: joining takes a while.
-        let mut last_record: Option<Instant> = None;
-        tracing::info!(topic = %self.raw_topic, group = %self.config.group_id, brokers = %self.kafka.brokers, "processor started");
-        loop {
-            let deadline = batch
-                .started()
-                .map(|s| s + self.config.max_batch_wait())
-                .unwrap_or_else(|| Instant::now() + Duration::from_millis(200));
-            tokio::select! {
-                biased;
-                () = shutdown.clone() => {
-                    tracing::info!(pending = batch.records(), grace_ms = grace.as_millis() as u64, "shutting down: draining the current batch");
-                    self.discard_revoked(&mut batch);
-                    if finish_within(self.flush(&mut batch), std::future::ready(()), grace).await.is_none() {
-                        DrainAbandoned { records: batch.records(), grace }.emit();
-                    }
-                    break;
-                }
-                received = self.consumer.recv() => {
-                    self.discard_revoked(&mut batch);
-                    match received {
-                        Ok(message) => {
-                            last_record = Some(Instant::now());
-                            let position = KafkaPosition { partition: message.partition(), offset: message.offset() };
-                            let payload = message.payload().unwrap_or_default();
-                            let key = message.key().map(<[u8]>::to_vec);
-                            self.accept(&mut batch, position, key, payload);
-                        }
-                        Err(error) => KafkaUnavailable { action: "consume", error: &error, retry_in: Duration::ZERO }.emit(),
-                    }
-                }
-                () = tokio::time::sleep_until(deadline.into()) => {
-                    self.discard_revoked(&mut batch);
-                    self.note_assignment();
-                    if last_record.is_none() && self.consumer.assignment().is_ok_and(|a| a.count() > 0) {
-                        last_record = Some(Instant::now());
-                    }
-                }
-            }
-            let due = batch.is_due(
-                self.config.max_batch_rows,
-                self.config.max_batch_bytes,
-                self.config.max_batch_wait(),
-            );
-            if due {
-                if finish_within(self.flush(&mut batch), shutdown.clone(), grace)
-                    .await
-                    .is_none()
-                {
-                    DrainAbandoned {
-                        records: batch.records(),
-                        grace,
-                    }
-                    .emit();
-                    break;
-                }
-            } else if let StopWhen::IdleFor(idle) = stop
-                && batch.is_empty()
-                && last_record.is_some_and(|t| t.elapsed() >= idle)
-            {
-                tracing::info!(
-                    idle_ms = idle.as_millis() as u64,
-                    "no new records; stopping"
-                );
-                break;
-            }
-        }
-        Ok(self.report)
-    }
-
-    /// Decodes and tags one record into the batch (see [`transform`]).
-    fn accept(
-        &self,
-        batch: &mut Batch,
-        position: KafkaPosition,
-        key: Option<Vec<u8>>,
-        payload: &[u8],
-    ) {
-        batch.consumed(position.partition, position.offset, payload.len());
-        RecordsConsumed {
-            count: 1,
-            bytes: payload.len(),
-        }
-        .emit();
-        let now = chrono::Utc::now().timestamp() as u32;
-        match transform::transform(&self.enricher, position, key.as_deref(), payload, now) {
-            Transformed::Rows(rows) => {
-                if rows.is_empty() {
-                    MentionUnmatched.emit();
-                } else {
-                    // Kept until the batch is stored: ClickHouse may refuse its rows,
-                    // and the dead letter carries the record as it was consumed.
-                    batch.originals.insert(
-                        (position.partition, position.offset),
-                        (key, payload.to_vec()),
-                    );
-                }
-                batch.rows.extend(rows);
-            }
-            Transformed::DeadLetter(letter) => {
-                RecordDeadLettered::from(&letter).emit();
-                batch.dead_letters.push(letter);
-            }
-        }
-    }
-
-    fn discard_revoked(&self, batch: &mut Batch) {
-        source::discard_revoked(&self.consumer, batch);
-    }
-
-    /// Makes the batch durable, then commits it. Retries until it succeeds, polling the
-    /// paused consumer meanwhile so the group sees us alive and rebalances reach us.
-    /// Partitions are paused only once a retry is needed: pausing drops librdkafka's
-    /// prefetched records, and re-fetching them after every batch would halve throughput.
-    /// Dropping this future at any await is safe (it is what bounds shutdown): offsets
-    /// are committed only after the INSERT returned, so an abandoned batch is redelivered
-    /// and deduplicated like a crashed one.
-    async fn flush(&mut self, batch: &mut Batch) {
-        if batch.is_empty() {
-            return;
-        }
-        let started = Instant::now();
-        self.note_assignment();
-        let mut backoff = flush_backoff(self.config.max_retry_backoff());
-        let mut duplicates = 0;
-        // Every partition paused during this flush, to resume them all at its end.
-        let mut paused = BTreeSet::new();
-        // 1. Dead letters.
-        let mut dead_letters_sent = 0;
-        while dead_letters_sent < batch.dead_letters.len() {
-            match self.send_dead_letters(batch, 0).await {
-                Ok(()) => dead_letters_sent = batch.dead_letters.len(),
-                Err(error) => {
-                    let retry_in = backoff.next_delay();
-                    KafkaUnavailable {
-                        action: "dead_letter",
-                        error: &error,
-                        retry_in,
-                    }
-                    .emit();
-                    self.wait_polling(batch, &mut paused, retry_in).await;
-                }
-            }
-        }
-        // 2 and 3. Drop what is stored already, insert the rest, then recompute every
-        // rollup bucket the batch touches, the dropped rows' included: their earlier
-        // write may have stopped before its rollups.
-        let mut touched = TouchedBuckets::default();
-        loop {
-            touched.extend(&batch.rows);
-            if touched.is_empty() {
-                break;
-            }
-            let result = async {
-                let mut rejected = Vec::new();
-                if !batch.rows.is_empty() {
-                    let ids: Vec<&str> = batch.rows.iter().map(|r| r.mention_id.as_str()).collect();
-                    let stored = self.store.stored_mention_ids(&ids).await?;
-                    duplicates += batch.drop_stored(&stored);
-                    rejected = self.insert_isolating_rejects(batch).await?;
-                }
-                self.store.refresh_rollups(&touched).await?;
-                Ok::<_, earshot_storage::Error>(rejected)
-            }
-            .await;
-            match result {
-                Ok(rejected) => {
-                    self.health.write_succeeded();
-                    for refused in rejected {
-                        RecordDeadLettered::from(batch.reject(refused.group, refused.message))
-                            .emit();
-                    }
-                    break;
-                }
-                Err(error) => {
-                    self.health.write_failed();
-                    let retry_in = backoff.next_delay();
-                    ClickHouseUnavailable {
-                        error: &error,
-                        class: error.class(),
-                        retry_in,
-                    }
-                    .emit();
-                    self.wait_polling(batch, &mut paused, retry_in).await;
-                }
-            }
-        }
-        // Records ClickHouse refused are dead letters now, durable before the commit.
-        while dead_letters_sent < batch.dead_letters.len() {
-            match self.send_dead_letters(batch, dead_letters_sent).await {
-                Ok(()) => dead_letters_sent = batch.dead_letters.len(),
-                Err(error) => {
-                    let retry_in = backoff.next_delay();
-                    KafkaUnavailable {
-                        action: "dead_letter",
-                        error: &error,
-                        retry_in,
-                    }
-                    .emit();
-                    self.wait_polling(batch, &mut paused, retry_in).await;
-                }
-            }
-        }
-        // 4. Commit. A failure here is harmless: redelivered records are dropped in step 2.
-        let mut offsets = TopicPartitionList::new();
-        for (partition, next) in batch.commit_offsets() {
-            let _ = offsets.add_partition_offset(&self.raw_topic, partition, Offset::Offset(next));
-        }
-        if offsets.count() > 0
-            && let Err(error) = self.consumer.commit(&offsets, CommitMode::Sync)
-        {
-            KafkaUnavailable {
-                action: "commit",
-                error: &error,
-                retry_in: Duration::ZERO,
-            }
-            .emit();
-        }
-        if backoff.retried() {
-            resume_paused(&self.consumer, &paused);
-        }
-        BatchWritten {
-            rows: batch.rows.len(),
-            duplicates,
-            dead_letters: batch.dead_letters.len(),
-            records: batch.records(),
-            elapsed: started.elapsed(),
-            latency: batch.started().map_or(Duration::ZERO, |s| s.elapsed()),
-        }
-        .emit();
-        self.report.records += batch.records() as u64;
-        self.report.rows_written += batch.rows.len() as u64;
-        self.report.duplicates_skipped += duplicates as u64;
-        self.report.dead_lettered += batch.dead_letters.len() as u64;
-        self.report.batches += 1;
-        *batch = Batch::default();
-    }
-
-    /// Writes the batch's rows; on an error the server will repeat whatever the retry
-    /// (a row it refuses), splits the batch down to the records it refuses and returns
-    /// those, having written all the others.
-    async fn insert_isolating_rejects(
-        &self,
-        batch: &Batch,
-    ) -> Result<Vec<earshot_storage::Rejected<(i32, i64)>>, earshot_storage::Error> {
-        match self.store.insert_mention_rows(&batch.rows).await {
-            Ok(()) => return Ok(Vec::new()),
-            Err(error) if !error.is_row_rejection() => return Err(error),
-            Err(error) => {
-                tracing::warn!(%error, records = batch.records(), "ClickHouse refused the batch; looking for the records it refuses")
-            }
-        }
-        let store = &self.store;
-        earshot_storage::write_isolating_rejects(batch.records_with_rows(), |records| {
-            let rows = batch.rows_of(&records.into_iter().collect());
-            async move { store.insert_mention_rows(&rows).await }
-        })
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tracing::info!(topic = %self.raw_topic, group = %self.config.group_id, brokers = %self.kafka.brokers, workers, "processor started");
+        let writer = Writer {
+            store: self.store,
+            dead_letters: self.dead_letters,
+            offsets: KafkaOffsets {
+                consumer: self.consumer.clone(),
+                topic: self.raw_topic.clone(),
+            },
+            settings: WriterSettings {
+                max_batch_rows: self.config.max_batch_rows,
+                max_batch_bytes: self.config.max_batch_bytes,
+                max_batch_wait: self.config.max_batch_wait(),
+                max_retry_backoff: self.config.max_retry_backoff(),
+                idle: match stop {
+                    StopWhen::Shutdown => None,
+                    StopWhen::IdleFor(idle) => Some(idle),
+                },
+            },
+            health: self.health.clone(),
+            report: Arc::new(Mutex::new(RunReport::default())),
+            pending_records: Arc::new(AtomicUsize::new(0)),
+        };
+        run_pipeline(
+            &*self.consumer,
+            &SourceSettings::default(),
+            writer,
+            self.enricher,
+            workers,
+            grace,
+            &self.health,
+            shutdown,
+        )
         .await
     }
+}
 
-    async fn send_dead_letters(&self, batch: &Batch, from: usize) -> Result<(), KafkaError> {
-        let deliveries: Vec<_> = batch.dead_letters[from..]
-            .iter()
-            .map(|letter| {
-                let partition = letter.partition.to_string();
-                let offset = letter.offset.to_string();
-                let headers = OwnedHeaders::new()
-                    .insert(Header {
-                        key: "earshot.reason",
-                        value: Some(letter.reason),
-                    })
-                    .insert(Header {
-                        key: "earshot.error",
-                        value: Some(&letter.error),
-                    })
-                    .insert(Header {
-                        key: "earshot.source.topic",
-                        value: Some(&self.raw_topic),
-                    })
-                    .insert(Header {
-                        key: "earshot.source.partition",
-                        value: Some(&partition),
-                    })
-                    .insert(Header {
-                        key: "earshot.source.offset",
-                        value: Some(&offset),
-                    });
-                let mut record = FutureRecord::<Vec<u8>, Vec<u8>>::to(&self.dlq_topic)
-                    .payload(&letter.payload)
-                    .headers(headers);
-                if let Some(key) = &letter.key {
-                    record = record.key(key);
-                }
-                self.producer.send(record, Duration::from_secs(30))
-            })
-            .collect();
-        let mut first_error = None;
-        for delivery in futures::future::join_all(deliveries).await {
-            if let Err((error, _)) = delivery {
-                first_error.get_or_insert(error);
-            }
+/// Runs source → transform → writer until `shutdown` (then drains within `grace`) or
+/// until the writer stops on its own (idle). The source runs on the caller's task, the
+/// transform and the writer on their own.
+#[allow(clippy::too_many_arguments)]
+async fn run_pipeline<S, D, C>(
+    consumer: &impl source::RecordSource,
+    source_settings: &SourceSettings,
+    writer: Writer<S, D, C>,
+    enricher: Arc<Enricher>,
+    workers: usize,
+    grace: Duration,
+    health: &Health,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<RunReport, Error>
+where
+    S: MentionStore + 'static,
+    D: DeadLetterSink + 'static,
+    C: OffsetCommitter + 'static,
+{
+    let report = writer.report.clone();
+    let pending_records = writer.pending_records.clone();
+    // Bounded in chunks: with the batch, at most a few chunks per core are in memory.
+    let (source_tx, source_rx) = mpsc::channel(workers * 2);
+    let (writer_tx, writer_rx) = mpsc::channel(workers * 2);
+    let mut writer_task = tokio::spawn(writer.run(writer_rx));
+    let mut transform_task = tokio::spawn(transform::run_stage(
+        enricher, source_rx, writer_tx, workers,
+    ));
+    // Boxed so that dropping it drops the future, and with it the channel's sender.
+    let mut source = Box::pin(source::run_source(
+        consumer,
+        source_tx,
+        source_settings,
+        health,
+    ));
+    tokio::pin!(shutdown);
+    let stopped = tokio::select! {
+        biased;
+        () = &mut shutdown => {
+            tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: draining the pipeline");
+            Stopped::Drain
         }
-        first_error.map_or(Ok(()), Err)
+        joined = &mut writer_task => Stopped::Writer(joined),
+        // The source returns only once the pipeline behind it stopped.
+        () = &mut source => Stopped::Drain,
+    };
+    // Dropping the source closes the pipeline: the transform finishes what it holds,
+    // the writer writes its last batch and returns.
+    drop(source);
+    let outcome = match stopped {
+        Stopped::Writer(joined) => Some(joined),
+        Stopped::Drain => finish_within(&mut writer_task, std::future::ready(()), grace).await,
+    };
+    let result = match outcome {
+        None => {
+            DrainAbandoned {
+                records: pending_records.load(Ordering::Relaxed),
+                grace,
+            }
+            .emit();
+            writer_task.abort();
+            Ok(())
+        }
+        Some(Err(source)) => Err(Error::Stage {
+            stage: "writer",
+            source,
+        }),
+        Some(Ok(())) => Ok(()),
+    };
+    transform_task.abort();
+    if let Err(source) = (&mut transform_task).await
+        && source.is_panic()
+    {
+        return Err(Error::Stage {
+            stage: "transform",
+            source,
+        });
     }
+    result?;
+    let report = report.lock().expect("report poisoned").clone();
+    Ok(report)
+}
 
-    /// Sleeps for `duration` while polling the paused consumer (see [`poll_until`]).
-    async fn wait_polling(
-        &self,
-        batch: &mut Batch,
-        paused: &mut BTreeSet<i32>,
-        duration: Duration,
-    ) {
-        let until = tokio::time::Instant::now() + duration;
-        poll_until(&self.consumer, batch, paused, until, |batch, record| {
-            self.accept(batch, record.position, record.key, &record.payload)
-        })
-        .await;
-    }
+/// Why the processor's main wait ended.
+enum Stopped {
+    /// The writer returned on its own (idle) or failed.
+    Writer(Result<(), tokio::task::JoinError>),
+    /// Shutdown, or the pipeline ended: drain within the grace.
+    Drain,
 }
 
 /// Runs `work` to its end, unless `shutdown` resolves and `work` then needs longer than
 /// `grace`: `None` when it gave up and dropped `work`. This is what keeps SIGTERM
 /// bounded while ClickHouse or Kafka is down (the flush retries forever otherwise).
-async fn finish_within<T>(
+pub(crate) async fn finish_within<T>(
     work: impl std::future::Future<Output = T>,
     shutdown: impl std::future::Future<Output = ()>,
     grace: Duration,
@@ -488,17 +299,149 @@ async fn finish_within<T>(
     tokio::time::timeout(grace, work).await.ok()
 }
 
-/// The flush's retry timing: the shared policy (one jitter, one cap), starting at
-/// 100 ms or the cap if lower. [`Retrying::retried`] says whether any retry happened,
-/// because a retry pauses the partitions and the flush must then resume them (whatever
-/// the cap is: a cap of 100 ms or less used to look like "never retried").
-fn flush_backoff(max: Duration) -> Retrying {
-    Backoff::new(Duration::from_millis(100).min(max), max).start()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::source::PolledRecord;
+    use crate::source::fakes::ScriptedSource;
+    use crate::writer::fakes::{self, FakeStore};
+
+    /// A source holding `matched` records of mentions naming the brand, then one
+    /// unreadable record, all on partition 0 from offset 0.
+    fn scripted(matched: i64) -> ScriptedSource {
+        let source = ScriptedSource::default();
+        source.assigned.borrow_mut().insert(0);
+        let mut script = source.script.borrow_mut();
+        for offset in 0..matched {
+            let id = format!("s{offset}");
+            script.push_back((
+                vec![],
+                PolledRecord {
+                    position: KafkaPosition {
+                        partition: 0,
+                        offset,
+                    },
+                    key: Some(format!("mastodon:{id}").into_bytes()),
+                    payload: transform::tests::payload_of(&id, "Tankowałam dziś na Orlenie"),
+                },
+            ));
+        }
+        script.push_back((
+            vec![],
+            PolledRecord {
+                position: KafkaPosition {
+                    partition: 0,
+                    offset: matched,
+                },
+                key: None,
+                payload: b"{not json".to_vec(),
+            },
+        ));
+        drop(script);
+        source
+    }
+
+    fn settings() -> SourceSettings {
+        SourceSettings {
+            chunk_records: 7,
+            ..SourceSettings::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn sigterm_drains_the_pipeline_and_commits_what_was_consumed() {
+        let source = scripted(100);
+        let mut writer = fakes::writer(FakeStore::default(), None);
+        // No batch falls due by itself: only the drain writes it.
+        writer.settings.max_batch_wait = Duration::from_secs(3600);
+        let (store, offsets, letters) = (
+            writer.store.clone(),
+            writer.offsets.clone(),
+            writer.dead_letters.clone(),
+        );
+        let health = writer.health.clone();
+        let enricher = Arc::new(transform::tests::enricher());
+        let sigterm = tokio::time::sleep(Duration::from_millis(300));
+        let report = run_pipeline(
+            &source,
+            &settings(),
+            writer,
+            enricher,
+            2,
+            Duration::from_secs(2),
+            &health,
+            sigterm,
+        )
+        .await
+        .unwrap();
+        assert_eq!(store.stored().len(), 100);
+        assert_eq!(letters.sent.lock().unwrap().len(), 1);
+        assert_eq!(
+            *offsets.committed.lock().unwrap(),
+            BTreeMap::from([(0, 101)])
+        );
+        assert_eq!(
+            (report.records, report.rows_written, report.dead_lettered),
+            (101, 100, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn sigterm_while_clickhouse_is_down_ends_within_the_grace_committing_nothing() {
+        let source = scripted(10);
+        let store = FakeStore::default();
+        store.down.store(true, std::sync::atomic::Ordering::Relaxed);
+        let writer = fakes::writer(store, None);
+        let offsets = writer.offsets.clone();
+        let health = writer.health.clone();
+        let enricher = Arc::new(transform::tests::enricher());
+        let sigterm = tokio::time::sleep(Duration::from_millis(200));
+        let ended = tokio::time::timeout(
+            Duration::from_secs(5),
+            run_pipeline(
+                &source,
+                &settings(),
+                writer,
+                enricher,
+                2,
+                Duration::from_millis(200),
+                &health,
+                sigterm,
+            ),
+        )
+        .await;
+        let report = ended.expect("SIGTERM must end the processor within the grace");
+        assert_eq!(report.unwrap().records, 0, "nothing was written");
+        assert!(offsets.commits.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_idle_pipeline_stops_on_its_own_after_writing_everything() {
+        let source = scripted(20);
+        let writer = fakes::writer(FakeStore::default(), Some(Duration::from_millis(300)));
+        let (store, health) = (writer.store.clone(), writer.health.clone());
+        let enricher = Arc::new(transform::tests::enricher());
+        let report = tokio::time::timeout(
+            Duration::from_secs(5),
+            run_pipeline(
+                &source,
+                &settings(),
+                writer,
+                enricher,
+                2,
+                Duration::from_secs(10),
+                &health,
+                std::future::pending(),
+            ),
+        )
+        .await
+        .expect("idle for 300 ms: the run must end")
+        .unwrap();
+        assert_eq!(store.stored().len(), 20);
+        assert_eq!(report.records, 21);
+    }
 
     #[tokio::test]
     async fn a_flush_that_never_ends_is_abandoned_after_the_grace() {
@@ -539,19 +482,5 @@ mod tests {
             Some(8),
             "a drain that finishes within the grace is kept"
         );
-    }
-
-    #[test]
-    fn backoff_reports_a_retry_whatever_its_cap() {
-        for max_ms in [10, 50, 100, 101, 5_000] {
-            let mut backoff = flush_backoff(Duration::from_millis(max_ms));
-            assert!(!backoff.retried(), "cap {max_ms} ms: no retry yet");
-            let wait = backoff.next_delay();
-            assert!(backoff.retried(), "cap {max_ms} ms: one retry must be seen");
-            assert!(
-                wait <= Duration::from_millis(max_ms),
-                "cap {max_ms} ms: waited {wait:?}"
-            );
-        }
     }
 }
