@@ -3,7 +3,7 @@
 //! that repeats the one requested, reading one item of a page without cloning it, and
 //! the cursor of a backfill that walks a fixed range.
 
-use earshot_model::Platform;
+use earshot_model::{Platform, RawMention};
 use earshot_runtime::InternalEvent;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::error::Error;
 use crate::internal_events::{ItemUnmapped, RepeatedCursor};
+use crate::paginate::Page;
 
 /// `base` with `segments` appended as path segments (each percent-encoded), whether or
 /// not `base` ends in `/`: `https://host/x/` + `["api", "v3"]` is `https://host/x/api/v3`.
@@ -26,10 +27,13 @@ pub fn join_url<S: AsRef<str>>(base: &Url, segments: impl IntoIterator<Item = S>
 }
 
 /// A next-page token (empty is none) checked against the one requested: following a
-/// repeated token would fetch the same page forever, so it fails the poll before
-/// anything is produced (and the next poll asks again).
+/// repeated token would fetch the same page forever, so it ends the poll with a
+/// [`RepeatedCursor`] event (a counted warning) and an error, before anything of the
+/// page is produced or its cursor stored (the next poll asks again). Every platform
+/// that pages by an opaque token goes through here; `job` names the job in the event.
 pub fn next_token(
     platform: Platform,
+    job: Option<&str>,
     next: Option<String>,
     requested: Option<&str>,
 ) -> Result<Option<String>, Error> {
@@ -39,7 +43,7 @@ pub fn next_token(
     {
         RepeatedCursor {
             platform,
-            job: None,
+            job,
             cursor: token,
         }
         .emit();
@@ -69,22 +73,63 @@ pub fn read_item<T: DeserializeOwned>(platform: Platform, what: &str, value: &Va
     }
 }
 
-/// The cursor of a backfill over a fixed `[from, to)`: the platform's token for the
-/// next (older) page, and whether the range is done. `Default` is a range not started.
+/// The cursor of a backfill over a fixed `[from, to)`, shared by every platform: the
+/// platform's token for the next (older) page, whether the range is done, and any state
+/// of the platform's own (`S`, flattened into the same JSON object: Reddit's links
+/// listed, X's fixed `end_time`). `Default` is a range not started.
+///
+/// Cursors stored before the platforms shared this type named the token after the
+/// platform's parameter (`max_id`, `after`, `page_token`, `next_token`, `cursor`); those
+/// names still load, so a backfill interrupted before an upgrade resumes after it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RangeCursor {
+pub struct RangeCursor<S = NoState> {
     /// The next page's token (or page number, as text); `None` before the first page.
+    #[serde(
+        default,
+        alias = "max_id",
+        alias = "after",
+        alias = "page_token",
+        alias = "next_token",
+        alias = "cursor"
+    )]
     pub next: Option<String>,
     /// Every page of the range has been produced.
+    #[serde(default)]
     pub done: bool,
+    /// The platform's own state, kept beside the token.
+    #[serde(flatten)]
+    pub state: S,
 }
 
-impl RangeCursor {
+/// The platform state of a [`RangeCursor`] that needs none (adds nothing to the JSON).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoState {}
+
+impl<S: Default> RangeCursor<S> {
     /// The cursor after a page that pointed at `next` (`None`: the range is done).
     pub fn after(next: Option<String>) -> Self {
+        RangeCursor::after_with(next, S::default())
+    }
+}
+
+impl<S> RangeCursor<S> {
+    /// [`RangeCursor::after`], with the platform's state.
+    pub fn after_with(next: Option<String>, state: S) -> Self {
         RangeCursor {
             done: next.is_none(),
             next,
+            state,
+        }
+    }
+
+    /// The page for the paging loop: `mentions`, this cursor, and more to come unless
+    /// the range is done.
+    pub fn into_page(self, mentions: Vec<RawMention>) -> Page<Self> {
+        Page {
+            mentions,
+            more: !self.done,
+            cursor: self,
+            total_hint: None,
         }
     }
 }
@@ -113,18 +158,18 @@ mod tests {
     fn a_repeated_token_fails_and_is_counted() {
         let recorder = EventRecorder::start();
         assert_eq!(
-            next_token(Platform::X, Some("b".into()), Some("a"))
+            next_token(Platform::X, None, Some("b".into()), Some("a"))
                 .unwrap()
                 .as_deref(),
             Some("b")
         );
         assert_eq!(
-            next_token(Platform::X, Some(String::new()), Some("a")).unwrap(),
+            next_token(Platform::X, None, Some(String::new()), Some("a")).unwrap(),
             None
         );
-        assert_eq!(next_token(Platform::X, None, None).unwrap(), None);
+        assert_eq!(next_token(Platform::X, None, None, None).unwrap(), None);
         assert_eq!(recorder.count("RepeatedCursor"), 0);
-        let error = next_token(Platform::X, Some("a".into()), Some("a")).unwrap_err();
+        let error = next_token(Platform::X, None, Some("a".into()), Some("a")).unwrap_err();
         assert!(
             matches!(
                 error,
@@ -157,14 +202,15 @@ mod tests {
 
     #[test]
     fn range_cursors_end_without_a_next_page() {
-        assert!(!RangeCursor::default().done);
+        assert!(!RangeCursor::<NoState>::default().done);
         assert_eq!(
             RangeCursor::after(Some("2".into())),
             RangeCursor {
                 next: Some("2".into()),
-                done: false
+                done: false,
+                state: NoState {}
             }
         );
-        assert!(RangeCursor::after(None).done);
+        assert!(RangeCursor::<NoState>::after(None).done);
     }
 }

@@ -24,7 +24,7 @@ use serde_json::Value;
 use url::Url;
 
 pub use jetstream::JetstreamCursor;
-pub use search::{PostMark, RangeCursor, SearchCursor};
+pub use search::{BackfillCursor, PostMark, SearchCursor};
 
 use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
 use crate::error::Error;

@@ -27,7 +27,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-pub use backfill::RangeCursor;
 pub use search::SearchCursor;
 pub use timeline::{PagingBack, TimelineCursor};
 

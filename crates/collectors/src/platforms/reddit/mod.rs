@@ -39,7 +39,7 @@ use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 
 use auth::{Api, Credentials, TokenSource};
-pub use backfill::BackfillCursor;
+pub use backfill::{BackfillCursor, Listed};
 pub use links::Mark;
 pub use search::SearchCursor;
 

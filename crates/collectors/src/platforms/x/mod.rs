@@ -38,7 +38,7 @@ use crate::paginate::PaginatedJob;
 use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 
-pub use backfill::RangeCursor;
+pub use backfill::{BackfillCursor, EndTime};
 pub use search::{RecentCursor, RecentSweep};
 
 use backfill::RangeSearch;
