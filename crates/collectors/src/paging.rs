@@ -214,3 +214,233 @@ mod tests {
         assert!(RangeCursor::<NoState>::after(None).done);
     }
 }
+
+/// Property tests of the cursors and paging helpers.
+#[cfg(test)]
+mod properties {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use async_trait::async_trait;
+    use chrono::Utc;
+    use earshot_model::{Author, MentionId, Origin, SCHEMA_VERSION};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::jobs::{Job, JobContext};
+    use crate::paginate::{PaginatedJob, Paginator};
+
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    struct Listed {
+        #[serde(default)]
+        listed: u64,
+    }
+
+    fn mention(id: &str) -> RawMention {
+        RawMention {
+            schema_version: SCHEMA_VERSION,
+            id: MentionId::new(Platform::Lemmy, id),
+            platform: Platform::Lemmy,
+            platform_id: id.into(),
+            url: String::new(),
+            text: "Orlen".into(),
+            created_at: Utc::now(),
+            collected_at: Utc::now(),
+            author: Author::default(),
+            engagement: Default::default(),
+            language_hint: None,
+            origin: Default::default(),
+            source: String::new(),
+            raw: Default::default(),
+        }
+    }
+
+    /// A backfill over fixed `pages` (the token is the next page's number) that fails
+    /// once, when first asked for page `crash_at`: a collector killed there. It records
+    /// every page asked for.
+    struct FixedRange {
+        pages: Vec<Vec<String>>,
+        crash_at: usize,
+        crashed: AtomicBool,
+        asked: Mutex<Vec<usize>>,
+    }
+
+    #[async_trait]
+    impl Paginator for FixedRange {
+        type Cursor = RangeCursor<Listed>;
+
+        async fn fetch(&self, cursor: &Self::Cursor) -> Result<Page<Self::Cursor>, Error> {
+            if cursor.done {
+                return Ok(Page::nothing(cursor.clone()));
+            }
+            let at: usize = cursor.next.as_deref().map_or(0, |n| n.parse().unwrap());
+            self.asked.lock().unwrap().push(at);
+            if at == self.crash_at && !self.crashed.swap(true, Ordering::SeqCst) {
+                return Err(Error::Malformed {
+                    platform: Platform::Lemmy,
+                    reason: "killed".into(),
+                });
+            }
+            let items = &self.pages[at];
+            let next = (at + 1 < self.pages.len()).then(|| (at + 1).to_string());
+            let listed = cursor.state.listed + items.len() as u64;
+            let mentions = items.iter().map(|id| mention(id)).collect();
+            Ok(RangeCursor::after_with(next, Listed { listed }).into_page(mentions))
+        }
+    }
+
+    fn token() -> impl Strategy<Value = Option<String>> {
+        proptest::option::of("[a-zA-Z0-9_:~=+/-]{0,24}")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Killed before any page of a range, then run again, a backfill produces every
+        /// item exactly once and in order, never asks for a page before one it has
+        /// finished, and ends done with every item counted.
+        #[test]
+        fn resuming_after_any_prefix_yields_each_item_once(
+            sizes in proptest::collection::vec(0usize..5, 1..8),
+            crash in any::<proptest::sample::Index>(),
+        ) {
+            let pages: Vec<Vec<String>> = sizes
+                .iter()
+                .enumerate()
+                .map(|(p, &n)| (0..n).map(|i| format!("{p}-{i}")).collect())
+                .collect();
+            let all: Vec<String> = pages.iter().flatten().cloned().collect();
+            let crash_at = crash.index(pages.len());
+            let paginator = FixedRange {
+                pages,
+                crash_at,
+                crashed: AtomicBool::new(false),
+                asked: Mutex::default(),
+            };
+            let job = PaginatedJob::new("backfill:test".into(), Platform::Lemmy, paginator);
+            let (ctx, sink, cursors): (JobContext, _, _) = JobContext::in_memory(Origin::Backfill);
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let first = runtime.block_on(job.poll(&ctx));
+            prop_assert!(first.is_err(), "the kill ends the first run");
+            runtime.block_on(job.poll(&ctx)).unwrap();
+            // A third run of a finished range asks for nothing.
+            runtime.block_on(job.poll(&ctx)).unwrap();
+
+            let produced: Vec<String> =
+                sink.mentions().iter().map(|m| m.platform_id.clone()).collect();
+            prop_assert_eq!(&produced, &all);
+            let asked = job.paginator.asked.lock().unwrap().clone();
+            prop_assert!(asked.windows(2).all(|w| w[0] <= w[1]), "{:?}", asked);
+            // The page the kill hit is asked for twice, no other page is.
+            prop_assert_eq!(asked.len(), job.paginator.pages.len() + 1);
+            let stored: RangeCursor<Listed> =
+                crate::cursor::CursorStoreExt::get(&*cursors, "backfill:test").unwrap().unwrap();
+            prop_assert!(stored.done);
+            prop_assert_eq!(stored.state.listed, all.len() as u64);
+        }
+
+        /// A cursor decodes to what it encoded, with or without platform state; the
+        /// token stored under a platform's old name decodes to the same cursor.
+        #[test]
+        fn range_cursors_round_trip(next in token(), done: bool, listed: u64) {
+            let plain = RangeCursor { next: next.clone(), done, state: NoState {} };
+            let json = serde_json::to_string(&plain).unwrap();
+            prop_assert_eq!(serde_json::from_str::<RangeCursor>(&json).unwrap(), plain.clone());
+            let with = RangeCursor { next: next.clone(), done, state: Listed { listed } };
+            let json = serde_json::to_string(&with).unwrap();
+            prop_assert_eq!(serde_json::from_str::<RangeCursor<Listed>>(&json).unwrap(), with);
+            for old in ["max_id", "after", "page_token", "next_token", "cursor"] {
+                let stored = serde_json::json!({ old: next, "done": done });
+                prop_assert_eq!(serde_json::from_value::<RangeCursor>(stored).unwrap(), plain.clone());
+            }
+        }
+
+        /// `after` never resumes a finished range and never loses the token.
+        #[test]
+        fn a_range_is_done_exactly_when_no_page_is_left(next in token()) {
+            let cursor = RangeCursor::<NoState>::after(next.clone());
+            prop_assert_eq!(cursor.done, next.is_none());
+            prop_assert_eq!(&cursor.next, &next);
+            prop_assert_eq!(cursor.into_page(Vec::new()).more, next.is_some());
+        }
+
+        /// The guard fails exactly on a non-empty token equal to the one requested, and
+        /// otherwise passes the token on (empty as none).
+        #[test]
+        fn the_token_guard_stops_only_a_repeat(
+            next in token(),
+            requested in token(),
+            same: bool,
+        ) {
+            let next = if same { requested.clone() } else { next };
+            let result = next_token(Platform::Youtube, Some("job"), next.clone(), requested.as_deref());
+            let non_empty = next.clone().filter(|t| !t.is_empty());
+            if non_empty.is_some() && non_empty == requested {
+                prop_assert!(result.is_err());
+            } else {
+                prop_assert_eq!(result.unwrap(), non_empty);
+            }
+        }
+
+        /// Joining keeps the host and every segment of the base, adds each segment once,
+        /// and reads back the same segments, whatever they hold.
+        #[test]
+        fn join_url_never_drops_doubles_or_moves(
+            host in "[a-z]{1,10}\\.(example|test)",
+            port in proptest::option::of(1024u16..65535),
+            base_path in proptest::collection::vec("[a-z0-9]{1,6}", 0..3),
+            slash: bool,
+            segments in proptest::collection::vec("[^\\x00-\\x1f]{1,10}", 0..4)
+                .prop_filter("`.` and `..` are not segments", |s| {
+                    s.iter().all(|s| s != "." && s != "..")
+                }),
+        ) {
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let mut base = format!("https://{host}{port}/{}", base_path.join("/"));
+            if slash && !base.ends_with('/') {
+                base.push('/');
+            }
+            let base = Url::parse(&base).unwrap();
+            let joined = join_url(&base, &segments);
+            prop_assert_eq!(joined.host_str(), base.host_str());
+            prop_assert_eq!(joined.port(), base.port());
+            prop_assert_eq!(joined.scheme(), "https");
+            let got: Vec<String> = joined
+                .path_segments()
+                .unwrap()
+                .map(|s| percent_encoding::percent_decode_str(s).decode_utf8().unwrap().into_owned())
+                .collect();
+            let mut want: Vec<String> = base_path.clone();
+            want.extend(segments.iter().cloned());
+            if want.is_empty() {
+                want.push(String::new());
+            }
+            prop_assert_eq!(got, want);
+            prop_assert!(joined.query().is_none() && joined.fragment().is_none());
+        }
+
+        /// Every `rel` of a well-formed `Link` header maps to its URL, and no input
+        /// makes the parser panic.
+        #[test]
+        fn link_headers_give_back_each_rel(
+            links in proptest::collection::vec(
+                ("https://[a-z]{1,8}\\.test/[a-z0-9/]{0,12}\\?max_id=[0-9]{1,6}", "[a-z]{1,8}"),
+                0..4,
+            ),
+            junk in ".{0,64}",
+        ) {
+            let header = links
+                .iter()
+                .map(|(url, rel)| format!("<{url}>; rel=\"{rel}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let parsed = crate::platforms::link_header::parse(&header);
+            let mut want = std::collections::HashMap::new();
+            for (url, rel) in &links {
+                want.insert(rel.clone(), url.clone());
+            }
+            prop_assert_eq!(parsed, want);
+            let _ = crate::platforms::link_header::parse(&junk);
+        }
+    }
+}
