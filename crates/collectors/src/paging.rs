@@ -3,7 +3,8 @@
 //! that repeats the one requested, reading one item of a page without cloning it, and
 //! the cursor of a backfill that walks a fixed range.
 
-use earshot_model::{Platform, RawMention};
+use chrono::{DateTime, Utc};
+use earshot_model::{Author, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
 use earshot_runtime::InternalEvent;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,46 @@ pub fn read_item<T: DeserializeOwned>(platform: Platform, what: &str, value: &Va
             .emit();
             None
         }
+    }
+}
+
+/// The mention of `platform`'s item `platform_id`, created at `created_at`, keeping
+/// `raw` (the item as received): what every platform's mapping fills the same way
+/// (schema version, mention id, collection time, and the origin and source the paging
+/// loop stamps). A mapping sets the rest with struct update syntax:
+/// `RawMention { text, author, ..paging::mention(Platform::Lemmy, id, at, raw) }`.
+pub fn mention(
+    platform: Platform,
+    platform_id: String,
+    created_at: DateTime<Utc>,
+    raw: Value,
+) -> RawMention {
+    RawMention {
+        schema_version: SCHEMA_VERSION,
+        id: MentionId::new(platform, &platform_id),
+        platform,
+        platform_id,
+        url: String::new(),
+        text: String::new(),
+        created_at,
+        collected_at: Utc::now(),
+        author: Author::default(),
+        engagement: Default::default(),
+        language_hint: None,
+        origin: Origin::Live,
+        source: String::new(),
+        raw: raw.into(),
+    }
+}
+
+/// An author the platform tells only by id and name (its handle is the name): no bio,
+/// follower count or account age without a call per author.
+pub fn named_author(id: String, name: String) -> Author {
+    Author {
+        id,
+        handle: name.clone(),
+        name,
+        ..Author::default()
     }
 }
 
@@ -222,8 +263,7 @@ mod properties {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use async_trait::async_trait;
-    use chrono::Utc;
-    use earshot_model::{Author, MentionId, Origin, SCHEMA_VERSION};
+    use earshot_model::Origin;
     use proptest::prelude::*;
 
     use super::*;
@@ -234,25 +274,6 @@ mod properties {
     struct Listed {
         #[serde(default)]
         listed: u64,
-    }
-
-    fn mention(id: &str) -> RawMention {
-        RawMention {
-            schema_version: SCHEMA_VERSION,
-            id: MentionId::new(Platform::Lemmy, id),
-            platform: Platform::Lemmy,
-            platform_id: id.into(),
-            url: String::new(),
-            text: "Orlen".into(),
-            created_at: Utc::now(),
-            collected_at: Utc::now(),
-            author: Author::default(),
-            engagement: Default::default(),
-            language_hint: None,
-            origin: Default::default(),
-            source: String::new(),
-            raw: Default::default(),
-        }
     }
 
     /// A backfill over fixed `pages` (the token is the next page's number) that fails
@@ -284,7 +305,10 @@ mod properties {
             let items = &self.pages[at];
             let next = (at + 1 < self.pages.len()).then(|| (at + 1).to_string());
             let listed = cursor.state.listed + items.len() as u64;
-            let mentions = items.iter().map(|id| mention(id)).collect();
+            let mentions = items
+                .iter()
+                .map(|id| mention(Platform::Lemmy, id.clone(), Utc::now(), Value::Null))
+                .collect();
             Ok(RangeCursor::after_with(next, Listed { listed }).into_page(mentions))
         }
     }

@@ -3,7 +3,8 @@
 //! with. Paging must end there with a counted `RepeatedCursor` warning (the poll fails
 //! naming the repeat, nothing of that page is produced), never loop; the next run reads
 //! on from the stored cursor and every item arrives exactly once. In-memory sink and
-//! cursors: no broker.
+//! cursors: no broker. The tests run on one thread: the event recorder hears the thread
+//! it was started on.
 
 mod common;
 
@@ -13,8 +14,8 @@ use std::time::Duration;
 use common::platforms as p;
 use common::*;
 use earshot_collectors::backfill::{self, BackfillRequest};
+use earshot_collectors::collect_once;
 use earshot_collectors::{CollectorsConfig, JobContext, MemorySink, RateBudgets, RunReport};
-use earshot_collectors::{Secret, collect_once};
 use earshot_model::{Brand, Origin, Platform};
 use earshot_replay::{Fault, ReplayServer};
 use earshot_runtime::events::EventRecorder;
@@ -29,20 +30,27 @@ enum Run {
 }
 
 impl Run {
+    /// A backfill of `word` on `platform` over `[from, to)` (RFC 3339).
+    fn backfill(word: &str, platform: Platform, from: &str, to: &str) -> Run {
+        Run::Backfill(Box::new(BackfillRequest {
+            brand: keyword_brand(word),
+            platform,
+            from: from.parse().unwrap(),
+            to: to.parse().unwrap(),
+        }))
+    }
+
     async fn once(&self, config: &CollectorsConfig, ctx: JobContext) -> RunReport {
         match self {
             Run::Live(brands, platform) => collect_once(config, brands, ctx, &[*platform])
                 .await
                 .expect("valid config"),
-            Run::Backfill(request) => backfill::run_in(
-                config,
-                request,
-                &RateBudgets::default(),
-                ctx,
-                std::future::pending(),
-            )
-            .await
-            .expect("valid backfill"),
+            Run::Backfill(request) => {
+                let budgets = RateBudgets::default();
+                let never = std::future::pending();
+                let run = backfill::run_in(config, request, &budgets, ctx, never);
+                run.await.expect("valid backfill")
+            }
         }
     }
 }
@@ -98,114 +106,95 @@ async fn ends_on_the_repeat_and_resumes(
     unique
 }
 
-// One thread: the event recorder hears the thread it was started on.
-#[tokio::test]
-async fn x_recent_search() {
-    let server = p::x::server().await;
-    let config = p::x::config_for(&server, 10);
-    let run = Run::Live(vec![keyword_brand("orlen")], Platform::X);
-    let got = ends_on_the_repeat_and_resumes(&server, "x", 1, &config, &run).await;
-    assert_eq!(got, p::x::expected(&server, "orlen"));
+/// One platform's paging, live or backfill, against its replay sample.
+struct Case {
+    sample: &'static str,
+    /// The replay route family that takes the fault.
+    route: &'static str,
+    /// Answers let through before the repeat (a login, the first page).
+    lead_in: usize,
+    config: fn(&ReplayServer) -> CollectorsConfig,
+    /// The exact ids collected, where the sample says; else at least `min_items`.
+    expected: Option<fn(&ReplayServer) -> BTreeSet<String>>,
+    min_items: usize,
 }
 
-// One thread: the event recorder hears the thread it was started on.
-#[tokio::test]
-async fn x_backfill() {
-    let server = p::x::server().await;
-    let mut config = p::x::config_for(&server, 10);
+impl Case {
+    async fn check(&self, run: Run) {
+        let server = p::replay_of(self.sample).await;
+        let config = (self.config)(&server);
+        let got =
+            ends_on_the_repeat_and_resumes(&server, self.route, self.lead_in, &config, &run).await;
+        match self.expected {
+            Some(expected) => assert_eq!(got, expected(&server)),
+            None => assert!(got.len() >= self.min_items, "{} items", got.len()),
+        }
+    }
+}
+
+fn x_archive(server: &ReplayServer) -> CollectorsConfig {
+    let mut config = p::x::config_for(server, 10);
     config.x.full_archive = true;
     config.x.full_archive_max_results = 10;
-    let run = Run::Backfill(Box::new(BackfillRequest {
-        brand: keyword_brand("orlen"),
-        platform: Platform::X,
-        from: "2026-03-12T08:00:00Z".parse().unwrap(),
-        to: "2026-03-12T09:00:00Z".parse().unwrap(),
-    }));
-    let got = ends_on_the_repeat_and_resumes(&server, "x", 1, &config, &run).await;
-    assert!(got.len() > 20, "three pages: {}", got.len());
-}
-
-// One thread: the event recorder hears the thread it was started on.
-#[tokio::test]
-async fn youtube_comment_threads() {
-    let server = p::youtube::server().await;
-    let config = p::youtube::config_for(&server, 10, &[p::youtube::VIDEO]);
-    let run = Run::Live(vec![keyword_brand("orlen")], Platform::Youtube);
-    let got = ends_on_the_repeat_and_resumes(&server, "youtube", 1, &config, &run).await;
-    assert_eq!(
-        got,
-        p::youtube::expected(&server, "videoId", p::youtube::VIDEO)
-    );
-}
-
-// One thread: the event recorder hears the thread it was started on.
-#[tokio::test]
-async fn youtube_backfill() {
-    let server = p::youtube::server().await;
-    let config = p::youtube::config_for(&server, 10, &[p::youtube::VIDEO]);
-    let run = Run::Backfill(Box::new(BackfillRequest {
-        brand: keyword_brand("orlen"),
-        platform: Platform::Youtube,
-        from: "2026-03-11T21:00:00Z".parse().unwrap(),
-        to: "2026-03-12T09:00:00Z".parse().unwrap(),
-    }));
-    let got = ends_on_the_repeat_and_resumes(&server, "youtube", 1, &config, &run).await;
-    assert!(got.len() > 10, "{}", got.len());
-}
-
-/// Search only (no Jetstream), logged in to the replay server's account; the login
-/// takes the first answer of the route.
-fn bluesky_search_config(server: &ReplayServer) -> CollectorsConfig {
-    let mut config = p::bluesky::config_for(server);
-    config.bluesky.enabled = false;
-    config.bluesky.search_base_url = server.base_url();
-    config.bluesky.search_identifier = Some(Secret::new(earshot_replay::BLUESKY_IDENTIFIER));
-    config.bluesky.search_app_password = Some(Secret::new(earshot_replay::BLUESKY_APP_PASSWORD));
-    config.bluesky.search_page_limit = 5;
-    config.bluesky.search_history_pages = 1000;
     config
 }
 
-// One thread: the event recorder hears the thread it was started on.
-#[tokio::test]
-async fn bluesky_search() {
-    let server = p::bluesky::server().await;
-    let config = bluesky_search_config(&server);
-    let run = Run::Live(vec![keyword_brand("inpost")], Platform::Bluesky);
-    ends_on_the_repeat_and_resumes(&server, "bluesky", 2, &config, &run).await;
+fn youtube_video(server: &ReplayServer) -> CollectorsConfig {
+    p::youtube::config_for(server, 10, &[p::youtube::VIDEO])
 }
 
-// One thread: the event recorder hears the thread it was started on.
-#[tokio::test]
-async fn bluesky_backfill() {
-    let server = p::bluesky::server().await;
-    let config = bluesky_search_config(&server);
-    let run = Run::Backfill(Box::new(BackfillRequest {
-        brand: keyword_brand("inpost"),
-        platform: Platform::Bluesky,
-        from: "2026-03-12T08:10:00Z".parse().unwrap(),
-        to: "2026-03-12T08:50:00Z".parse().unwrap(),
-    }));
-    ends_on_the_repeat_and_resumes(&server, "bluesky", 2, &config, &run).await;
+/// Pages of 5, so a keyword's posts take several.
+fn bluesky_search(server: &ReplayServer) -> CollectorsConfig {
+    let mut config = p::bluesky::search_config(server);
+    config.bluesky.search_page_limit = 5;
+    config
+}
+
+fn x_search(server: &ReplayServer) -> CollectorsConfig {
+    p::x::config_for(server, 10)
+}
+
+fn live(word: &str, platform: Platform) -> Run {
+    Run::Live(vec![keyword_brand(word)], platform)
+}
+
+/// One test per case: `name: sample, fault route, answers before the fault, config, run,
+/// exact ids (if the sample says), at least this many items`.
+macro_rules! tests {
+    ($($name:ident: $sample:expr, $route:literal, $lead_in:literal, $config:expr, $run:expr, $expected:expr, $min:literal;)*) => {
+        $(#[tokio::test]
+        async fn $name() {
+            let case = Case { sample: $sample, route: $route, lead_in: $lead_in, config: $config, expected: $expected, min_items: $min };
+            case.check($run).await;
+        })*
+    };
+}
+
+tests! {
+    x_recent_search: p::x::SAMPLE, "x", 1, x_search, live("orlen", Platform::X), Some(|s: &ReplayServer| p::x::expected(s, "orlen")), 0;
+    x_backfill: p::x::SAMPLE, "x", 1, x_archive, Run::backfill("orlen", Platform::X, "2026-03-12T08:00:00Z", "2026-03-12T09:00:00Z"), None, 21;
+    youtube_comment_threads: p::youtube::SAMPLE, "youtube", 1, youtube_video, live("orlen", Platform::Youtube), Some(|s: &ReplayServer| p::youtube::expected(s, "videoId", p::youtube::VIDEO)), 0;
+    youtube_backfill: p::youtube::SAMPLE, "youtube", 1, youtube_video, Run::backfill("orlen", Platform::Youtube, "2026-03-11T21:00:00Z", "2026-03-12T09:00:00Z"), None, 11;
+    bluesky_search_posts: p::bluesky::SAMPLE, "bluesky", 2, bluesky_search, live("inpost", Platform::Bluesky), None, 6;
+    bluesky_backfill: p::bluesky::SAMPLE, "bluesky", 2, bluesky_search, Run::backfill("inpost", Platform::Bluesky, "2026-03-12T08:10:00Z", "2026-03-12T08:50:00Z"), None, 6;
 }
 
 /// Reddit's `after` is the fullname of the page's last link, and the collector follows
 /// that link rather than a token pointing elsewhere: a repeated `after` is defused, not
 /// followed (the guard itself meets a server that repeats a whole page, see `sweep.rs`
 /// and `paging.rs`). No loop, and every link once.
-// One thread: the event recorder hears the thread it was started on.
 #[tokio::test]
 async fn reddit_search_and_backfill_follow_the_last_link() {
     let server = p::reddit::server().await;
     let config = p::reddit::config_for(&server, 10);
     for run in [
         Run::Live(vec![keyword_brand("inpost")], Platform::Reddit),
-        Run::Backfill(Box::new(BackfillRequest {
-            brand: keyword_brand("inpost"),
-            platform: Platform::Reddit,
-            from: "2026-03-12T08:00:00Z".parse().unwrap(),
-            to: "2026-03-12T10:00:00Z".parse().unwrap(),
-        })),
+        Run::backfill(
+            "inpost",
+            Platform::Reddit,
+            "2026-03-12T08:00:00Z",
+            "2026-03-12T10:00:00Z",
+        ),
     ] {
         server.inject("reddit", PASS);
         server.inject("reddit", Fault::RepeatCursor);

@@ -16,9 +16,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use earshot_model::{
-    Author, Brand, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION,
-};
+use earshot_model::{Brand, Engagement, Platform, RawMention};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
@@ -28,6 +26,7 @@ use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
+use crate::paging;
 use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
@@ -414,29 +413,20 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
     };
     let author = hit.author.unwrap_or_default();
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::HackerNews, &hit.object_id),
-        platform: Platform::HackerNews,
         url: format!("https://news.ycombinator.com/item?id={}", hit.object_id),
-        platform_id: hit.object_id,
         text,
-        created_at,
-        collected_at: Utc::now(),
-        author: Author {
-            id: author.clone(),
-            handle: author.clone(),
-            name: author,
-            ..Author::default()
-        },
+        author: paging::named_author(author.clone(), author),
         engagement: Engagement {
             likes: hit.points.unwrap_or(0),
             reposts: 0,
             replies: hit.num_comments.unwrap_or(0),
         },
-        language_hint: None,
-        origin: Origin::Live,
-        source: String::new(),
-        raw: value.clone().into(),
+        ..paging::mention(
+            Platform::HackerNews,
+            hit.object_id,
+            created_at,
+            value.clone(),
+        )
     })
 }
 

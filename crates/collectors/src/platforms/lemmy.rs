@@ -17,9 +17,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use earshot_model::{
-    Author, Brand, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION,
-};
+use earshot_model::{Author, Brand, Engagement, Platform, RawMention};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
@@ -32,6 +30,7 @@ use crate::http::HttpPoller;
 use crate::internal_events::ItemUnmapped;
 use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
+use crate::paging;
 use crate::paging::{join_url, read_item};
 use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
@@ -365,14 +364,8 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
         return None;
     };
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Lemmy, &ap_id),
-        platform: Platform::Lemmy,
         url: ap_id.clone(),
-        platform_id: ap_id,
         text,
-        created_at,
-        collected_at: Utc::now(),
         author: Author {
             id: creator.actor_id.clone(),
             handle: handle(&creator),
@@ -383,10 +376,7 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
             created_at: creator.published.as_deref().and_then(parse_time),
         },
         engagement,
-        language_hint: None,
-        origin: Origin::Live,
-        source: String::new(),
-        raw: value.clone().into(),
+        ..paging::mention(Platform::Lemmy, ap_id, created_at, value.clone())
     })
 }
 
@@ -404,6 +394,7 @@ fn handle(person: &Person) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use earshot_model::MentionId;
     use earshot_runtime::events::EventRecorder;
 
     fn fixture(name: &str) -> Value {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use earshot_model::{Author, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
+use earshot_model::{Platform, RawMention};
 use feed_rs::model::{Entry, Feed};
 use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
@@ -31,6 +31,7 @@ use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
+use crate::paging;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
 use earshot_runtime::InternalEvent;
@@ -361,38 +362,25 @@ pub(crate) fn to_mention(feed: &Feed, entry: &Entry, id: &str, feed_url: &Url) -
         .or(feed.updated)
         .unwrap_or_else(Utc::now);
     RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Rss, id),
-        platform: Platform::Rss,
-        platform_id: id.to_string(),
         url: url.clone(),
         text,
-        created_at,
-        collected_at: Utc::now(),
-        author: Author {
-            id: author_id,
-            handle: name.clone(),
-            name,
-            bio: String::new(),
-            followers: 0,
-            verified: false,
-            created_at: None,
-        },
-        engagement: Engagement::default(),
+        author: paging::named_author(author_id, name),
         language_hint: feed.language.clone().filter(|l| !l.is_empty()),
-        origin: Origin::Live,
-        source: String::new(),
-        raw: json!({
-            "feed": feed_url.as_str(),
-            "feed_title": feed_title,
-            "id": id,
-            "title": title,
-            "link": url,
-            "summary": summary,
-            "published": entry.published,
-            "updated": entry.updated,
-        })
-        .into(),
+        ..paging::mention(
+            Platform::Rss,
+            id.to_string(),
+            created_at,
+            json!({
+                "feed": feed_url.as_str(),
+                "feed_title": feed_title,
+                "id": id,
+                "title": title,
+                "link": url,
+                "summary": summary,
+                "published": entry.published,
+                "updated": entry.updated,
+            }),
+        )
     }
 }
 

@@ -16,9 +16,7 @@ mod session;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use earshot_model::{
-    Author, Brand, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION,
-};
+use earshot_model::{Author, Brand, Engagement, Platform, RawMention};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
@@ -31,6 +29,7 @@ use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
 use crate::paginate::PaginatedJob;
+use crate::paging;
 use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 
@@ -321,23 +320,15 @@ pub(crate) fn post_mention(post: PostParts<'_>) -> Option<RawMention> {
         .or(post.seen_at)?;
     let platform_id = format!("at://{}/{POST}/{}", post.did, post.rkey);
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Bluesky, &platform_id),
-        platform: Platform::Bluesky,
-        platform_id,
         url: format!("https://bsky.app/profile/{}/post/{}", post.did, post.rkey),
         text: text.to_string(),
-        created_at,
-        collected_at: Utc::now(),
         author: post.author,
         engagement: post.engagement,
         language_hint: record["langs"][0]
             .as_str()
             .filter(|l| !l.is_empty())
             .map(str::to_string),
-        origin: Origin::Live,
-        source: String::new(),
-        raw: post.raw.clone().into(),
+        ..paging::mention(Platform::Bluesky, platform_id, created_at, post.raw.clone())
     })
 }
 

@@ -19,9 +19,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use earshot_model::{
-    Author, Brand, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION,
-};
+use earshot_model::{Author, Brand, Engagement, Platform, RawMention};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,6 +33,7 @@ use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
 use crate::paginate::PaginatedJob;
+use crate::paging;
 use crate::platforms::{brand_hashtags, brand_keywords};
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
@@ -543,14 +542,8 @@ pub(crate) fn to_mention(value: &Value, host: &str) -> Option<RawMention> {
         )
     };
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Mastodon, &platform_id),
-        platform: Platform::Mastodon,
-        platform_id,
         url: status.url.or(status.uri).unwrap_or_default(),
         text,
-        created_at: status.created_at,
-        collected_at: Utc::now(),
         author: Author {
             id: account
                 .url
@@ -572,9 +565,12 @@ pub(crate) fn to_mention(value: &Value, host: &str) -> Option<RawMention> {
             replies: status.replies_count,
         },
         language_hint: status.language.filter(|l| !l.is_empty()),
-        origin: Origin::Live,
-        source: String::new(),
-        raw: value.clone().into(),
+        ..paging::mention(
+            Platform::Mastodon,
+            platform_id,
+            status.created_at,
+            value.clone(),
+        )
     })
 }
 
