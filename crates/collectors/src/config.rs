@@ -264,6 +264,27 @@ pub(crate) fn parse_base_url(key: &str, value: &str) -> Result<url::Url, Error> 
 }
 
 /// Checks that a platform's optional poll interval override is above zero.
+/// A page size (or other count) within what the platform's API accepts: `who` names
+/// the API in the message (`is 0; Reddit allows 1..=100`), so the fix is plain.
+pub(crate) fn validate_range(
+    key: &str,
+    value: u32,
+    allowed: std::ops::RangeInclusive<u32>,
+    who: &str,
+) -> Result<(), Error> {
+    if !allowed.contains(&value) {
+        return Err(Error::config(
+            key,
+            format!(
+                "is {value}; {who} allows {}..={}",
+                allowed.start(),
+                allowed.end()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn validate_interval(key: &str, interval_ms: Option<u64>) -> Result<(), Error> {
     if interval_ms == Some(0) {
         return Err(Error::config(key, "must be above 0"));

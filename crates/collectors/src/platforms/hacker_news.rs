@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use crate::config::{HttpConfig, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
@@ -67,12 +67,12 @@ impl Default for HackerNewsConfig {
 impl HackerNewsConfig {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         parse_base_url("collectors.hacker_news.base_url", &self.base_url)?;
-        if !(1..=1000).contains(&self.hits_per_page) {
-            return Err(Error::config(
-                "collectors.hacker_news.hits_per_page",
-                format!("is {}; Algolia allows 1..=1000", self.hits_per_page),
-            ));
-        }
+        validate_range(
+            "collectors.hacker_news.hits_per_page",
+            self.hits_per_page,
+            1..=1000,
+            "Algolia",
+        )?;
         if self.max_hits_per_query < u64::from(self.hits_per_page) {
             return Err(Error::config(
                 "collectors.hacker_news.max_hits_per_query",
@@ -109,27 +109,11 @@ pub(crate) fn jobs(
     brands: &[Brand],
     budgets: &RateBudgets,
 ) -> Result<Vec<Arc<dyn Job>>, Error> {
-    let poller = poller(http, budgets)?;
-    let base = parse_base_url("collectors.hacker_news.base_url", &config.base_url)?;
-    Ok(brand_keywords(brands)
-        .into_iter()
-        .map(|query| {
-            let search = AlgoliaSearch::new(
-                config,
-                poller.clone(),
-                base.clone(),
-                query.clone(),
-                Range::Live {
-                    lag_secs: config.index_lag_secs,
-                    lookback_secs: config.initial_lookback_hours * 3600,
-                },
-            );
-            Arc::new(
-                PaginatedJob::new(format!("hacker_news:{query}"), Platform::HackerNews, search)
-                    .with_interval(config.poll_interval_ms),
-            ) as Arc<dyn Job>
-        })
-        .collect())
+    let range = Range::Live {
+        lag_secs: config.index_lag_secs,
+        lookback_secs: config.initial_lookback_hours * 3600,
+    };
+    search_jobs(config, http, brands, budgets, range)
 }
 
 /// One backfill job per brand keyword over `[from, to)`.
@@ -141,24 +125,35 @@ pub(crate) fn backfill_jobs(
     to: DateTime<Utc>,
     budgets: &RateBudgets,
 ) -> Result<Vec<Arc<dyn Job>>, Error> {
+    let range = Range::Fixed {
+        from: from.timestamp(),
+        to: to.timestamp(),
+    };
+    search_jobs(config, http, std::slice::from_ref(brand), budgets, range)
+}
+
+/// A search job per keyword of `brands` over `range`, all on one per-IP budget.
+fn search_jobs(
+    config: &HackerNewsConfig,
+    http: &HttpConfig,
+    brands: &[Brand],
+    budgets: &RateBudgets,
+    range: Range,
+) -> Result<Vec<Arc<dyn Job>>, Error> {
     let poller = poller(http, budgets)?;
     let base = parse_base_url("collectors.hacker_news.base_url", &config.base_url)?;
-    let (from, to) = (from.timestamp(), to.timestamp());
-    Ok(brand_keywords(std::slice::from_ref(brand))
+    Ok(brand_keywords(brands)
         .into_iter()
         .map(|query| {
-            let search = AlgoliaSearch::new(
-                config,
-                poller.clone(),
-                base.clone(),
-                query.clone(),
-                Range::Fixed { from, to },
-            );
-            Arc::new(PaginatedJob::new(
-                format!("backfill:hacker_news:{query}:{from}..{to}"),
-                Platform::HackerNews,
-                search,
-            )) as Arc<dyn Job>
+            let id = match range {
+                Range::Live { .. } => format!("hacker_news:{query}"),
+                Range::Fixed { from, to } => format!("backfill:hacker_news:{query}:{from}..{to}"),
+            };
+            let search = AlgoliaSearch::new(config, poller.clone(), base.clone(), query, range);
+            Arc::new(
+                PaginatedJob::new(id, Platform::HackerNews, search)
+                    .with_interval(config.poll_interval_ms),
+            ) as Arc<dyn Job>
         })
         .collect())
 }
@@ -183,6 +178,7 @@ pub struct SweepCursor {
     pub page: u32,
 }
 
+#[derive(Clone, Copy)]
 enum Range {
     Live { lag_secs: i64, lookback_secs: i64 },
     Fixed { from: i64, to: i64 },

@@ -24,7 +24,7 @@ use url::Url;
 
 use earshot_runtime::InternalEvent;
 
-use crate::config::{HttpConfig, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::internal_events::ItemUnmapped;
@@ -85,12 +85,12 @@ impl LemmyConfig {
                 format!("`{odd}` is not one of Posts, Comments"),
             ));
         }
-        if !(1..=50).contains(&self.page_limit) {
-            return Err(Error::config(
-                "collectors.lemmy.page_limit",
-                format!("is {}; Lemmy allows 1..=50", self.page_limit),
-            ));
-        }
+        validate_range(
+            "collectors.lemmy.page_limit",
+            self.page_limit,
+            1..=50,
+            "Lemmy",
+        )?;
         if self.max_pages_per_poll == 0 {
             return Err(Error::config(
                 "collectors.lemmy.max_pages_per_poll",

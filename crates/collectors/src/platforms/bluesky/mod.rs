@@ -24,7 +24,7 @@ use url::Url;
 pub use jetstream::JetstreamCursor;
 pub use search::{BackfillCursor, PostMark, SearchCursor};
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
@@ -167,12 +167,12 @@ impl BlueskyConfig {
         }
         validate_interval("collectors.bluesky.poll_interval_ms", self.poll_interval_ms)?;
         parse_base_url("collectors.bluesky.search_base_url", &self.search_base_url)?;
-        if !(1..=100).contains(&self.search_page_limit) {
-            return Err(Error::config(
-                "collectors.bluesky.search_page_limit",
-                format!("is {}; searchPosts allows 1..=100", self.search_page_limit),
-            ));
-        }
+        validate_range(
+            "collectors.bluesky.search_page_limit",
+            self.search_page_limit,
+            1..=100,
+            "searchPosts",
+        )?;
         validate_interval(
             "collectors.bluesky.search_poll_interval_ms",
             self.search_poll_interval_ms,

@@ -28,7 +28,7 @@ use url::Url;
 pub use search::SearchCursor;
 pub use timeline::{PagingBack, TimelineCursor};
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
@@ -97,12 +97,12 @@ impl MastodonConfig {
         for (i, instance) in self.instances.iter().enumerate() {
             parse_base_url(&format!("collectors.mastodon.instances[{i}]"), instance)?;
         }
-        if !(1..=40).contains(&self.page_limit) {
-            return Err(Error::config(
-                "collectors.mastodon.page_limit",
-                format!("is {}; Mastodon allows 1..=40", self.page_limit),
-            ));
-        }
+        validate_range(
+            "collectors.mastodon.page_limit",
+            self.page_limit,
+            1..=40,
+            "Mastodon",
+        )?;
         validate_interval(
             "collectors.mastodon.poll_interval_ms",
             self.poll_interval_ms,

@@ -31,7 +31,7 @@ use chrono::{DateTime, Utc};
 use earshot_model::{Brand, Platform};
 use serde::Deserialize;
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
@@ -170,12 +170,12 @@ impl RedditConfig {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         parse_base_url("collectors.reddit.base_url", &self.base_url)?;
         parse_base_url("collectors.reddit.token_url", &self.token_url)?;
-        if !(1..=100).contains(&self.page_limit) {
-            return Err(Error::config(
-                "collectors.reddit.page_limit",
-                format!("is {}; Reddit allows 1..=100", self.page_limit),
-            ));
-        }
+        validate_range(
+            "collectors.reddit.page_limit",
+            self.page_limit,
+            1..=100,
+            "Reddit",
+        )?;
         if self.history_pages == 0 {
             return Err(Error::config(
                 "collectors.reddit.history_pages",

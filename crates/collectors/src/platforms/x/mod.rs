@@ -30,7 +30,7 @@ use earshot_model::{Brand, Platform};
 use serde::Deserialize;
 use url::Url;
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
@@ -144,21 +144,13 @@ impl XConfig {
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
         parse_base_url("collectors.x.base_url", &self.base_url)?;
-        if !(10..=100).contains(&self.max_results) {
-            return Err(Error::config(
-                "collectors.x.max_results",
-                format!("is {}; X allows 10..=100", self.max_results),
-            ));
-        }
-        if !(10..=500).contains(&self.full_archive_max_results) {
-            return Err(Error::config(
-                "collectors.x.full_archive_max_results",
-                format!(
-                    "is {}; full-archive search allows 10..=500",
-                    self.full_archive_max_results
-                ),
-            ));
-        }
+        validate_range("collectors.x.max_results", self.max_results, 10..=100, "X")?;
+        validate_range(
+            "collectors.x.full_archive_max_results",
+            self.full_archive_max_results,
+            10..=500,
+            "full-archive search",
+        )?;
         if self.history_pages == 0 {
             return Err(Error::config(
                 "collectors.x.history_pages",

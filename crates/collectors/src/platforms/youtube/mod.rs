@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use earshot_model::{Brand, Platform};
 use serde::Deserialize;
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::{Job, JobContext, PollReport};
@@ -105,12 +105,12 @@ impl YoutubeConfig {
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
         parse_base_url("collectors.youtube.base_url", &self.base_url)?;
-        if !(1..=100).contains(&self.max_results) {
-            return Err(Error::config(
-                "collectors.youtube.max_results",
-                format!("is {}; YouTube allows 1..=100", self.max_results),
-            ));
-        }
+        validate_range(
+            "collectors.youtube.max_results",
+            self.max_results,
+            1..=100,
+            "YouTube",
+        )?;
         for (key, value) in [
             ("history_pages", u64::from(self.history_pages)),
             ("daily_quota_units", self.daily_quota_units),
