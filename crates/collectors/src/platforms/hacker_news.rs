@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use earshot_model::{Brand, Engagement, Platform, RawMention};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use smart_default::SmartDefault;
 use url::Url;
 
 use crate::config::{HttpConfig, parse_base_url, validate_interval, validate_range};
@@ -33,35 +34,27 @@ use crate::text::html_to_text;
 use earshot_runtime::InternalEvent;
 
 /// `[collectors.hacker_news]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct HackerNewsConfig {
+    #[default(true)]
     pub enabled: bool,
+    #[default = "https://hn.algolia.com"]
     pub base_url: String,
     /// Hits per page, 1..=1000.
+    #[default(100)]
     pub hits_per_page: u32,
     /// The most hits one query serves; a window with more is split.
+    #[default(1000)]
     pub max_hits_per_query: u64,
     /// Items reach the index a little after their `created_at`; a sweep stops this many
     /// seconds before now so late-indexed items are not skipped.
+    #[default(120)]
     pub index_lag_secs: i64,
     /// How far back a job's first sweep reaches.
+    #[default(24)]
     pub initial_lookback_hours: i64,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for HackerNewsConfig {
-    fn default() -> Self {
-        HackerNewsConfig {
-            enabled: true,
-            base_url: "https://hn.algolia.com".into(),
-            hits_per_page: 100,
-            max_hits_per_query: 1000,
-            index_lag_secs: 120,
-            initial_lookback_hours: 24,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 impl HackerNewsConfig {

@@ -20,6 +20,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use earshot_model::{Author, Brand, Engagement, Platform, RawMention};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use smart_default::SmartDefault;
 use url::Url;
 
 use earshot_runtime::InternalEvent;
@@ -36,36 +37,27 @@ use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 
 /// `[collectors.lemmy]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct LemmyConfig {
     pub enabled: bool,
     /// The instance to search through (it searches what it federates with).
+    #[default = "https://lemmy.world"]
     pub base_url: String,
     /// What to search: `Posts`, `Comments` or both.
+    #[default(_code = r#"vec!["Posts".into(), "Comments".into()]"#)]
     pub types: Vec<String>,
     /// Items per page, 1..=50 (Lemmy's maximum).
+    #[default(50)]
     pub page_limit: u32,
     /// The most pages one sweep reads; a sweep that hits it starts over next poll from
     /// the newest item it saw.
+    #[default(10)]
     pub max_pages_per_poll: u32,
     /// How far back a job's first sweep reaches.
+    #[default(24)]
     pub initial_lookback_hours: i64,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for LemmyConfig {
-    fn default() -> Self {
-        LemmyConfig {
-            enabled: false,
-            base_url: "https://lemmy.world".into(),
-            types: vec!["Posts".into(), "Comments".into()],
-            page_limit: 50,
-            max_pages_per_poll: 10,
-            initial_lookback_hours: 24,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 const TYPES: [&str; 2] = ["Posts", "Comments"];

@@ -24,6 +24,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use smart_default::SmartDefault;
 use url::Url;
 
 use crate::config::{HttpConfig, parse_base_url, validate_interval};
@@ -37,25 +38,16 @@ use crate::text::html_to_text;
 use earshot_runtime::InternalEvent;
 
 /// `[collectors.rss]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct RssConfig {
     /// Feed URLs (RSS or Atom). Empty: the platform is off.
     pub feeds: Vec<String>,
     /// How many item ids a job's cursor remembers (see the module doc for feeds that
     /// list more).
+    #[default(1000)]
     pub max_seen_ids: usize,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for RssConfig {
-    fn default() -> Self {
-        RssConfig {
-            feeds: Vec::new(),
-            max_seen_ids: 1000,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 impl RssConfig {

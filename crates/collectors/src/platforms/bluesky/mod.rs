@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use earshot_model::{Author, Brand, Engagement, Platform, RawMention};
 use serde::Deserialize;
 use serde_json::Value;
+use smart_default::SmartDefault;
 use url::Url;
 
 pub use jetstream::JetstreamCursor;
@@ -36,29 +37,36 @@ use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 const POST: &str = "app.bsky.feed.post";
 
 /// `[collectors.bluesky]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct BlueskyConfig {
     /// Runs the Jetstream job.
     pub enabled: bool,
     /// A Jetstream instance (`wss://…`).
+    #[default = "wss://jetstream2.us-east.bsky.network"]
     pub endpoint: String,
     /// How far before the stored cursor a connection starts.
+    #[default(5)]
     pub rewind_secs: u64,
     /// A poll ends after this long without an event (caught up).
+    #[default(5_000)]
     pub idle_ms: u64,
     /// A poll ends after this long whatever happens, so the cursor is stored and the
     /// scheduler keeps its rhythm.
+    #[default(300)]
     pub max_poll_secs: u64,
     /// Events handled per produce + cursor store.
+    #[default(500)]
     pub batch_size: usize,
     /// The Jetstream job's pause between polls (reconnects).
+    #[default(Some(1_000))]
     pub poll_interval_ms: Option<u64>,
     /// Runs searchPosts jobs. Unset: on when `search_identifier(_env)` is set; `true`
     /// without credentials is an error.
     pub search: Option<bool>,
     /// The account's PDS (or the `bsky.social` entryway): it takes the login and proxies
     /// searchPosts to the Bluesky AppView.
+    #[default = "https://bsky.social"]
     pub search_base_url: String,
     /// The account's handle or email, and an app password (bsky.app/settings/app-passwords).
     pub search_identifier: Option<Secret>,
@@ -66,34 +74,13 @@ pub struct BlueskyConfig {
     pub search_app_password: Option<Secret>,
     pub search_app_password_env: Option<String>,
     /// Posts per page, 1..=100.
+    #[default(100)]
     pub search_page_limit: u32,
     /// How many pages one search sweep reads back at most.
+    #[default(10)]
     pub search_history_pages: u32,
     /// The search jobs' poll interval; unset uses the global one.
     pub search_poll_interval_ms: Option<u64>,
-}
-
-impl Default for BlueskyConfig {
-    fn default() -> Self {
-        BlueskyConfig {
-            enabled: false,
-            endpoint: "wss://jetstream2.us-east.bsky.network".into(),
-            rewind_secs: 5,
-            idle_ms: 5_000,
-            max_poll_secs: 300,
-            batch_size: 500,
-            poll_interval_ms: Some(1_000),
-            search: None,
-            search_base_url: "https://bsky.social".into(),
-            search_identifier: None,
-            search_identifier_env: None,
-            search_app_password: None,
-            search_app_password_env: None,
-            search_page_limit: 100,
-            search_history_pages: 10,
-            search_poll_interval_ms: None,
-        }
-    }
 }
 
 impl BlueskyConfig {

@@ -23,6 +23,7 @@ use earshot_model::{Author, Brand, Engagement, Platform, RawMention};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use smart_default::SmartDefault;
 use url::Url;
 
 pub use search::SearchCursor;
@@ -39,19 +40,23 @@ use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
 
 /// `[collectors.mastodon]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct MastodonConfig {
+    #[default(true)]
     pub enabled: bool,
     /// Instance base URLs. Each sees the posts its users follow, so several instances
     /// per brand widen coverage; the same post seen twice has one mention id.
+    #[default(_code = r#"vec!["https://mastodon.social".into(), "https://pol.social".into()]"#)]
     pub instances: Vec<String>,
     /// Hashtags to poll besides the brands' own (without `#`).
     pub extra_hashtags: Vec<String>,
     /// Statuses per page, 1..=40.
+    #[default(40)]
     pub page_limit: u32,
     /// How many pages a job's first poll reads back into history (and how many pages
     /// one search sweep reads at most).
+    #[default(5)]
     pub history_pages: u32,
     /// Also search statuses for the brands' keywords (`/api/v2/search`). Needs a user
     /// token: Mastodon answers an anonymous statuses search with nothing.
@@ -69,27 +74,6 @@ pub struct MastodonConfig {
     pub access_token: Option<Secret>,
     pub access_token_env: Option<String>,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for MastodonConfig {
-    fn default() -> Self {
-        MastodonConfig {
-            enabled: true,
-            instances: vec![
-                "https://mastodon.social".into(),
-                "https://pol.social".into(),
-            ],
-            extra_hashtags: Vec::new(),
-            page_limit: 40,
-            history_pages: 5,
-            search: false,
-            access_tokens: BTreeMap::new(),
-            access_tokens_env: BTreeMap::new(),
-            access_token: None,
-            access_token_env: None,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 impl MastodonConfig {

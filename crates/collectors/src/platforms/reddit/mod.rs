@@ -30,6 +30,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use earshot_model::{Brand, Platform};
 use serde::Deserialize;
+use smart_default::SmartDefault;
 
 use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
@@ -47,14 +48,16 @@ pub use search::SearchCursor;
 const LISTING_CAP: u64 = 1000;
 
 /// `[collectors.reddit]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedditConfig {
     /// Unset: on when a client id is configured. `true` without credentials is an error.
     pub enabled: Option<bool>,
     /// The OAuth API host.
+    #[default = "https://oauth.reddit.com"]
     pub base_url: String,
     /// The token endpoint.
+    #[default = "https://www.reddit.com/api/v1/access_token"]
     pub token_url: String,
     /// The "script"/"web app" client id and secret (reddit.com/prefs/apps).
     pub client_id: Option<Secret>,
@@ -70,30 +73,12 @@ pub struct RedditConfig {
     /// against the brands' keywords: complete, where search misses links.
     pub listing_subreddits: Vec<String>,
     /// Links per page, 1..=100.
+    #[default(100)]
     pub page_limit: u32,
     /// How many pages one poll reads back at most (listings end near 1,000 items).
+    #[default(10)]
     pub history_pages: u32,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for RedditConfig {
-    fn default() -> Self {
-        RedditConfig {
-            enabled: None,
-            base_url: "https://oauth.reddit.com".into(),
-            token_url: "https://www.reddit.com/api/v1/access_token".into(),
-            client_id: None,
-            client_id_env: None,
-            client_secret: None,
-            client_secret_env: None,
-            user_agent: None,
-            subreddits: Vec::new(),
-            listing_subreddits: Vec::new(),
-            page_limit: 100,
-            history_pages: 10,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 /// A configured subreddit name without `r/` or surrounding spaces.

@@ -28,6 +28,7 @@ use std::time::Duration;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use earshot_model::{Brand, Platform};
 use serde::Deserialize;
+use smart_default::SmartDefault;
 use url::Url;
 
 use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
@@ -57,44 +58,32 @@ const ARCHIVE_INTERVAL: Duration = Duration::from_millis(1050);
 const FIRST_POST: &str = "2006-03-21T00:00:00Z";
 
 /// `[collectors.x]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct XConfig {
     /// Unset: on when a bearer token is configured. `true` without one is an error.
     pub enabled: Option<bool>,
+    #[default = "https://api.x.com"]
     pub base_url: String,
     /// The app-only bearer token (developer portal → Keys and tokens).
     pub bearer_token: Option<Secret>,
     pub bearer_token_env: Option<String>,
     /// Appended to every keyword query (X query operators).
+    #[default = "-is:retweet"]
     pub query_suffix: String,
     /// Posts per page of recent search, 10..=100.
+    #[default(100)]
     pub max_results: u32,
     /// How many pages one poll reads back at most.
+    #[default(10)]
     pub history_pages: u32,
     /// Backfill through full-archive search (`/2/tweets/search/all`), which needs a Pro
     /// or Enterprise bearer token; otherwise backfills only reach the last 7 days.
     pub full_archive: bool,
     /// Posts per page of full-archive search, 10..=500.
+    #[default(500)]
     pub full_archive_max_results: u32,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for XConfig {
-    fn default() -> Self {
-        XConfig {
-            enabled: None,
-            base_url: "https://api.x.com".into(),
-            bearer_token: None,
-            bearer_token_env: None,
-            query_suffix: "-is:retweet".into(),
-            max_results: 100,
-            history_pages: 10,
-            full_archive: false,
-            full_archive_max_results: 500,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 impl XConfig {
