@@ -219,12 +219,7 @@ impl CollectorsConfig {
                 "must be above 0",
             ));
         }
-        if self.concurrency == 0 {
-            return Err(Error::config(
-                "collectors.concurrency",
-                "must be at least 1",
-            ));
-        }
+        validate_at_least_one("collectors.concurrency", self.concurrency)?;
         if self.group_id.trim().is_empty() {
             return Err(Error::config(
                 "collectors.group_id",
@@ -281,6 +276,17 @@ pub(crate) fn validate_range(
                 allowed.end()
             ),
         ));
+    }
+    Ok(())
+}
+
+/// A count that must not be zero (pages per poll, ids kept, workers).
+pub(crate) fn validate_at_least_one<T: PartialEq + Default>(
+    key: &str,
+    value: T,
+) -> Result<(), Error> {
+    if value == T::default() {
+        return Err(Error::config(key, "must be at least 1"));
     }
     Ok(())
 }

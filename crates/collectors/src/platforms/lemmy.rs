@@ -25,7 +25,9 @@ use url::Url;
 
 use earshot_runtime::InternalEvent;
 
-use crate::config::{HttpConfig, parse_base_url, validate_interval, validate_range};
+use crate::config::{
+    HttpConfig, parse_base_url, validate_at_least_one, validate_interval, validate_range,
+};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::internal_events::ItemUnmapped;
@@ -83,12 +85,10 @@ impl LemmyConfig {
             1..=50,
             "Lemmy",
         )?;
-        if self.max_pages_per_poll == 0 {
-            return Err(Error::config(
-                "collectors.lemmy.max_pages_per_poll",
-                "must be at least 1",
-            ));
-        }
+        validate_at_least_one(
+            "collectors.lemmy.max_pages_per_poll",
+            self.max_pages_per_poll,
+        )?;
         if self.initial_lookback_hours < 0 {
             return Err(Error::config(
                 "collectors.lemmy.initial_lookback_hours",

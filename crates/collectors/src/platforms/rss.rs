@@ -27,7 +27,7 @@ use serde_json::json;
 use smart_default::SmartDefault;
 use url::Url;
 
-use crate::config::{HttpConfig, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, parse_base_url, validate_at_least_one, validate_interval};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
@@ -59,12 +59,7 @@ impl RssConfig {
         for (i, feed) in self.feeds.iter().enumerate() {
             parse_base_url(&format!("collectors.rss.feeds[{i}]"), feed)?;
         }
-        if self.max_seen_ids == 0 {
-            return Err(Error::config(
-                "collectors.rss.max_seen_ids",
-                "must be at least 1",
-            ));
-        }
+        validate_at_least_one("collectors.rss.max_seen_ids", self.max_seen_ids)?;
         validate_interval("collectors.rss.poll_interval_ms", self.poll_interval_ms)
     }
 }

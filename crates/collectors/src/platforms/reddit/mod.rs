@@ -32,7 +32,9 @@ use earshot_model::{Brand, Platform};
 use serde::Deserialize;
 use smart_default::SmartDefault;
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
+use crate::config::{
+    HttpConfig, Secret, parse_base_url, validate_at_least_one, validate_interval, validate_range,
+};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
@@ -161,12 +163,7 @@ impl RedditConfig {
             1..=100,
             "Reddit",
         )?;
-        if self.history_pages == 0 {
-            return Err(Error::config(
-                "collectors.reddit.history_pages",
-                "must be at least 1",
-            ));
-        }
+        validate_at_least_one("collectors.reddit.history_pages", self.history_pages)?;
         for (list, subs) in [
             ("subreddits", &self.subreddits),
             ("listing_subreddits", &self.listing_subreddits),

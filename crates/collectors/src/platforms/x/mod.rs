@@ -31,7 +31,9 @@ use serde::Deserialize;
 use smart_default::SmartDefault;
 use url::Url;
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
+use crate::config::{
+    HttpConfig, Secret, parse_base_url, validate_at_least_one, validate_interval, validate_range,
+};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
@@ -140,12 +142,7 @@ impl XConfig {
             10..=500,
             "full-archive search",
         )?;
-        if self.history_pages == 0 {
-            return Err(Error::config(
-                "collectors.x.history_pages",
-                "must be at least 1",
-            ));
-        }
+        validate_at_least_one("collectors.x.history_pages", self.history_pages)?;
         if self.query_suffix.len() > MAX_QUERY_LEN / 2 {
             return Err(Error::config(
                 "collectors.x.query_suffix",
