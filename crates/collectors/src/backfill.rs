@@ -23,7 +23,7 @@ use earshot_model::{Brand, Origin, Platform};
 
 use crate::config::CollectorsConfig;
 use crate::error::Error;
-use crate::jobs::{RunReport, run_once};
+use crate::jobs::{Job, JobContext, RunReport, run_once};
 use crate::progress::ProgressObserver;
 use crate::ratelimit::RateBudgets;
 
@@ -69,6 +69,32 @@ pub async fn run(
     progress: Option<Arc<dyn ProgressObserver>>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunReport, Error> {
+    let jobs = jobs(config, request, budgets)?;
+    kafka.ensure_topics(&crate::collector_topics()).await?;
+    let mut ctx = crate::context(kafka, Origin::Backfill).await?;
+    ctx.progress = progress;
+    Ok(run_jobs(jobs, ctx, config.concurrency, shutdown).await)
+}
+
+/// [`run`] into `ctx`'s sink and cursor store (what the offline tests use, with
+/// [`JobContext::in_memory`]); `ctx.progress`, if set, hears of every page.
+pub async fn run_in(
+    config: &CollectorsConfig,
+    request: &BackfillRequest,
+    budgets: &RateBudgets,
+    ctx: JobContext,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunReport, Error> {
+    let jobs = jobs(config, request, budgets)?;
+    Ok(run_jobs(jobs, ctx, config.concurrency, shutdown).await)
+}
+
+/// The request's jobs, once the config and the range are checked.
+fn jobs(
+    config: &CollectorsConfig,
+    request: &BackfillRequest,
+    budgets: &RateBudgets,
+) -> Result<Vec<Arc<dyn Job>>, Error> {
     config.validate()?;
     if request.from >= request.to {
         return Err(Error::config(
@@ -93,12 +119,19 @@ pub async fn run(
             ),
         ));
     }
-    kafka.ensure_topics(&crate::collector_topics()).await?;
-    let mut ctx = crate::context(kafka, Origin::Backfill).await?;
-    ctx.progress = progress.clone();
+    Ok(jobs)
+}
+
+async fn run_jobs(
+    jobs: Vec<Arc<dyn Job>>,
+    ctx: JobContext,
+    concurrency: usize,
+    shutdown: impl Future<Output = ()>,
+) -> RunReport {
+    let progress = ctx.progress.clone();
     let report = Arc::new(Mutex::new(RunReport::default()));
     tokio::select! {
-        () = run_once(jobs, ctx, config.concurrency, report.clone()) => {
+        () = run_once(jobs, ctx, concurrency, report.clone()) => {
             if let Some(progress) = &progress {
                 progress.finished(false);
             }
@@ -109,8 +142,7 @@ pub async fn run(
             }
         }
     }
-    let report = report.lock().unwrap().clone();
-    Ok(report)
+    report.lock().unwrap().clone()
 }
 
 #[cfg(test)]

@@ -219,12 +219,7 @@ impl CollectorsConfig {
                 "must be above 0",
             ));
         }
-        if self.concurrency == 0 {
-            return Err(Error::config(
-                "collectors.concurrency",
-                "must be at least 1",
-            ));
-        }
+        validate_at_least_one("collectors.concurrency", self.concurrency)?;
         if self.group_id.trim().is_empty() {
             return Err(Error::config(
                 "collectors.group_id",
@@ -264,6 +259,38 @@ pub(crate) fn parse_base_url(key: &str, value: &str) -> Result<url::Url, Error> 
 }
 
 /// Checks that a platform's optional poll interval override is above zero.
+/// A page size (or other count) within what the platform's API accepts: `who` names
+/// the API in the message (`is 0; Reddit allows 1..=100`), so the fix is plain.
+pub(crate) fn validate_range(
+    key: &str,
+    value: u32,
+    allowed: std::ops::RangeInclusive<u32>,
+    who: &str,
+) -> Result<(), Error> {
+    if !allowed.contains(&value) {
+        return Err(Error::config(
+            key,
+            format!(
+                "is {value}; {who} allows {}..={}",
+                allowed.start(),
+                allowed.end()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A count that must not be zero (pages per poll, ids kept, workers).
+pub(crate) fn validate_at_least_one<T: PartialEq + Default>(
+    key: &str,
+    value: T,
+) -> Result<(), Error> {
+    if value == T::default() {
+        return Err(Error::config(key, "must be at least 1"));
+    }
+    Ok(())
+}
+
 pub(crate) fn validate_interval(key: &str, interval_ms: Option<u64>) -> Result<(), Error> {
     if interval_ms == Some(0) {
         return Err(Error::config(key, "must be above 0"));

@@ -508,4 +508,61 @@ mod tests {
             started.elapsed()
         );
     }
+
+    /// Any value a server sends (numbers of any size or sign, dates, junk) parses
+    /// without a panic into a reset no further than [`MAX_SERVER_WAIT`] from now, and a
+    /// `Retry-After` no longer than it.
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<f64>().prop_map(|v| v.to_string()),
+                any::<i64>().prop_map(|v| v.to_string()),
+                any::<u64>().prop_map(|v| v.to_string()),
+                (0i64..253_402_300_800)
+                    .prop_map(|s| { DateTime::from_timestamp(s, 0).unwrap().to_rfc3339() }),
+                (0i64..253_402_300_800)
+                    .prop_map(|s| { DateTime::from_timestamp(s, 0).unwrap().to_rfc2822() }),
+                "[ -~]{0,24}",
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn server_headers_never_panic_or_wait_past_the_cap(
+                limit in value(),
+                remaining in value(),
+                reset in value(),
+                retry in value(),
+            ) {
+                let now: DateTime<Utc> = "2026-03-12T08:00:00Z".parse().unwrap();
+                let cap = chrono::Duration::from_std(MAX_SERVER_WAIT).unwrap();
+                let names = [
+                    ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"),
+                    ("x-ratelimit-used", "x-ratelimit-remaining", "x-ratelimit-reset"),
+                    ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"),
+                    ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"),
+                ];
+                let styles = [
+                    RateLimitHeaders::Mastodon,
+                    RateLimitHeaders::Reddit,
+                    RateLimitHeaders::X,
+                    RateLimitHeaders::IetfEpoch,
+                ];
+                for (style, (l, r, t)) in styles.into_iter().zip(names) {
+                    let map = headers(&[(l, &limit), (r, &remaining), (t, &reset)]);
+                    if let Some(status) = style.parse(&map, now) {
+                        prop_assert!(status.reset_at <= now + cap, "{style:?}: {status:?}");
+                    }
+                }
+                let map = headers(&[("retry-after", &retry)]);
+                if let Some(wait) = retry_after(&map, now) {
+                    prop_assert!(wait <= MAX_SERVER_WAIT);
+                }
+            }
+        }
+    }
 }

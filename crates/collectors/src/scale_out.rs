@@ -150,6 +150,21 @@ pub(crate) async fn run(
     // own) is logged, counted and started again instead of silently ending the job.
     let mut running: HashMap<tokio::task::Id, (Arc<dyn Job>, watch::Receiver<bool>)> =
         HashMap::new();
+    // Starts a job's task (at assignment, or again after a panic) and remembers it.
+    let start = |tasks: &mut JoinSet<()>,
+                 running: &mut HashMap<_, _>,
+                 job: Arc<dyn Job>,
+                 stopped: watch::Receiver<bool>| {
+        let task = tasks.spawn(run_forever(
+            job.clone(),
+            ctx.clone(),
+            member.interval,
+            permits.clone(),
+            member.report.clone(),
+            stopped.clone(),
+        ));
+        running.insert(task.id(), (job, stopped));
+    };
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -178,15 +193,7 @@ pub(crate) async fn run(
                     started += jobs.len();
                     let (stop, stopped) = watch::channel(false);
                     for job in jobs {
-                        let task = job_tasks.spawn(run_forever(
-                            job.clone(),
-                            ctx.clone(),
-                            member.interval,
-                            permits.clone(),
-                            member.report.clone(),
-                            stopped.clone(),
-                        ));
-                        running.insert(task.id(), (job, stopped.clone()));
+                        start(&mut job_tasks, &mut running, job, stopped.clone());
                     }
                     ownership.running.insert(partition, stop);
                 }
@@ -215,15 +222,7 @@ pub(crate) async fn run(
                     && !*stopped.borrow()
                 {
                     count_panic(job.id(), job.platform(), &message);
-                    let task = job_tasks.spawn(run_forever(
-                        job.clone(),
-                        ctx.clone(),
-                        member.interval,
-                        permits.clone(),
-                        member.report.clone(),
-                        stopped.clone(),
-                    ));
-                    running.insert(task.id(), (job, stopped));
+                    start(&mut job_tasks, &mut running, job, stopped);
                 }
             }
         }

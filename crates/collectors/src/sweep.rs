@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::paginate::Page;
-use earshot_runtime::InternalEvent;
 
 /// Where a sweeping job stands. `M` orders items the way the listing does (newest is
 /// greatest).
@@ -106,20 +105,9 @@ pub(crate) fn step<M: Ord + Clone + std::fmt::Debug>(
             more: false,
         });
     }
-    if next_page.is_some() && next_page.as_deref() == requested {
-        // Following it would fetch this page again: fail before producing anything,
-        // so the next poll asks again.
-        crate::internal_events::RepeatedCursor {
-            platform,
-            job: Some(job),
-            cursor: next_page.as_deref().unwrap_or_default(),
-        }
-        .emit();
-        return Err(Error::Malformed {
-            platform,
-            reason: "the next-page cursor repeats the one requested".into(),
-        });
-    }
+    // A repeated next-page cursor would fetch this page again: fail before producing
+    // anything, so the next poll asks again.
+    let next_page = crate::paging::next_token(platform, Some(job), next_page, requested)?;
     let is_new: Vec<bool> = marks
         .iter()
         .map(|mark| match (mark, &cursor.newest) {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::platforms::bluesky::*;
 use common::*;
-use earshot_collectors::{CollectorsConfig, RunMode, RunOptions};
+use earshot_collectors::{RunMode, RunOptions};
 use earshot_replay::{Fault, ReplayServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,18 +119,6 @@ use chrono::{DateTime, Utc};
 use earshot_collectors::backfill::{self, BackfillRequest};
 use earshot_collectors::{Error, RateBudgets, Secret};
 use earshot_model::{Origin, Platform};
-
-/// A search-only config (no Jetstream) logging in to the replay server's account.
-fn search_config(server: &ReplayServer) -> CollectorsConfig {
-    let mut config = config_for(server);
-    config.bluesky.enabled = false;
-    config.bluesky.search_base_url = server.base_url();
-    config.bluesky.search_identifier = Some(Secret::new(earshot_replay::BLUESKY_IDENTIFIER));
-    config.bluesky.search_app_password = Some(Secret::new(earshot_replay::BLUESKY_APP_PASSWORD));
-    config.bluesky.search_page_limit = 10;
-    config.bluesky.search_history_pages = 1000;
-    config
-}
 
 /// Whether `text` holds `word` as a whole word.
 fn has_word(text: &str, word: &str) -> bool {

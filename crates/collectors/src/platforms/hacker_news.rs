@@ -16,64 +16,56 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use earshot_model::{
-    Author, Brand, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION,
-};
+use earshot_model::{Brand, Engagement, Platform, RawMention};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use smart_default::SmartDefault;
 use url::Url;
 
-use crate::config::{HttpConfig, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
+use crate::paging;
 use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
 use earshot_runtime::InternalEvent;
 
 /// `[collectors.hacker_news]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct HackerNewsConfig {
+    #[default(true)]
     pub enabled: bool,
+    #[default = "https://hn.algolia.com"]
     pub base_url: String,
     /// Hits per page, 1..=1000.
+    #[default(100)]
     pub hits_per_page: u32,
     /// The most hits one query serves; a window with more is split.
+    #[default(1000)]
     pub max_hits_per_query: u64,
     /// Items reach the index a little after their `created_at`; a sweep stops this many
     /// seconds before now so late-indexed items are not skipped.
+    #[default(120)]
     pub index_lag_secs: i64,
     /// How far back a job's first sweep reaches.
+    #[default(24)]
     pub initial_lookback_hours: i64,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for HackerNewsConfig {
-    fn default() -> Self {
-        HackerNewsConfig {
-            enabled: true,
-            base_url: "https://hn.algolia.com".into(),
-            hits_per_page: 100,
-            max_hits_per_query: 1000,
-            index_lag_secs: 120,
-            initial_lookback_hours: 24,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 impl HackerNewsConfig {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         parse_base_url("collectors.hacker_news.base_url", &self.base_url)?;
-        if !(1..=1000).contains(&self.hits_per_page) {
-            return Err(Error::config(
-                "collectors.hacker_news.hits_per_page",
-                format!("is {}; Algolia allows 1..=1000", self.hits_per_page),
-            ));
-        }
+        validate_range(
+            "collectors.hacker_news.hits_per_page",
+            self.hits_per_page,
+            1..=1000,
+            "Algolia",
+        )?;
         if self.max_hits_per_query < u64::from(self.hits_per_page) {
             return Err(Error::config(
                 "collectors.hacker_news.max_hits_per_query",
@@ -110,27 +102,11 @@ pub(crate) fn jobs(
     brands: &[Brand],
     budgets: &RateBudgets,
 ) -> Result<Vec<Arc<dyn Job>>, Error> {
-    let poller = poller(http, budgets)?;
-    let base = parse_base_url("collectors.hacker_news.base_url", &config.base_url)?;
-    Ok(brand_keywords(brands)
-        .into_iter()
-        .map(|query| {
-            let search = AlgoliaSearch::new(
-                config,
-                poller.clone(),
-                base.clone(),
-                query.clone(),
-                Range::Live {
-                    lag_secs: config.index_lag_secs,
-                    lookback_secs: config.initial_lookback_hours * 3600,
-                },
-            );
-            Arc::new(
-                PaginatedJob::new(format!("hacker_news:{query}"), Platform::HackerNews, search)
-                    .with_interval(config.poll_interval_ms),
-            ) as Arc<dyn Job>
-        })
-        .collect())
+    let range = Range::Live {
+        lag_secs: config.index_lag_secs,
+        lookback_secs: config.initial_lookback_hours * 3600,
+    };
+    search_jobs(config, http, brands, budgets, range)
 }
 
 /// One backfill job per brand keyword over `[from, to)`.
@@ -142,24 +118,35 @@ pub(crate) fn backfill_jobs(
     to: DateTime<Utc>,
     budgets: &RateBudgets,
 ) -> Result<Vec<Arc<dyn Job>>, Error> {
+    let range = Range::Fixed {
+        from: from.timestamp(),
+        to: to.timestamp(),
+    };
+    search_jobs(config, http, std::slice::from_ref(brand), budgets, range)
+}
+
+/// A search job per keyword of `brands` over `range`, all on one per-IP budget.
+fn search_jobs(
+    config: &HackerNewsConfig,
+    http: &HttpConfig,
+    brands: &[Brand],
+    budgets: &RateBudgets,
+    range: Range,
+) -> Result<Vec<Arc<dyn Job>>, Error> {
     let poller = poller(http, budgets)?;
     let base = parse_base_url("collectors.hacker_news.base_url", &config.base_url)?;
-    let (from, to) = (from.timestamp(), to.timestamp());
-    Ok(brand_keywords(std::slice::from_ref(brand))
+    Ok(brand_keywords(brands)
         .into_iter()
         .map(|query| {
-            let search = AlgoliaSearch::new(
-                config,
-                poller.clone(),
-                base.clone(),
-                query.clone(),
-                Range::Fixed { from, to },
-            );
-            Arc::new(PaginatedJob::new(
-                format!("backfill:hacker_news:{query}:{from}..{to}"),
-                Platform::HackerNews,
-                search,
-            )) as Arc<dyn Job>
+            let id = match range {
+                Range::Live { .. } => format!("hacker_news:{query}"),
+                Range::Fixed { from, to } => format!("backfill:hacker_news:{query}:{from}..{to}"),
+            };
+            let search = AlgoliaSearch::new(config, poller.clone(), base.clone(), query, range);
+            Arc::new(
+                PaginatedJob::new(id, Platform::HackerNews, search)
+                    .with_interval(config.poll_interval_ms),
+            ) as Arc<dyn Job>
         })
         .collect())
 }
@@ -184,6 +171,7 @@ pub struct SweepCursor {
     pub page: u32,
 }
 
+#[derive(Clone, Copy)]
 enum Range {
     Live { lag_secs: i64, lookback_secs: i64 },
     Fixed { from: i64, to: i64 },
@@ -414,29 +402,20 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
     };
     let author = hit.author.unwrap_or_default();
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::HackerNews, &hit.object_id),
-        platform: Platform::HackerNews,
         url: format!("https://news.ycombinator.com/item?id={}", hit.object_id),
-        platform_id: hit.object_id,
         text,
-        created_at,
-        collected_at: Utc::now(),
-        author: Author {
-            id: author.clone(),
-            handle: author.clone(),
-            name: author,
-            ..Author::default()
-        },
+        author: paging::named_author(author.clone(), author),
         engagement: Engagement {
             likes: hit.points.unwrap_or(0),
             reposts: 0,
             replies: hit.num_comments.unwrap_or(0),
         },
-        language_hint: None,
-        origin: Origin::Live,
-        source: String::new(),
-        raw: value.clone().into(),
+        ..paging::mention(
+            Platform::HackerNews,
+            hit.object_id,
+            created_at,
+            value.clone(),
+        )
     })
 }
 

@@ -17,56 +17,49 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use earshot_model::{
-    Author, Brand, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION,
-};
+use earshot_model::{Author, Brand, Engagement, Platform, RawMention};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use smart_default::SmartDefault;
 use url::Url;
 
 use earshot_runtime::InternalEvent;
 
-use crate::config::{HttpConfig, parse_base_url, validate_interval};
+use crate::config::{
+    HttpConfig, parse_base_url, validate_at_least_one, validate_interval, validate_range,
+};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::internal_events::ItemUnmapped;
 use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
+use crate::paging;
 use crate::paging::{join_url, read_item};
 use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 
 /// `[collectors.lemmy]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct LemmyConfig {
     pub enabled: bool,
     /// The instance to search through (it searches what it federates with).
+    #[default = "https://lemmy.world"]
     pub base_url: String,
     /// What to search: `Posts`, `Comments` or both.
+    #[default(_code = r#"vec!["Posts".into(), "Comments".into()]"#)]
     pub types: Vec<String>,
     /// Items per page, 1..=50 (Lemmy's maximum).
+    #[default(50)]
     pub page_limit: u32,
     /// The most pages one sweep reads; a sweep that hits it starts over next poll from
     /// the newest item it saw.
+    #[default(10)]
     pub max_pages_per_poll: u32,
     /// How far back a job's first sweep reaches.
+    #[default(24)]
     pub initial_lookback_hours: i64,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for LemmyConfig {
-    fn default() -> Self {
-        LemmyConfig {
-            enabled: false,
-            base_url: "https://lemmy.world".into(),
-            types: vec!["Posts".into(), "Comments".into()],
-            page_limit: 50,
-            max_pages_per_poll: 10,
-            initial_lookback_hours: 24,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 const TYPES: [&str; 2] = ["Posts", "Comments"];
@@ -86,18 +79,16 @@ impl LemmyConfig {
                 format!("`{odd}` is not one of Posts, Comments"),
             ));
         }
-        if !(1..=50).contains(&self.page_limit) {
-            return Err(Error::config(
-                "collectors.lemmy.page_limit",
-                format!("is {}; Lemmy allows 1..=50", self.page_limit),
-            ));
-        }
-        if self.max_pages_per_poll == 0 {
-            return Err(Error::config(
-                "collectors.lemmy.max_pages_per_poll",
-                "must be at least 1",
-            ));
-        }
+        validate_range(
+            "collectors.lemmy.page_limit",
+            self.page_limit,
+            1..=50,
+            "Lemmy",
+        )?;
+        validate_at_least_one(
+            "collectors.lemmy.max_pages_per_poll",
+            self.max_pages_per_poll,
+        )?;
         if self.initial_lookback_hours < 0 {
             return Err(Error::config(
                 "collectors.lemmy.initial_lookback_hours",
@@ -365,14 +356,8 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
         return None;
     };
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Lemmy, &ap_id),
-        platform: Platform::Lemmy,
         url: ap_id.clone(),
-        platform_id: ap_id,
         text,
-        created_at,
-        collected_at: Utc::now(),
         author: Author {
             id: creator.actor_id.clone(),
             handle: handle(&creator),
@@ -383,10 +368,7 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
             created_at: creator.published.as_deref().and_then(parse_time),
         },
         engagement,
-        language_hint: None,
-        origin: Origin::Live,
-        source: String::new(),
-        raw: value.clone().into(),
+        ..paging::mention(Platform::Lemmy, ap_id, created_at, value.clone())
     })
 }
 
@@ -404,6 +386,7 @@ fn handle(person: &Person) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use earshot_model::MentionId;
     use earshot_runtime::events::EventRecorder;
 
     fn fixture(name: &str) -> Value {

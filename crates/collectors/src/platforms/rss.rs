@@ -18,43 +18,36 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use earshot_model::{Author, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
+use earshot_model::{Platform, RawMention};
 use feed_rs::model::{Entry, Feed};
 use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use smart_default::SmartDefault;
 use url::Url;
 
-use crate::config::{HttpConfig, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, parse_base_url, validate_at_least_one, validate_interval};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
+use crate::paging;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
 use earshot_runtime::InternalEvent;
 
 /// `[collectors.rss]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct RssConfig {
     /// Feed URLs (RSS or Atom). Empty: the platform is off.
     pub feeds: Vec<String>,
     /// How many item ids a job's cursor remembers (see the module doc for feeds that
     /// list more).
+    #[default(1000)]
     pub max_seen_ids: usize,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for RssConfig {
-    fn default() -> Self {
-        RssConfig {
-            feeds: Vec::new(),
-            max_seen_ids: 1000,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 impl RssConfig {
@@ -66,12 +59,7 @@ impl RssConfig {
         for (i, feed) in self.feeds.iter().enumerate() {
             parse_base_url(&format!("collectors.rss.feeds[{i}]"), feed)?;
         }
-        if self.max_seen_ids == 0 {
-            return Err(Error::config(
-                "collectors.rss.max_seen_ids",
-                "must be at least 1",
-            ));
-        }
+        validate_at_least_one("collectors.rss.max_seen_ids", self.max_seen_ids)?;
         validate_interval("collectors.rss.poll_interval_ms", self.poll_interval_ms)
     }
 }
@@ -361,38 +349,25 @@ pub(crate) fn to_mention(feed: &Feed, entry: &Entry, id: &str, feed_url: &Url) -
         .or(feed.updated)
         .unwrap_or_else(Utc::now);
     RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Rss, id),
-        platform: Platform::Rss,
-        platform_id: id.to_string(),
         url: url.clone(),
         text,
-        created_at,
-        collected_at: Utc::now(),
-        author: Author {
-            id: author_id,
-            handle: name.clone(),
-            name,
-            bio: String::new(),
-            followers: 0,
-            verified: false,
-            created_at: None,
-        },
-        engagement: Engagement::default(),
+        author: paging::named_author(author_id, name),
         language_hint: feed.language.clone().filter(|l| !l.is_empty()),
-        origin: Origin::Live,
-        source: String::new(),
-        raw: json!({
-            "feed": feed_url.as_str(),
-            "feed_title": feed_title,
-            "id": id,
-            "title": title,
-            "link": url,
-            "summary": summary,
-            "published": entry.published,
-            "updated": entry.updated,
-        })
-        .into(),
+        ..paging::mention(
+            Platform::Rss,
+            id.to_string(),
+            created_at,
+            json!({
+                "feed": feed_url.as_str(),
+                "feed_title": feed_title,
+                "id": id,
+                "title": title,
+                "link": url,
+                "summary": summary,
+                "published": entry.published,
+                "updated": entry.updated,
+            }),
+        )
     }
 }
 

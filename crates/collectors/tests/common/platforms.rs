@@ -317,6 +317,19 @@ pub mod bluesky {
         config
     }
 
+    /// A search-only config (no Jetstream) logging in to the replay server's account.
+    pub fn search_config(server: &ReplayServer) -> CollectorsConfig {
+        let mut config = config_for(server);
+        config.bluesky.enabled = false;
+        config.bluesky.search_base_url = server.base_url();
+        config.bluesky.search_identifier = Some(Secret::new(earshot_replay::BLUESKY_IDENTIFIER));
+        config.bluesky.search_app_password =
+            Some(Secret::new(earshot_replay::BLUESKY_APP_PASSWORD));
+        config.bluesky.search_page_limit = 10;
+        config.bluesky.search_history_pages = 1000;
+        config
+    }
+
     pub fn brands() -> Vec<Brand> {
         KEYWORDS.iter().map(|k| keyword_brand(k)).collect()
     }

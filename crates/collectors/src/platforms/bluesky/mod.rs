@@ -16,50 +16,57 @@ mod session;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use earshot_model::{
-    Author, Brand, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION,
-};
+use earshot_model::{Author, Brand, Engagement, Platform, RawMention};
 use serde::Deserialize;
 use serde_json::Value;
+use smart_default::SmartDefault;
 use url::Url;
 
 pub use jetstream::JetstreamCursor;
-pub use search::{PostMark, RangeCursor, SearchCursor};
+pub use search::{BackfillCursor, PostMark, SearchCursor};
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
 use crate::paginate::PaginatedJob;
+use crate::paging;
 use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 
 const POST: &str = "app.bsky.feed.post";
 
 /// `[collectors.bluesky]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct BlueskyConfig {
     /// Runs the Jetstream job.
     pub enabled: bool,
     /// A Jetstream instance (`wss://…`).
+    #[default = "wss://jetstream2.us-east.bsky.network"]
     pub endpoint: String,
     /// How far before the stored cursor a connection starts.
+    #[default(5)]
     pub rewind_secs: u64,
     /// A poll ends after this long without an event (caught up).
+    #[default(5_000)]
     pub idle_ms: u64,
     /// A poll ends after this long whatever happens, so the cursor is stored and the
     /// scheduler keeps its rhythm.
+    #[default(300)]
     pub max_poll_secs: u64,
     /// Events handled per produce + cursor store.
+    #[default(500)]
     pub batch_size: usize,
     /// The Jetstream job's pause between polls (reconnects).
+    #[default(Some(1_000))]
     pub poll_interval_ms: Option<u64>,
     /// Runs searchPosts jobs. Unset: on when `search_identifier(_env)` is set; `true`
     /// without credentials is an error.
     pub search: Option<bool>,
     /// The account's PDS (or the `bsky.social` entryway): it takes the login and proxies
     /// searchPosts to the Bluesky AppView.
+    #[default = "https://bsky.social"]
     pub search_base_url: String,
     /// The account's handle or email, and an app password (bsky.app/settings/app-passwords).
     pub search_identifier: Option<Secret>,
@@ -67,34 +74,13 @@ pub struct BlueskyConfig {
     pub search_app_password: Option<Secret>,
     pub search_app_password_env: Option<String>,
     /// Posts per page, 1..=100.
+    #[default(100)]
     pub search_page_limit: u32,
     /// How many pages one search sweep reads back at most.
+    #[default(10)]
     pub search_history_pages: u32,
     /// The search jobs' poll interval; unset uses the global one.
     pub search_poll_interval_ms: Option<u64>,
-}
-
-impl Default for BlueskyConfig {
-    fn default() -> Self {
-        BlueskyConfig {
-            enabled: false,
-            endpoint: "wss://jetstream2.us-east.bsky.network".into(),
-            rewind_secs: 5,
-            idle_ms: 5_000,
-            max_poll_secs: 300,
-            batch_size: 500,
-            poll_interval_ms: Some(1_000),
-            search: None,
-            search_base_url: "https://bsky.social".into(),
-            search_identifier: None,
-            search_identifier_env: None,
-            search_app_password: None,
-            search_app_password_env: None,
-            search_page_limit: 100,
-            search_history_pages: 10,
-            search_poll_interval_ms: None,
-        }
-    }
 }
 
 impl BlueskyConfig {
@@ -168,12 +154,12 @@ impl BlueskyConfig {
         }
         validate_interval("collectors.bluesky.poll_interval_ms", self.poll_interval_ms)?;
         parse_base_url("collectors.bluesky.search_base_url", &self.search_base_url)?;
-        if !(1..=100).contains(&self.search_page_limit) {
-            return Err(Error::config(
-                "collectors.bluesky.search_page_limit",
-                format!("is {}; searchPosts allows 1..=100", self.search_page_limit),
-            ));
-        }
+        validate_range(
+            "collectors.bluesky.search_page_limit",
+            self.search_page_limit,
+            1..=100,
+            "searchPosts",
+        )?;
         validate_interval(
             "collectors.bluesky.search_poll_interval_ms",
             self.search_poll_interval_ms,
@@ -321,23 +307,15 @@ pub(crate) fn post_mention(post: PostParts<'_>) -> Option<RawMention> {
         .or(post.seen_at)?;
     let platform_id = format!("at://{}/{POST}/{}", post.did, post.rkey);
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Bluesky, &platform_id),
-        platform: Platform::Bluesky,
-        platform_id,
         url: format!("https://bsky.app/profile/{}/post/{}", post.did, post.rkey),
         text: text.to_string(),
-        created_at,
-        collected_at: Utc::now(),
         author: post.author,
         engagement: post.engagement,
         language_hint: record["langs"][0]
             .as_str()
             .filter(|l| !l.is_empty())
             .map(str::to_string),
-        origin: Origin::Live,
-        source: String::new(),
-        raw: post.raw.clone().into(),
+        ..paging::mention(Platform::Bluesky, platform_id, created_at, post.raw.clone())
     })
 }
 

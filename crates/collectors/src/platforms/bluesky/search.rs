@@ -29,8 +29,8 @@ use super::{POST, PostParts, post_mention};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::paginate::{Page, Paginator};
+use crate::paging::RangeCursor;
 use crate::sweep::{self, SweepCursor};
-use earshot_runtime::InternalEvent;
 
 /// The searchPosts endpoint of one account, shared by every search job of it.
 pub(crate) struct SearchClient {
@@ -151,14 +151,8 @@ impl Paginator for PostSearch {
     }
 }
 
-/// Where a search backfill stands.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RangeCursor {
-    /// The cursor of the next page; `None` before the first.
-    pub cursor: Option<String>,
-    /// Every page of the range has been produced.
-    pub done: bool,
-}
+/// Where a search backfill stands: the next page's `cursor`.
+pub type BackfillCursor = RangeCursor;
 
 /// A searchPosts backfill of one keyword over `[from, to)`.
 pub(super) struct RangeSearch {
@@ -170,59 +164,35 @@ pub(super) struct RangeSearch {
 
 #[async_trait]
 impl Paginator for RangeSearch {
-    type Cursor = RangeCursor;
+    type Cursor = BackfillCursor;
 
-    async fn fetch(&self, cursor: &RangeCursor) -> Result<Page<RangeCursor>, Error> {
+    async fn fetch(&self, cursor: &BackfillCursor) -> Result<Page<BackfillCursor>, Error> {
         if cursor.done {
             return Ok(Page::nothing(cursor.clone()));
         }
         let stamp = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Millis, true);
         let mut params = vec![("since", stamp(self.from)), ("until", stamp(self.to))];
-        if let Some(next) = &cursor.cursor {
+        if let Some(next) = &cursor.next {
             params.push(("cursor", next.clone()));
         }
         let response = self.client.search(&self.query, &params).await?;
-        if response.cursor.is_some() && response.cursor == cursor.cursor {
-            // Following it would read this page again: fail before producing anything,
-            // so the next run asks again.
-            crate::internal_events::RepeatedCursor {
-                platform: Platform::Bluesky,
-                job: None,
-                cursor: response.cursor.as_deref().unwrap_or_default(),
-            }
-            .emit();
-            return Err(Error::Malformed {
-                platform: Platform::Bluesky,
-                reason: "the next-page cursor repeats the one requested".into(),
-            });
-        }
+        let next = crate::paging::next_token(
+            Platform::Bluesky,
+            None,
+            response.cursor,
+            cursor.next.as_deref(),
+        )?
+        .filter(|_| !response.posts.is_empty());
         let mentions = response
             .posts
             .iter()
             .filter_map(to_mention)
             .filter(|m| m.created_at >= self.from && m.created_at < self.to)
             .collect();
-        let next = match response.cursor {
-            Some(next) if !response.posts.is_empty() => RangeCursor {
-                cursor: Some(next),
-                done: false,
-            },
-            _ => RangeCursor {
-                cursor: cursor.cursor.clone(),
-                done: true,
-            },
-        };
-        let more = !next.done;
-        Ok(Page {
-            mentions,
-            cursor: next,
-            more,
-            total_hint: cursor
-                .cursor
-                .is_none()
-                .then_some(response.hits_total)
-                .flatten(),
-        })
+        let mut page = RangeCursor::after(next).into_page(mentions);
+        // The first page tells how many posts the whole range holds.
+        page.total_hint = response.hits_total.filter(|_| cursor.next.is_none());
+        Ok(page)
     }
 }
 
@@ -299,6 +269,19 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_stored_before_the_shared_range_cursor_still_load() {
+        let old: BackfillCursor =
+            serde_json::from_str(r#"{"cursor":"1773302401000::bafyrei","done":false}"#).unwrap();
+        assert_eq!(
+            old,
+            RangeCursor::after(Some("1773302401000::bafyrei".into()))
+        );
+        let finished: BackfillCursor =
+            serde_json::from_str(r#"{"cursor":"x","done":true}"#).unwrap();
+        assert!(finished.done);
+    }
 
     #[test]
     fn forged_counts_saturate_instead_of_overflowing() {

@@ -15,12 +15,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use earshot_model::Platform;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Instance, StatusId, compare_ids};
 use crate::error::Error;
 use crate::paginate::{Page, Paginator};
+use crate::paging::RangeCursor;
 
 /// How far the id bounds reach beyond the range, for ids minted from a remote status's
 /// `created_at` (up to a second off) and for clocks of servers that drift a little.
@@ -36,15 +36,6 @@ pub(crate) fn snowflake_at(at: DateTime<Utc>) -> String {
 pub(super) enum Source {
     Hashtag(String),
     Search(String),
-}
-
-/// Where a range backfill stands.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RangeCursor {
-    /// The `max_id` of the next (older) page; `None` before the first page.
-    pub max_id: Option<String>,
-    /// Every page of the range has been produced.
-    pub done: bool,
 }
 
 pub(super) struct RangeBackfill {
@@ -81,7 +72,7 @@ impl Paginator for RangeBackfill {
             return Ok(Page::nothing(cursor.clone()));
         }
         let max_id = cursor
-            .max_id
+            .next
             .clone()
             .unwrap_or_else(|| snowflake_at(self.to + ID_MARGIN));
         let floor = snowflake_at(self.from - ID_MARGIN);
@@ -110,24 +101,9 @@ impl Paginator for RangeBackfill {
             .into_iter()
             .filter(|m| m.created_at >= self.from && m.created_at < self.to)
             .collect();
-        let next = match oldest {
-            Some(oldest) if full => RangeCursor {
-                max_id: Some(oldest.0),
-                done: false,
-            },
-            // A short page is the oldest one.
-            _ => RangeCursor {
-                max_id: Some(max_id),
-                done: true,
-            },
-        };
-        let more = !next.done;
-        Ok(Page {
-            mentions,
-            cursor: next,
-            more,
-            total_hint: None,
-        })
+        // A short page is the oldest one.
+        let next = oldest.filter(|_| full).map(|oldest| oldest.0);
+        Ok(RangeCursor::after(next).into_page(mentions))
     }
 }
 
@@ -146,5 +122,14 @@ mod tests {
         assert!(compare_ids(&low, &id.to_string()).is_le());
         assert!(compare_ids(&high, &id.to_string()).is_gt());
         assert_eq!(snowflake_at(DateTime::UNIX_EPOCH - Duration::days(1)), "0");
+    }
+
+    #[test]
+    fn cursors_stored_before_the_shared_range_cursor_still_load() {
+        let old: RangeCursor =
+            serde_json::from_str(r#"{"max_id":"116215614634131855","done":false}"#).unwrap();
+        assert_eq!(old, RangeCursor::after(Some("116215614634131855".into())));
+        let finished: RangeCursor = serde_json::from_str(r#"{"max_id":"1","done":true}"#).unwrap();
+        assert!(finished.done);
     }
 }

@@ -19,41 +19,44 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use earshot_model::{
-    Author, Brand, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION,
-};
+use earshot_model::{Author, Brand, Engagement, Platform, RawMention};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use smart_default::SmartDefault;
 use url::Url;
 
-pub use backfill::RangeCursor;
 pub use search::SearchCursor;
 pub use timeline::{PagingBack, TimelineCursor};
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
 use crate::paginate::PaginatedJob;
+use crate::paging;
 use crate::platforms::{brand_hashtags, brand_keywords};
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 use crate::text::html_to_text;
 
 /// `[collectors.mastodon]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct MastodonConfig {
+    #[default(true)]
     pub enabled: bool,
     /// Instance base URLs. Each sees the posts its users follow, so several instances
     /// per brand widen coverage; the same post seen twice has one mention id.
+    #[default(_code = r#"vec!["https://mastodon.social".into(), "https://pol.social".into()]"#)]
     pub instances: Vec<String>,
     /// Hashtags to poll besides the brands' own (without `#`).
     pub extra_hashtags: Vec<String>,
     /// Statuses per page, 1..=40.
+    #[default(40)]
     pub page_limit: u32,
     /// How many pages a job's first poll reads back into history (and how many pages
     /// one search sweep reads at most).
+    #[default(5)]
     pub history_pages: u32,
     /// Also search statuses for the brands' keywords (`/api/v2/search`). Needs a user
     /// token: Mastodon answers an anonymous statuses search with nothing.
@@ -73,38 +76,17 @@ pub struct MastodonConfig {
     pub poll_interval_ms: Option<u64>,
 }
 
-impl Default for MastodonConfig {
-    fn default() -> Self {
-        MastodonConfig {
-            enabled: true,
-            instances: vec![
-                "https://mastodon.social".into(),
-                "https://pol.social".into(),
-            ],
-            extra_hashtags: Vec::new(),
-            page_limit: 40,
-            history_pages: 5,
-            search: false,
-            access_tokens: BTreeMap::new(),
-            access_tokens_env: BTreeMap::new(),
-            access_token: None,
-            access_token_env: None,
-            poll_interval_ms: None,
-        }
-    }
-}
-
 impl MastodonConfig {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         for (i, instance) in self.instances.iter().enumerate() {
             parse_base_url(&format!("collectors.mastodon.instances[{i}]"), instance)?;
         }
-        if !(1..=40).contains(&self.page_limit) {
-            return Err(Error::config(
-                "collectors.mastodon.page_limit",
-                format!("is {}; Mastodon allows 1..=40", self.page_limit),
-            ));
-        }
+        validate_range(
+            "collectors.mastodon.page_limit",
+            self.page_limit,
+            1..=40,
+            "Mastodon",
+        )?;
         validate_interval(
             "collectors.mastodon.poll_interval_ms",
             self.poll_interval_ms,
@@ -544,14 +526,8 @@ pub(crate) fn to_mention(value: &Value, host: &str) -> Option<RawMention> {
         )
     };
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Mastodon, &platform_id),
-        platform: Platform::Mastodon,
-        platform_id,
         url: status.url.or(status.uri).unwrap_or_default(),
         text,
-        created_at: status.created_at,
-        collected_at: Utc::now(),
         author: Author {
             id: account
                 .url
@@ -573,9 +549,12 @@ pub(crate) fn to_mention(value: &Value, host: &str) -> Option<RawMention> {
             replies: status.replies_count,
         },
         language_hint: status.language.filter(|l| !l.is_empty()),
-        origin: Origin::Live,
-        source: String::new(),
-        raw: value.clone().into(),
+        ..paging::mention(
+            Platform::Mastodon,
+            platform_id,
+            status.created_at,
+            value.clone(),
+        )
     })
 }
 

@@ -27,17 +27,18 @@ use super::{LISTING_CAP, RedditConfig};
 use crate::error::Error;
 use crate::jobs::Job;
 use crate::paginate::{Page, PaginatedJob, Paginator};
+use crate::paging::RangeCursor;
 use earshot_runtime::InternalEvent;
 
-/// Where a backfill job stands.
+/// Where a backfill job stands: the next page's `after`, and the links listed so far.
+pub type BackfillCursor = RangeCursor<Listed>;
+
+/// Reddit's own part of a [`BackfillCursor`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackfillCursor {
-    /// The next page's `after`; `None` before the first page.
-    pub after: Option<String>,
+pub struct Listed {
     /// Links listed so far, to tell the listing cap from the end of the results.
+    #[serde(default)]
     pub listed: u64,
-    /// Paged back past `from`, or to the end of the listing.
-    pub done: bool,
 }
 
 /// One job per keyword (`backfill:reddit:orlen:FROM..TO`, with `r/a+b:` before the
@@ -123,12 +124,14 @@ impl Paginator for LinkBackfill {
         if cursor.done {
             return Ok(Page::nothing(cursor.clone()));
         }
+        let requested = cursor.next.as_deref();
         let (links, next) = self
             .api
-            .listing(&self.url, &self.params, cursor.after.as_deref())
+            .listing(&self.url, &self.params, requested)
             .await?
             .links(&self.job);
-        let listed = cursor.listed + links.len() as u64;
+        let next = crate::paging::next_token(Platform::Reddit, Some(&self.job), next, requested)?;
+        let listed = cursor.state.listed + links.len() as u64;
         let mentions: Vec<RawMention> = links
             .iter()
             .filter(|l| created_utc(l).is_some_and(|t| (self.from..self.to).contains(&t)))
@@ -150,24 +153,10 @@ impl Paginator for LinkBackfill {
             .emit();
         }
         let next = match step {
-            Next::Page(after) => BackfillCursor {
-                after: Some(after),
-                listed,
-                done: false,
-            },
-            Next::Done | Next::Capped => BackfillCursor {
-                after: None,
-                listed,
-                done: true,
-            },
+            Next::Page(after) => Some(after),
+            Next::Done | Next::Capped => None,
         };
-        let more = !next.done;
-        Ok(Page {
-            mentions,
-            cursor: next,
-            more,
-            total_hint: None,
-        })
+        Ok(RangeCursor::after_with(next, Listed { listed }).into_page(mentions))
     }
 }
 
@@ -202,5 +191,23 @@ mod tests {
         assert_eq!(next_step(&links(&[20]), None, 10, 1000, 100), Next::Capped);
         assert_eq!(next_step(&links(&[20]), None, 10, 960, 100), Next::Capped);
         assert_eq!(next_step(&links(&[20]), None, 10, 960, 25), Next::Done);
+    }
+
+    #[test]
+    fn cursors_stored_before_the_shared_range_cursor_still_load() {
+        let old: BackfillCursor =
+            serde_json::from_str(r#"{"after":"t3_1b2c3d","listed":200,"done":false}"#).unwrap();
+        assert_eq!(
+            old,
+            RangeCursor::after_with(Some("t3_1b2c3d".into()), Listed { listed: 200 })
+        );
+        let finished: BackfillCursor =
+            serde_json::from_str(r#"{"after":null,"listed":1000,"done":true}"#).unwrap();
+        assert!(finished.done && finished.next.is_none());
+        assert_eq!(finished.state.listed, 1000);
+        // And the new form round-trips.
+        let json = serde_json::to_string(&old).unwrap();
+        assert_eq!(json, r#"{"next":"t3_1b2c3d","done":false,"listed":200}"#);
+        assert_eq!(serde_json::from_str::<BackfillCursor>(&json).unwrap(), old);
     }
 }

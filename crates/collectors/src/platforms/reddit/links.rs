@@ -3,10 +3,12 @@
 
 use std::cmp::Ordering;
 
-use chrono::{DateTime, Utc};
-use earshot_model::{Author, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
+use chrono::DateTime;
+use earshot_model::{Engagement, Platform, RawMention};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::paging;
 
 #[derive(Deserialize)]
 pub(crate) struct Listing {
@@ -140,33 +142,16 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
         .or(link.url)
         .unwrap_or_default();
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Reddit, &platform_id),
-        platform: Platform::Reddit,
-        platform_id,
         url,
         text: text_of(value),
-        created_at,
-        collected_at: Utc::now(),
-        author: Author {
-            id: author_id,
-            handle: link.author.clone(),
-            name: link.author,
-            // Karma and account age need `/user/{name}/about`, a call per author.
-            bio: String::new(),
-            followers: 0,
-            verified: false,
-            created_at: None,
-        },
+        // Karma and account age need `/user/{name}/about`, a call per author.
+        author: paging::named_author(author_id, link.author),
         engagement: Engagement {
             likes: link.score.max(0) as u64,
             reposts: link.num_crossposts,
             replies: link.num_comments,
         },
-        language_hint: None,
-        origin: Origin::Live,
-        source: String::new(),
-        raw: value.clone().into(),
+        ..paging::mention(Platform::Reddit, platform_id, created_at, value.clone())
     })
 }
 

@@ -30,8 +30,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use earshot_model::{Brand, Platform};
 use serde::Deserialize;
+use smart_default::SmartDefault;
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
+use crate::config::{
+    HttpConfig, Secret, parse_base_url, validate_at_least_one, validate_interval, validate_range,
+};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
@@ -39,7 +42,7 @@ use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 
 use auth::{Api, Credentials, TokenSource};
-pub use backfill::BackfillCursor;
+pub use backfill::{BackfillCursor, Listed};
 pub use links::Mark;
 pub use search::SearchCursor;
 
@@ -47,14 +50,16 @@ pub use search::SearchCursor;
 const LISTING_CAP: u64 = 1000;
 
 /// `[collectors.reddit]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedditConfig {
     /// Unset: on when a client id is configured. `true` without credentials is an error.
     pub enabled: Option<bool>,
     /// The OAuth API host.
+    #[default = "https://oauth.reddit.com"]
     pub base_url: String,
     /// The token endpoint.
+    #[default = "https://www.reddit.com/api/v1/access_token"]
     pub token_url: String,
     /// The "script"/"web app" client id and secret (reddit.com/prefs/apps).
     pub client_id: Option<Secret>,
@@ -70,30 +75,12 @@ pub struct RedditConfig {
     /// against the brands' keywords: complete, where search misses links.
     pub listing_subreddits: Vec<String>,
     /// Links per page, 1..=100.
+    #[default(100)]
     pub page_limit: u32,
     /// How many pages one poll reads back at most (listings end near 1,000 items).
+    #[default(10)]
     pub history_pages: u32,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for RedditConfig {
-    fn default() -> Self {
-        RedditConfig {
-            enabled: None,
-            base_url: "https://oauth.reddit.com".into(),
-            token_url: "https://www.reddit.com/api/v1/access_token".into(),
-            client_id: None,
-            client_id_env: None,
-            client_secret: None,
-            client_secret_env: None,
-            user_agent: None,
-            subreddits: Vec::new(),
-            listing_subreddits: Vec::new(),
-            page_limit: 100,
-            history_pages: 10,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 /// A configured subreddit name without `r/` or surrounding spaces.
@@ -170,18 +157,13 @@ impl RedditConfig {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         parse_base_url("collectors.reddit.base_url", &self.base_url)?;
         parse_base_url("collectors.reddit.token_url", &self.token_url)?;
-        if !(1..=100).contains(&self.page_limit) {
-            return Err(Error::config(
-                "collectors.reddit.page_limit",
-                format!("is {}; Reddit allows 1..=100", self.page_limit),
-            ));
-        }
-        if self.history_pages == 0 {
-            return Err(Error::config(
-                "collectors.reddit.history_pages",
-                "must be at least 1",
-            ));
-        }
+        validate_range(
+            "collectors.reddit.page_limit",
+            self.page_limit,
+            1..=100,
+            "Reddit",
+        )?;
+        validate_at_least_one("collectors.reddit.history_pages", self.history_pages)?;
         for (list, subs) in [
             ("subreddits", &self.subreddits),
             ("listing_subreddits", &self.listing_subreddits),

@@ -15,19 +15,20 @@ use serde::{Deserialize, Serialize};
 use super::search::Endpoint;
 use crate::error::Error;
 use crate::paginate::{Page, Paginator};
+use crate::paging::RangeCursor;
 
 /// How long before a request its `end_time` must lie, with a margin for the trip.
 const END_TIME_LAG: ChronoDuration = ChronoDuration::seconds(15);
 
-/// Where a backfill job stands.
+/// Where a backfill job stands: the next page's `next_token`, and the walk's end.
+pub type BackfillCursor = RangeCursor<EndTime>;
+
+/// X's own part of a [`BackfillCursor`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RangeCursor {
-    /// The next page's token; `None` before the first page.
-    pub next_token: Option<String>,
+pub struct EndTime {
     /// The `end_time` of this walk, fixed at its first page.
+    #[serde(default)]
     pub end_time: Option<DateTime<Utc>>,
-    /// Paged to the end of the range.
-    pub done: bool,
 }
 
 pub(super) struct RangeSearch {
@@ -53,25 +54,20 @@ fn ceil_second(at: DateTime<Utc>) -> DateTime<Utc> {
 
 #[async_trait]
 impl Paginator for RangeSearch {
-    type Cursor = RangeCursor;
+    type Cursor = BackfillCursor;
 
-    async fn fetch(&self, cursor: &RangeCursor) -> Result<Page<RangeCursor>, Error> {
+    async fn fetch(&self, cursor: &BackfillCursor) -> Result<Page<BackfillCursor>, Error> {
         let end = cursor
+            .state
             .end_time
             .unwrap_or_else(|| self.to.min(Utc::now() - END_TIME_LAG));
+        let state = EndTime {
+            end_time: Some(end),
+        };
         if cursor.done || end <= self.from {
-            return Ok(Page {
-                mentions: Vec::new(),
-                cursor: RangeCursor {
-                    next_token: None,
-                    end_time: Some(end),
-                    done: true,
-                },
-                more: false,
-                total_hint: None,
-            });
+            return Ok(RangeCursor::after_with(None, state).into_page(Vec::new()));
         }
-        if end < self.to && cursor.end_time.is_none() {
+        if end < self.to && cursor.state.end_time.is_none() {
             tracing::info!(query = %self.endpoint.query, end = %end, "the range reaches into the present; X serves it up to 15 s ago");
         }
         let window = vec![
@@ -80,28 +76,14 @@ impl Paginator for RangeSearch {
             ("start_time", timestamp(self.from)),
             ("end_time", timestamp(ceil_second(end))),
         ];
-        let page = self
-            .endpoint
-            .page(&window, cursor.next_token.as_deref())
-            .await?;
+        let page = self.endpoint.page(&window, cursor.next.as_deref()).await?;
         let range = self.from..end;
         let mentions = page
             .mentions
             .into_iter()
             .filter(|m| range.contains(&m.created_at))
             .collect();
-        let done = page.next_token.is_none();
-        let next = RangeCursor {
-            next_token: page.next_token,
-            end_time: Some(end),
-            done,
-        };
-        Ok(Page {
-            mentions,
-            cursor: next,
-            more: !done,
-            total_hint: None,
-        })
+        Ok(RangeCursor::after_with(page.next_token, state).into_page(mentions))
     }
 }
 
@@ -116,5 +98,26 @@ mod tests {
         assert_eq!(timestamp(ceil_second(at)), "2026-03-12T08:00:01Z");
         let whole: DateTime<Utc> = "2026-03-12T08:00:00Z".parse().unwrap();
         assert_eq!(ceil_second(whole), whole);
+    }
+
+    #[test]
+    fn cursors_stored_before_the_shared_range_cursor_still_load() {
+        let old: BackfillCursor = serde_json::from_str(
+            r#"{"next_token":"b26v89c19zqg8o3fr5","end_time":"2026-03-12T08:00:00Z","done":false}"#,
+        )
+        .unwrap();
+        let end: DateTime<Utc> = "2026-03-12T08:00:00Z".parse().unwrap();
+        assert_eq!(
+            old,
+            RangeCursor::after_with(
+                Some("b26v89c19zqg8o3fr5".into()),
+                EndTime {
+                    end_time: Some(end)
+                }
+            )
+        );
+        let fresh: BackfillCursor =
+            serde_json::from_str(r#"{"next_token":null,"end_time":null,"done":false}"#).unwrap();
+        assert_eq!(fresh, BackfillCursor::default());
     }
 }

@@ -28,9 +28,12 @@ use std::time::Duration;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use earshot_model::{Brand, Platform};
 use serde::Deserialize;
+use smart_default::SmartDefault;
 use url::Url;
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
+use crate::config::{
+    HttpConfig, Secret, parse_base_url, validate_at_least_one, validate_interval, validate_range,
+};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::Job;
@@ -38,7 +41,7 @@ use crate::paginate::PaginatedJob;
 use crate::platforms::brand_keywords;
 use crate::ratelimit::{RateBudgets, RateLimitHeaders};
 
-pub use backfill::RangeCursor;
+pub use backfill::{BackfillCursor, EndTime};
 pub use search::{RecentCursor, RecentSweep};
 
 use backfill::RangeSearch;
@@ -57,44 +60,32 @@ const ARCHIVE_INTERVAL: Duration = Duration::from_millis(1050);
 const FIRST_POST: &str = "2006-03-21T00:00:00Z";
 
 /// `[collectors.x]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct XConfig {
     /// Unset: on when a bearer token is configured. `true` without one is an error.
     pub enabled: Option<bool>,
+    #[default = "https://api.x.com"]
     pub base_url: String,
     /// The app-only bearer token (developer portal → Keys and tokens).
     pub bearer_token: Option<Secret>,
     pub bearer_token_env: Option<String>,
     /// Appended to every keyword query (X query operators).
+    #[default = "-is:retweet"]
     pub query_suffix: String,
     /// Posts per page of recent search, 10..=100.
+    #[default(100)]
     pub max_results: u32,
     /// How many pages one poll reads back at most.
+    #[default(10)]
     pub history_pages: u32,
     /// Backfill through full-archive search (`/2/tweets/search/all`), which needs a Pro
     /// or Enterprise bearer token; otherwise backfills only reach the last 7 days.
     pub full_archive: bool,
     /// Posts per page of full-archive search, 10..=500.
+    #[default(500)]
     pub full_archive_max_results: u32,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for XConfig {
-    fn default() -> Self {
-        XConfig {
-            enabled: None,
-            base_url: "https://api.x.com".into(),
-            bearer_token: None,
-            bearer_token_env: None,
-            query_suffix: "-is:retweet".into(),
-            max_results: 100,
-            history_pages: 10,
-            full_archive: false,
-            full_archive_max_results: 500,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 impl XConfig {
@@ -144,27 +135,14 @@ impl XConfig {
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
         parse_base_url("collectors.x.base_url", &self.base_url)?;
-        if !(10..=100).contains(&self.max_results) {
-            return Err(Error::config(
-                "collectors.x.max_results",
-                format!("is {}; X allows 10..=100", self.max_results),
-            ));
-        }
-        if !(10..=500).contains(&self.full_archive_max_results) {
-            return Err(Error::config(
-                "collectors.x.full_archive_max_results",
-                format!(
-                    "is {}; full-archive search allows 10..=500",
-                    self.full_archive_max_results
-                ),
-            ));
-        }
-        if self.history_pages == 0 {
-            return Err(Error::config(
-                "collectors.x.history_pages",
-                "must be at least 1",
-            ));
-        }
+        validate_range("collectors.x.max_results", self.max_results, 10..=100, "X")?;
+        validate_range(
+            "collectors.x.full_archive_max_results",
+            self.full_archive_max_results,
+            10..=500,
+            "full-archive search",
+        )?;
+        validate_at_least_one("collectors.x.history_pages", self.history_pages)?;
         if self.query_suffix.len() > MAX_QUERY_LEN / 2 {
             return Err(Error::config(
                 "collectors.x.query_suffix",

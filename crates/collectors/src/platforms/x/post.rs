@@ -2,10 +2,12 @@
 //! recent search, full-archive search and backfills alike.
 
 use chrono::{DateTime, Utc};
-use earshot_model::{Author, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
+use earshot_model::{Author, Engagement, Platform, RawMention};
 use earshot_runtime::InternalEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+use crate::paging;
 
 #[derive(Deserialize, Default)]
 struct PublicMetrics {
@@ -102,14 +104,8 @@ pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<Ra
     };
     let metrics = post.public_metrics;
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::X, &post.id),
-        platform: Platform::X,
-        platform_id: post.id,
         url,
         text,
-        created_at: post.created_at,
-        collected_at: Utc::now(),
         author: Author {
             id: author_id,
             handle: user.username,
@@ -128,9 +124,12 @@ pub(crate) fn to_mention(value: &Value, user_value: Option<&Value>) -> Option<Ra
         language_hint: post
             .lang
             .filter(|l| !l.is_empty() && l != "und" && l != "zxx"),
-        origin: Origin::Live,
-        source: String::new(),
-        raw: json!({ "post": value, "user": user_value }).into(),
+        ..paging::mention(
+            Platform::X,
+            post.id,
+            post.created_at,
+            json!({ "post": value, "user": user_value }),
+        )
     })
 }
 

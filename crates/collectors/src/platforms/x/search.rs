@@ -130,7 +130,8 @@ impl Endpoint {
             .await
             .map_err(|error| self.explain(error))?
             .body;
-        let next = crate::paging::next_token(Platform::X, response.meta.next_token, next_token)?;
+        let next =
+            crate::paging::next_token(Platform::X, None, response.meta.next_token, next_token)?;
         let users: HashMap<&str, &Value> = response
             .includes
             .users

@@ -10,21 +10,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use earshot_model::RawMention;
-use serde::{Deserialize, Serialize};
 
 use super::comment::{published_at, to_mention};
 use super::threads::ThreadsApi;
 use crate::error::Error;
 use crate::paginate::{Page, Paginator};
+use crate::paging::RangeCursor;
 
-/// Where a backfill job stands.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackfillCursor {
-    /// The next page's token; `None` before the first page.
-    pub page_token: Option<String>,
-    /// Paged back past `from`, or to the last thread.
-    pub done: bool,
-}
+/// Where a backfill job stands: the next page's `pageToken`.
+pub type BackfillCursor = RangeCursor;
 
 pub(super) struct ThreadsBackfill {
     pub api: ThreadsApi,
@@ -40,7 +34,7 @@ impl Paginator for ThreadsBackfill {
         if cursor.done {
             return Ok(Page::nothing(cursor.clone()));
         }
-        let requested = cursor.page_token.as_deref();
+        let requested = cursor.next.as_deref();
         let response = self.api.page(requested).await?;
         let next = self.api.next_token(response.next_page_token, requested)?;
         let range = self.from..self.to;
@@ -54,22 +48,23 @@ impl Paginator for ThreadsBackfill {
             .items
             .iter()
             .any(|t| published_at(t).is_some_and(|at| at < self.from));
-        let next = match next {
-            Some(token) if !past_from => BackfillCursor {
-                page_token: Some(token),
-                done: false,
-            },
-            _ => BackfillCursor {
-                page_token: None,
-                done: true,
-            },
-        };
-        let more = !next.done;
-        Ok(Page {
-            mentions,
-            cursor: next,
-            more,
-            total_hint: None,
-        })
+        // Past `from`, or the last thread: done.
+        let next = next.filter(|_| !past_from);
+        Ok(RangeCursor::after(next).into_page(mentions))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_stored_before_the_shared_range_cursor_still_load() {
+        let old: BackfillCursor =
+            serde_json::from_str(r#"{"page_token":"QURTSl9pM1h4","done":false}"#).unwrap();
+        assert_eq!(old, RangeCursor::after(Some("QURTSl9pM1h4".into())));
+        let finished: BackfillCursor =
+            serde_json::from_str(r#"{"page_token":null,"done":true}"#).unwrap();
+        assert_eq!(finished, RangeCursor::after(None));
     }
 }

@@ -2,10 +2,11 @@
 //! and backfills.
 
 use chrono::{DateTime, Utc};
-use earshot_model::{Author, Engagement, MentionId, Origin, Platform, RawMention, SCHEMA_VERSION};
+use earshot_model::{Engagement, Platform, RawMention};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::paging;
 use crate::text::html_to_text;
 
 /// When a thread's top-level comment was published: what `order=time` sorts by.
@@ -75,37 +76,26 @@ pub(crate) fn to_mention(value: &Value) -> Option<RawMention> {
         .text_original
         .unwrap_or_else(|| html_to_text(&comment.snippet.text_display));
     let author = comment.snippet.author_display_name;
+    let author_id = comment
+        .snippet
+        .author_channel_id
+        .map_or_else(|| author.clone(), |c| c.value);
     Some(RawMention {
-        schema_version: SCHEMA_VERSION,
-        id: MentionId::new(Platform::Youtube, &thread.id),
-        platform: Platform::Youtube,
-        platform_id: thread.id,
         url,
         text,
-        created_at: comment.snippet.published_at,
-        collected_at: Utc::now(),
-        author: Author {
-            id: comment
-                .snippet
-                .author_channel_id
-                .map_or_else(|| author.clone(), |c| c.value),
-            handle: author.clone(),
-            name: author,
-            // Subscriber counts need channels.list (1 unit per 50 channels).
-            bio: String::new(),
-            followers: 0,
-            verified: false,
-            created_at: None,
-        },
+        // Subscriber counts need channels.list (1 unit per 50 channels).
+        author: paging::named_author(author_id, author),
         engagement: Engagement {
             likes: comment.snippet.like_count,
             reposts: 0,
             replies: snippet.total_reply_count,
         },
-        language_hint: None,
-        origin: Origin::Live,
-        source: String::new(),
-        raw: value.clone().into(),
+        ..paging::mention(
+            Platform::Youtube,
+            thread.id,
+            comment.snippet.published_at,
+            value.clone(),
+        )
     })
 }
 

@@ -26,8 +26,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use earshot_model::{Brand, Platform};
 use serde::Deserialize;
+use smart_default::SmartDefault;
 
-use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval};
+use crate::config::{HttpConfig, Secret, parse_base_url, validate_interval, validate_range};
 use crate::error::Error;
 use crate::http::HttpPoller;
 use crate::jobs::{Job, JobContext, PollReport};
@@ -42,11 +43,12 @@ use backfill::ThreadsBackfill;
 use threads::{CommentThreads, ThreadsApi};
 
 /// `[collectors.youtube]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct YoutubeConfig {
     /// Unset: on when an API key is configured. `true` without one is an error.
     pub enabled: Option<bool>,
+    #[default = "https://www.googleapis.com"]
     pub base_url: String,
     /// A Data API key (Google Cloud console → Credentials).
     pub api_key: Option<Secret>,
@@ -56,30 +58,16 @@ pub struct YoutubeConfig {
     /// Channels whose videos' comment threads are collected (`allThreadsRelatedToChannelId`).
     pub channel_ids: Vec<String>,
     /// Threads per page, 1..=100.
+    #[default(100)]
     pub max_results: u32,
     /// How many pages one poll reads back at most.
+    #[default(10)]
     pub history_pages: u32,
     /// Units a day the collector may spend (the project's quota is 10,000, shared with
     /// anything else using the key).
+    #[default(10_000)]
     pub daily_quota_units: u64,
     pub poll_interval_ms: Option<u64>,
-}
-
-impl Default for YoutubeConfig {
-    fn default() -> Self {
-        YoutubeConfig {
-            enabled: None,
-            base_url: "https://www.googleapis.com".into(),
-            api_key: None,
-            api_key_env: None,
-            video_ids: Vec::new(),
-            channel_ids: Vec::new(),
-            max_results: 100,
-            history_pages: 10,
-            daily_quota_units: 10_000,
-            poll_interval_ms: None,
-        }
-    }
 }
 
 impl YoutubeConfig {
@@ -105,12 +93,12 @@ impl YoutubeConfig {
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
         parse_base_url("collectors.youtube.base_url", &self.base_url)?;
-        if !(1..=100).contains(&self.max_results) {
-            return Err(Error::config(
-                "collectors.youtube.max_results",
-                format!("is {}; YouTube allows 1..=100", self.max_results),
-            ));
-        }
+        validate_range(
+            "collectors.youtube.max_results",
+            self.max_results,
+            1..=100,
+            "YouTube",
+        )?;
         for (key, value) in [
             ("history_pages", u64::from(self.history_pages)),
             ("daily_quota_units", self.daily_quota_units),

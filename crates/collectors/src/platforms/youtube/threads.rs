@@ -94,7 +94,7 @@ impl ThreadsApi {
         next: Option<String>,
         requested: Option<&str>,
     ) -> Result<Option<String>, Error> {
-        crate::paging::next_token(Platform::Youtube, next, requested)
+        crate::paging::next_token(Platform::Youtube, None, next, requested)
     }
 }
 
