@@ -704,9 +704,10 @@ async fn processors_backlog(
         for processor in &mut processors {
             processor.check_alive()?;
             if first.is_none()
-                && processor.metrics().await.is_some_and(|m| {
-                    m.get("earshot_processor_records_consumed_total") > 0.0
-                })
+                && processor
+                    .metrics()
+                    .await
+                    .is_some_and(|m| m.get("earshot_processor_records_consumed_total") > 0.0)
             {
                 first = Some(Instant::now());
             }
@@ -1486,9 +1487,14 @@ async fn run(args: Args) -> AnyResult<()> {
         let mut c_rate = None;
         if args.runs("clickhouse") {
             log("  (c) ClickHouse alone, prepared rows from one client");
-            let (rate, rows, cpu) =
-                clickhouse_alone(&run_id, &enricher, args.partitions, args.mentions, batch_rows)
-                    .await?;
+            let (rate, rows, cpu) = clickhouse_alone(
+                &run_id,
+                &enricher,
+                args.partitions,
+                args.mentions,
+                batch_rows,
+            )
+            .await?;
             log(format!("  (c) {rate:.0} rows/s"));
             c_rate = Some(rate);
             let limit = rate.min(a.rate());
@@ -1512,8 +1518,9 @@ async fn run(args: Args) -> AnyResult<()> {
             let (b2, _) = processors_backlog(&ns2, args.mentions, 2).await?;
             log(format!("  (b2) {:.0} mentions/s", b2.rate()));
             let per_mention = |t: &Throughput| {
-                processor_cpu_seconds(&t.cpu)
-                    .map_or("n/a".to_string(), |s| format!("{:.1} µs", s * 1e6 / t.records as f64))
+                processor_cpu_seconds(&t.cpu).map_or("n/a".to_string(), |s| {
+                    format!("{:.1} µs", s * 1e6 / t.records as f64)
+                })
             };
             let _ = writeln!(
                 out,

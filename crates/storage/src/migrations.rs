@@ -482,6 +482,18 @@ mod tests {
     }
 
     #[test]
+    fn every_reasserted_statement_is_a_migrations_own() {
+        // So it runs on both engines in the tests and `--print-sql` need not repeat it.
+        let all: Vec<String> = MIGRATIONS.iter().flat_map(|m| m.statements()).collect();
+        let reasserted = reasserted_statements();
+        assert!(!reasserted.is_empty());
+        for statement in reasserted {
+            assert!(all.contains(&statement), "{statement}");
+            assert!(statement.contains("IF NOT EXISTS"), "{statement}");
+        }
+    }
+
+    #[test]
     fn every_create_is_idempotent() {
         for m in MIGRATIONS {
             for s in m.statements() {

@@ -24,9 +24,7 @@ pub fn schema_sql(config: &ClickHouseConfig) -> Vec<String> {
             all.extend(target.render(&statement));
         }
     }
-    for statement in crate::migrations::reasserted_statements() {
-        all.extend(target.render(&statement));
-    }
+    // `reasserted_statements` are left out: each is one of migration 7's, printed above.
     all
 }
 
