@@ -1339,9 +1339,9 @@ fn batch_stats(out: &mut String, m: &Metrics, wall: f64) {
     if count > 0.0 {
         let _ = writeln!(
             out,
-            "\nProcessor metrics: {count:.0} batches of {:.0} records on average; flush (dedup \
-             lookup + INSERT + commit, consumption paused) took {sum:.1} s in all = {:.0}% of \
-             the wall time; flush p50 {:.3} s, p99 {:.3} s.",
+            "\nProcessor metrics: {count:.0} batches of {:.0} records on average; writes (dedup \
+             lookup, INSERT, rollup recompute, commit; consumption and enrichment of the next \
+             batch go on meanwhile) took {sum:.1} s in all = {:.0}% of the wall time; flush p50 {:.3} s, p99 {:.3} s.",
             m.get("earshot_processor_batch_records_sum") / count,
             100.0 * sum / wall,
             m.get("earshot_processor_batch_write_seconds{quantile=\"0.5\"}"),
