@@ -185,6 +185,27 @@ impl InternalEvent for PageRepaired<'_> {
     }
 }
 
+/// The feed parser (feed-rs) panicked on a page; `recovered` when the page parsed once
+/// its person fields were removed.
+#[derive(Debug)]
+pub struct FeedParserPanicked<'a> {
+    pub error: &'a str,
+    pub recovered: bool,
+}
+
+impl InternalEvent for FeedParserPanicked<'_> {
+    fn handle(self) {
+        tracing::warn!(
+            error = self.error,
+            recovered = self.recovered,
+            "feed parser panicked; parsed the page again without its author fields"
+        );
+        counter!("earshot_collector_feed_parser_panics_total",
+            "recovered" => if self.recovered { "true" } else { "false" })
+        .increment(1);
+    }
+}
+
 /// A post time outside the plausible window; the collection time is stored instead.
 #[derive(Debug)]
 pub struct ImplausibleTime<'a> {

@@ -202,7 +202,33 @@ pub(crate) fn parse_feed(body: &[u8]) -> Result<Feed, String> {
     Ok(feed)
 }
 
+/// [`parse_feed_unguarded`], with feed-rs's panics caught. feed-rs 3.0 slices a person
+/// field ("name <email>") at a byte that can fall inside a multi-byte letter
+/// (`parser/util/mod.rs:155`, found by the `feed` fuzz target): one such `<author>`
+/// would fail every poll of the feed. The page is parsed again without its person
+/// fields (the items keep everything else), logged and counted; only a panic that
+/// survives that is an error, naming the parser.
 fn parse_feed_strict(body: &[u8]) -> Result<Feed, String> {
+    let parsed = std::panic::catch_unwind(|| parse_feed_unguarded(body));
+    let message = match parsed {
+        Ok(result) => return result,
+        Err(panic) => panic_message(panic.as_ref()),
+    };
+    let stripped = strip_elements(body, PERSON_ELEMENTS);
+    let retried = std::panic::catch_unwind(|| parse_feed_unguarded(&stripped));
+    let recovered = matches!(retried, Ok(Ok(_)));
+    crate::internal_events::FeedParserPanicked {
+        error: &message,
+        recovered,
+    }
+    .emit();
+    match retried {
+        Ok(result) => result,
+        Err(_) => Err(format!("the feed parser (feed-rs) panicked: {message}")),
+    }
+}
+
+fn parse_feed_unguarded(body: &[u8]) -> Result<Feed, String> {
     feed_rs::parser::Builder::new()
         .id_generator(|links, _title, _base| {
             item_link(links)
@@ -212,6 +238,59 @@ fn parse_feed_strict(body: &[u8]) -> Result<Feed, String> {
         .build()
         .parse(body)
         .map_err(|e| e.to_string())
+}
+
+/// The elements feed-rs reads as "name <email>" persons.
+const PERSON_ELEMENTS: &[&str] = &[
+    "author",
+    "managingEditor",
+    "webMaster",
+    "dc:creator",
+    "itunes:author",
+];
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// `body` without every `<name …>…</name>` element of `names` (and self-closing
+/// `<name/>`). Byte-wise, so it works on any input; an element left open is kept.
+fn strip_elements(body: &[u8], names: &[&str]) -> Vec<u8> {
+    let mut out = body.to_vec();
+    for name in names {
+        let open = format!("<{name}");
+        let close = format!("</{name}>");
+        let mut kept = Vec::with_capacity(out.len());
+        let mut at = 0;
+        while let Some(found) = find(&out[at..], open.as_bytes()).map(|i| at + i) {
+            let after = out.get(found + open.len()).copied();
+            if !matches!(after, Some(b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r')) {
+                kept.extend_from_slice(&out[at..found + open.len()]);
+                at = found + open.len();
+                continue;
+            }
+            let tag_end = find(&out[found..], b">").map(|i| found + i);
+            let end = match tag_end {
+                Some(e) if out[e - 1] == b'/' => Some(e + 1),
+                Some(e) => find(&out[e..], close.as_bytes()).map(|i| e + i + close.len()),
+                None => None,
+            };
+            let Some(end) = end else { break };
+            kept.extend_from_slice(&out[at..found]);
+            at = end;
+        }
+        kept.extend_from_slice(&out[at..]);
+        out = kept;
+    }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[async_trait]
@@ -399,6 +478,62 @@ mod tests {
         <item><title>Bez guid</title><link>https://p.example/b</link></item>
         <item><title>Nic</title></item>
         </channel></rss>"#;
+
+    /// The `feed` fuzz target's crash input: feed-rs 3.0 panicked on its `<author>`.
+    const PERSON_PANIC: &[u8] = include_bytes!("../../tests/fixtures/rss/feed-rs-person-panic.xml");
+
+    /// A well-formed feed whose author has a dash right before the e-mail address: the
+    /// same feed-rs panic, on a feed anyone could publish.
+    const DASHED_AUTHOR: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel>
+        <title>Gazeta</title>
+        <item><title>Orlen podnosi ceny</title><link>https://p.example/a</link>
+          <guid>urn:a</guid><author>Anna Nowak—r@p.example</author>
+          <pubDate>Thu, 12 Mar 2026 06:00:48 +0000</pubDate></item>
+        </channel></rss>"#;
+
+    #[test]
+    fn a_feed_that_panics_the_parser_in_a_person_field_is_read_without_its_persons() {
+        // Without the guard, the parser panics (and the job would fail every poll).
+        let unguarded = std::panic::catch_unwind(|| parse_feed_unguarded(DASHED_AUTHOR.as_bytes()));
+        assert!(unguarded.is_err(), "feed-rs no longer panics on this input");
+        let events = earshot_runtime::events::EventRecorder::start();
+        let feed = parse_feed(DASHED_AUTHOR.as_bytes()).expect("read without its author");
+        assert_eq!(events.count("FeedParserPanicked"), 1);
+        assert!(events.find("FeedParserPanicked")[0].contains("recovered: true"));
+        assert_eq!(feed.entries.len(), 1);
+        let entry = &feed.entries[0];
+        assert_eq!(entry.title.as_ref().unwrap().content, "Orlen podnosi ceny");
+        assert!(entry.authors.is_empty());
+    }
+
+    #[test]
+    fn the_fuzzers_crash_input_is_an_error_not_a_panic() {
+        // Once its invalid UTF-8 is repaired (as `parse_feed` does), it panicked feed-rs.
+        let body = crate::text::repair_body(PERSON_PANIC, false)
+            .map_or_else(|| PERSON_PANIC.to_vec(), |(repaired, _)| repaired.to_vec());
+        let unguarded = std::panic::catch_unwind(|| parse_feed_unguarded(&body));
+        assert!(unguarded.is_err(), "feed-rs no longer panics on this input");
+        let events = earshot_runtime::events::EventRecorder::start();
+        let error = parse_feed(PERSON_PANIC).expect_err("the rest of it is no feed either");
+        assert!(!error.is_empty());
+        assert_eq!(events.count("FeedParserPanicked"), 1);
+    }
+
+    #[test]
+    fn person_elements_are_stripped_and_nothing_else() {
+        let body = b"<item><title>a</title><author>x@y (\xc5\x81)</author><authority>k</authority>\
+            <dc:creator>Z</dc:creator><author/></item>";
+        let stripped = strip_elements(body, PERSON_ELEMENTS);
+        assert_eq!(
+            stripped,
+            b"<item><title>a</title><authority>k</authority></item>".to_vec()
+        );
+        // An element left open stays, and nothing is lost.
+        assert_eq!(
+            strip_elements(b"<author>x", PERSON_ELEMENTS),
+            b"<author>x".to_vec()
+        );
+    }
 
     #[test]
     fn maps_rss_items_by_guid_else_link() {
