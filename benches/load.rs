@@ -1061,19 +1061,17 @@ fn scaling(partitions: i32, mentions: usize) -> AnyResult<Vec<Scaling>> {
         list.extend(synthetic_brands(brands.saturating_sub(list.len())));
         let enricher = Enricher::new(&list, &file.enrichment)?;
         for target_bytes in [200, 2000] {
+            let mut text_total = 0;
             let payloads: Vec<Vec<u8>> = originals
                 .iter()
                 .map(|m| {
                     let mut m = m.clone();
                     m.text = resized(&m.text, target_bytes);
+                    text_total += m.text.len();
                     serde_json::to_vec(&m)
                 })
                 .collect::<Result<_, _>>()?;
-            let text_bytes = originals
-                .iter()
-                .map(|m| resized(&m.text, target_bytes).len())
-                .sum::<usize>() as f64
-                / mentions as f64;
+            let text_bytes = text_total as f64 / mentions as f64;
             let transform = |offset: usize, payload: &[u8]| -> bool {
                 let mention = RawMention::decode(payload).expect("generated payloads decode");
                 let Some(tags) = enricher.enrich_matched(&mention) else {

@@ -150,27 +150,15 @@ pub fn mentions() -> Vec<RawMention> {
         let platform: Platform = str_of(case, "platform")
             .parse()
             .unwrap_or(Platform::Mastodon);
-        out.push(RawMention {
-            schema_version: SCHEMA_VERSION,
-            id: MentionId::new(platform, &i.to_string()),
+        let mut m = mention(
+            i,
             platform,
-            platform_id: i.to_string(),
-            url: String::new(),
             text,
-            created_at: "2026-05-20T12:00:00Z".parse().unwrap(),
-            collected_at: "2026-05-20T12:00:05Z".parse().unwrap(),
-            author: Author {
-                id: i.to_string(),
-                handle: format!("user{i}"),
-                bio: bios[i % bios.len()].clone(),
-                ..Author::default()
-            },
-            engagement: Default::default(),
-            language_hint: case.get("hint").and_then(Value::as_str).map(str::to_owned),
-            origin: Default::default(),
-            source: String::new(),
-            raw: Default::default(),
-        });
+            format!("user{i}"),
+            bios[i % bios.len()].clone(),
+        );
+        m.language_hint = case.get("hint").and_then(Value::as_str).map(str::to_owned);
+        out.push(m);
     }
     out
 }
