@@ -2,7 +2,12 @@
 //! `eval/apart`, reports cross-validated figures, and writes `data/source_model.txt`.
 //!
 //!     cargo run -p earshot-enrichment --release --example train_source_model -- \
-//!         crates/enrichment/eval/apart dev,test crates/enrichment/data/source_model.txt
+//!         crates/enrichment/eval/apart,crates/enrichment/eval/apart-v2 dev,test \
+//!         crates/enrichment/data/source_model.txt
+//!
+//! `DIRS` is one directory or a comma-separated list (each laid out like `eval/apart`,
+//! with the first one's `brands.json`); every `LANG.SPLIT.jsonl` of `SPLITS` in any of
+//! them is read, so sets with only a `test` file join sets with `dev` and `test`.
 //!
 //! A multinomial logistic regression (L2, AdaGrad, full batch) over the features
 //! `Enricher::source_samples` computes. Account facts (configured handles, RSS, the
@@ -10,7 +15,10 @@
 //! are held-out: 5-fold cross-validation grouped by mention, and leave-one-language-out;
 //! the per-class thresholds (the least probability at which a class is answered, below
 //! it `unknown`) are chosen on the cross-validated probabilities to give each class a
-//! precision of at least `TARGET_PRECISION`.
+//! precision of at least `TARGET_PRECISION` (0.90; the environment variable of that name
+//! sets another). Thresholds chosen on the same probabilities they are judged on are
+//! optimistic: trained on the first set, the 0.90 chosen here gave 0.84 on the second,
+//! so a model meant to hold 0.90 on new data is trained with a higher target.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -22,6 +30,12 @@ use serde_json::Value;
 
 const CLASSES: [&str; 5] = ["customer", "employee", "brand_account", "press", "other"];
 const TARGET_PRECISION: f64 = 0.90;
+
+fn target_precision() -> f64 {
+    std::env::var("TARGET_PRECISION").map_or(TARGET_PRECISION, |v| {
+        v.parse().expect("TARGET_PRECISION is a number such as 0.93")
+    })
+}
 const FOLDS: u64 = 5;
 /// Features seen in fewer training samples are dropped.
 const MIN_COUNT: u32 = 2;
@@ -42,16 +56,19 @@ struct Sample {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = args
+    let dirs = args
         .next()
-        .expect("usage: train_source_model DIR SPLITS OUT");
+        .expect("usage: train_source_model DIR[,DIR...] SPLITS OUT");
     let splits = args.next().unwrap_or_else(|| "dev,test".into());
     let out = args.next();
-    let dir = Path::new(&dir);
+    let dirs: Vec<&Path> = dirs.split(',').map(Path::new).collect();
     let brands: Vec<Brand> =
-        serde_json::from_str(&read(&dir.join("brands.json"))).expect("brands.json");
+        serde_json::from_str(&read(&dirs[0].join("brands.json"))).expect("brands.json");
     let enricher = Enricher::new(&brands, &EnrichmentConfig::default()).expect("valid brands");
-    let samples = load(&enricher, dir, &splits);
+    let samples: Vec<Sample> = dirs
+        .iter()
+        .flat_map(|dir| load(&enricher, dir, &splits))
+        .collect();
     println!(
         "{} (mention, brand) pairs with a gold source type and a brand match, {} of them account facts",
         samples.len(),
@@ -145,7 +162,10 @@ fn main() {
          # {} (splits {splits}): {} (mention, brand) pairs, lambda {lambda}.\n\
          # Rows: bias, per-class thresholds, then one hashed feature per line; the five\n\
          # numbers are the weights of customer, employee, brand_account, press, other.",
-        dir.display(),
+        dirs.iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
         samples.len()
     )
     .unwrap();
@@ -388,7 +408,7 @@ fn choose_thresholds(samples: &[Sample], held: &[Option<[f64; 5]>]) -> [f64; 5] 
                     }
                 }
             }
-            if answered > 0 && hit as f64 / answered as f64 >= TARGET_PRECISION {
+            if answered > 0 && hit as f64 / answered as f64 >= target_precision() {
                 chosen = t;
                 break;
             }

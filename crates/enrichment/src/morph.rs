@@ -14,6 +14,10 @@
 //! - fleeting vowels: "Żywiec" → "Żywc-a", "Orzeł" → "Orł-a", "Domek" → "Domk-u", and
 //!   the genitive plural "Biedronka" → "Biedronek".
 //!
+//! A name ending in `-o` keeps only the first form. Polish and Ukrainian leave such
+//! names undeclined ("w Tesco", "na Allegro", "w Monzo", "у Сільпо"), and their would-be
+//! forms are other words: "Monza" and "GP Monzy" are the racing town, not the bank.
+//!
 //! Everything works on folded text (see [`crate::fold`]), so "ś" is "s" and "ł" is "l":
 //! "ł→l" needs no rule, and the forms match text written with or without diacritics.
 
@@ -78,7 +82,8 @@ pub(crate) fn forms(word: &str, inflect: bool) -> Vec<Form> {
         },
         inflected: false,
     }];
-    if !inflects {
+    // "w Tesco", "na Allegro", "у Сільпо": names in -o are not declined.
+    if !inflects || matches!(last, Some('o' | 'о')) {
         return out;
     }
     let mut push = |text: String, after: After| {
@@ -132,15 +137,12 @@ pub(crate) fn forms(word: &str, inflect: bool) -> Vec<Form> {
     out
 }
 
-/// "Biedronka" → "Biedronek", "Jabłko" → "Jabłek": a vowel appears before the final
-/// `k` when the ending goes.
+/// "Biedronka" → "Biedronek": a vowel appears before the final `k` when the ending goes.
 fn genitive_plural(word: &str, push: &mut impl FnMut(String, After)) {
-    for suffix in ["ka", "ko"] {
-        if let Some(base) = word.strip_suffix(suffix)
-            && base.ends_with(|c: char| c.is_ascii_alphabetic() && !LATIN_VOWELS.contains(&c))
-        {
-            push(format!("{base}ek"), After::Boundary);
-        }
+    if let Some(base) = word.strip_suffix("ka")
+        && base.ends_with(|c: char| c.is_ascii_alphabetic() && !LATIN_VOWELS.contains(&c))
+    {
+        push(format!("{base}ek"), After::Boundary);
     }
 }
 
@@ -213,6 +215,16 @@ mod tests {
         assert!(has("Żywiec", "zywc", After::MustInflect));
         assert!(has("Domek", "domk", After::MustInflect));
         assert!(has("Biedronka", "biedronek", After::Boundary));
+    }
+
+    #[test]
+    fn names_in_o_are_not_declined() {
+        for name in ["Monzo", "Tesco", "Allegro", "Сільпо"] {
+            let folded = fold(name);
+            assert_eq!(texts(name), vec![(folded, After::MayInflect)], "{name}");
+        }
+        assert!(!has("Monzo", "Monza", After::MustInflect));
+        assert!(!has("Monzo", "monz", After::MustInflect));
     }
 
     #[test]
