@@ -56,6 +56,9 @@ cargo bench --bench load -- [options]
   --duration S           seconds of the latency phase (default 60)
   --memory-mentions M    backlog size of the memory phase; 0 skips it (default 0)
   --partitions P         partitions of mentions.raw, 1..=7 (default 4)
+  --backlog-span S       publication times of a backlog's mentions run in order over the
+                         last S seconds, as a backlog left by an outage does; 0 puts them
+                         all at the moment each is made, a burst (default 0)
   --phases LIST          comma-separated: backlog,clickhouse,instances,breakdown,latency,
                          memory,scaling (default all)
   --keep                 keep the bench databases and topics afterwards
@@ -71,6 +74,7 @@ struct Args {
     partitions: i32,
     phases: Vec<String>,
     keep: bool,
+    backlog_span: u64,
 }
 
 impl Args {
@@ -93,6 +97,7 @@ impl Args {
             .map(String::from)
             .to_vec(),
             keep: false,
+            backlog_span: 0,
         };
         let mut it = std::env::args().skip(1);
         while let Some(arg) = it.next() {
@@ -112,6 +117,9 @@ impl Args {
                 "--memory-mentions" => {
                     args.memory_mentions =
                         number("--memory-mentions", value("--memory-mentions")) as usize
+                }
+                "--backlog-span" => {
+                    args.backlog_span = number("--backlog-span", value("--backlog-span"))
                 }
                 "--partitions" => {
                     args.partitions = number("--partitions", value("--partitions")) as i32
@@ -584,12 +592,41 @@ struct Produced {
     seconds: f64,
 }
 
+/// Publication times of a backlog's mentions: all "now" (a burst), or in order over the
+/// last `span` seconds, as the mentions an outage left behind were published.
+#[derive(Debug, Clone, Copy)]
+struct Timeline {
+    start: chrono::DateTime<Utc>,
+    span: chrono::Duration,
+    count: usize,
+}
+
+impl Timeline {
+    fn new(span_secs: u64, count: usize) -> Self {
+        let span = chrono::Duration::seconds(span_secs as i64);
+        Self {
+            start: Utc::now() - span,
+            span,
+            count: count.max(1),
+        }
+    }
+
+    fn at(&self, i: usize) -> chrono::DateTime<Utc> {
+        if self.span.is_zero() {
+            return Utc::now();
+        }
+        self.start + self.span * (i as i32) / (self.count as i32)
+    }
+}
+
 /// Produces `count` mentions as fast as the broker takes them.
 async fn produce_backlog(
     ns: &Namespace,
     generator: &mut Generator,
     count: usize,
+    span_secs: u64,
 ) -> AnyResult<Produced> {
+    let timeline = Timeline::new(span_secs, count);
     let producer = ns.kafka.producer()?;
     let topic = ns.raw_topic();
     let started = Instant::now();
@@ -597,7 +634,7 @@ async fn produce_backlog(
     let mut bytes = 0;
     let mut last_report = Instant::now();
     for i in 0..count {
-        let record = generator.next_record(Utc::now());
+        let record = generator.next_record(timeline.at(i));
         bytes += record.payload.len();
         in_flight.push(settle(send(&producer, &topic, &record).await?));
         while in_flight.len() >= 50_000 {
@@ -772,14 +809,16 @@ async fn clickhouse_alone(
     partitions: i32,
     mentions: usize,
     batch_rows: usize,
+    span_secs: u64,
 ) -> AnyResult<(f64, usize, Vec<(&'static str, f64, f64, f64)>)> {
     let ns = Namespace::new(run, "clickhouse", partitions).await?;
-    // The backlog's generator and seed: the same mentions (b) wrote.
+    // The backlog's generator, seed and timeline: the same mentions (b) wrote.
     let mut generator = Generator::new(1, 1, partitions);
+    let timeline = Timeline::new(span_secs, mentions);
     let now = Utc::now().timestamp() as u32;
     let mut rows: Vec<MentionRow> = Vec::with_capacity(mentions);
     for offset in 0..mentions {
-        let (partition, mention) = generator.next_mention(Utc::now());
+        let (partition, mention) = generator.next_mention(timeline.at(offset));
         if let Some(tags) = enricher.enrich_matched(&mention) {
             rows.extend(mention_rows(
                 &mention,
@@ -1422,7 +1461,7 @@ async fn run(args: Args) -> AnyResult<()> {
         log(format!("phase 1: backlog of {} mentions", args.mentions));
         let ns = Namespace::new(&run_id, "backlog", args.partitions).await?;
         let mut generator = Generator::new(1, 1, args.partitions);
-        let produced = produce_backlog(&ns, &mut generator, args.mentions).await?;
+        let produced = produce_backlog(&ns, &mut generator, args.mentions, args.backlog_span).await?;
         log(format!(
             "  produced {} in {:.1} s ({:.0}/s, {:.0} bytes each)",
             produced.records,
@@ -1491,6 +1530,7 @@ async fn run(args: Args) -> AnyResult<()> {
                 args.partitions,
                 args.mentions,
                 batch_rows,
+                args.backlog_span,
             )
             .await?;
             log(format!("  (c) {rate:.0} rows/s"));
@@ -1512,7 +1552,7 @@ async fn run(args: Args) -> AnyResult<()> {
             log("  (b2) two `earshot process` instances in one group");
             let ns2 = Namespace::new(&run_id, "instances", args.partitions).await?;
             let mut generator = Generator::new(1, 1, args.partitions);
-            produce_backlog(&ns2, &mut generator, args.mentions).await?;
+            produce_backlog(&ns2, &mut generator, args.mentions, args.backlog_span).await?;
             let (b2, _) = processors_backlog(&ns2, args.mentions, 2).await?;
             log(format!("  (b2) {:.0} mentions/s", b2.rate()));
             let per_mention = |t: &Throughput| {
@@ -1596,7 +1636,7 @@ async fn run(args: Args) -> AnyResult<()> {
         ));
         let ns = Namespace::new(&run_id, "memory", args.partitions).await?;
         let mut generator = Generator::new(4, 4, args.partitions);
-        let produced = produce_backlog(&ns, &mut generator, args.memory_mentions).await?;
+        let produced = produce_backlog(&ns, &mut generator, args.memory_mentions, args.backlog_span).await?;
         log(format!(
             "  produced {} in {:.1} s",
             produced.records, produced.seconds

@@ -195,6 +195,15 @@ impl Score {
                 m.text
             );
         }
+        if std::env::var_os("EVAL_EVIDENCE").is_some() && !got_cohort.is_empty() {
+            // Per-rule tallies: `COHORT-EVIDENCE rule gold got` (gold `-` when unlabelled).
+            let gold = if gold_cohort.is_empty() {
+                "-"
+            } else {
+                gold_cohort
+            };
+            println!("COHORT-EVIDENCE {} {gold} {got_cohort}", e.cohort.evidence);
+        }
         self.cohort.push((gold_cohort.into(), got_cohort.into()));
         let gold: BTreeMap<&str, &str> = case["brands"]
             .as_array()

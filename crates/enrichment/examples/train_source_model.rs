@@ -33,7 +33,8 @@ const TARGET_PRECISION: f64 = 0.90;
 
 fn target_precision() -> f64 {
     std::env::var("TARGET_PRECISION").map_or(TARGET_PRECISION, |v| {
-        v.parse().expect("TARGET_PRECISION is a number such as 0.93")
+        v.parse()
+            .expect("TARGET_PRECISION is a number such as 0.93")
     })
 }
 const FOLDS: u64 = 5;

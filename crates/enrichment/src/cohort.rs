@@ -102,7 +102,9 @@ pub(crate) fn infer(found: &[Found<'_>], date: PostDate, bounds: &CohortBoundari
             };
             Tag::new(b.cohort, confidence, b.evidence)
         }
-        None if slang >= 2 => Tag::new(Cohort::GenZ, 0.3, "weak.slang"),
+        // Slang alone ("💀", "no cap") is not evidence of a generation: on the apart-written
+        // sets it named gen Z correctly 3 times in 14 (older people write it too).
+        None if slang >= 2 => Tag::new(Cohort::Unknown, 0.0, "weak.slang_only"),
         None => Tag::new(Cohort::Unknown, 0.0, "no_evidence"),
     }
 }
@@ -128,7 +130,7 @@ fn candidate(
                 pick("bio.birth_year", "post.birth_year"),
             )
         }
-        RuleKind::Age | RuleKind::AgeExact => {
+        RuleKind::Age | RuleKind::AgeExact | RuleKind::AgeLoose => {
             let age = hit.value;
             if !(10..=100).contains(&age) {
                 return None;
@@ -141,9 +143,19 @@ fn candidate(
             } else {
                 early
             };
-            let straddles =
-                hit.kind == RuleKind::Age && cohort_of(late, bounds) != cohort_of(early, bounds);
-            let confidence = if bio { 0.9 } else { 0.85 } * if straddles { 0.6 } else { 1.0 };
+            // "mam 23 lata" in 2026 is born 2002 or 2003: millennial or gen Z, and the text
+            // cannot tell which. Careful annotators leave such ages unlabelled (every
+            // apart-set writer did), so a boundary age is no evidence rather than a guess.
+            if hit.kind != RuleKind::AgeExact && cohort_of(late, bounds) != cohort_of(early, bounds)
+            {
+                return None;
+            }
+            let loose = if hit.kind == RuleKind::AgeLoose {
+                0.8
+            } else {
+                1.0
+            };
+            let confidence = if bio { 0.9 } else { 0.85 } * loose;
             (
                 cohort_of(guess, bounds),
                 4,
@@ -207,7 +219,14 @@ const AGE_UNITS: &[&str] = &[
     "років",
     "роки",
     "рік",
+    // "34 l.", "22 l. | Gdańsk": the Polish abbreviation, its dot taken as a separator.
+    "l",
+    "jahre jung",
+    "years young",
 ];
+
+/// Words a bio's bare age may run on into: "88 and still tooting", "75 und grantig".
+const AGE_RUN_ON: &[&str] = &["and ", "und ", "& "];
 
 /// The age a bio states as one of its segments, alone or with a unit: "19, nocny marek",
 /// "Senior dev, 34", "Mama von 2, 38" (not the "2": "von 2" is not a segment of its own).
@@ -218,12 +237,12 @@ fn bare_bio_age(bio: &str) -> Option<i32> {
         .as_bytes()
         .windows(3)
         .any(|w| w[1] == b'/' && w[0].is_ascii_digit() && w[2].is_ascii_digit());
-    let separators: &[char] = if slash_number {
-        &[',', '|', ';', '.', '•', '·']
-    } else {
-        &[',', '|', '/', ';', '.', '•', '·']
+    // Punctuation and symbols part a bio's segments: "20 ✿ london", "17 ✨ Abi 2027".
+    let separates = |c: char| {
+        !(c.is_alphanumeric() || c.is_whitespace() || c == '\'' || c == '-')
+            && !(slash_number && c == '/')
     };
-    for segment in bio.split(separators) {
+    for segment in bio.split(separates) {
         // "'97" is a birth year, not an age of 97.
         if segment.trim_start().starts_with('\'') {
             continue;
@@ -234,7 +253,8 @@ fn bare_bio_age(bio: &str) -> Option<i32> {
             None => (segment, ""),
         };
         let unit = unit.trim_start_matches(['-', ' ']);
-        if number.len() != 2 || !AGE_UNITS.contains(&unit) {
+        let run_on = AGE_RUN_ON.iter().any(|w| unit.starts_with(w));
+        if number.len() != 2 || !(AGE_UNITS.contains(&unit) || run_on) {
             continue;
         }
         let age: i32 = number.parse().ok()?;
@@ -385,6 +405,57 @@ mod tests {
         assert_eq!(cohort("Stats since 1998 | 24/7", ""), Cohort::Unknown);
         assert_eq!(cohort("Mama von 2", ""), Cohort::Unknown);
         assert_eq!(cohort("12 | 45", ""), Cohort::Unknown);
+        assert_eq!(cohort("20 ✿ london ✿ she/her", ""), Cohort::GenZ);
+        assert_eq!(cohort("88 and still tooting", ""), Cohort::Silent);
+        assert_eq!(cohort("72 Jahre jung 🌻", ""), Cohort::Boomers);
+        assert_eq!(
+            cohort("Lublin, 34 l., mama Frania", ""),
+            Cohort::Millennials
+        );
+        assert_eq!(cohort("2 kids and a dog", ""), Cohort::Unknown);
+    }
+
+    #[test]
+    fn more_ways_of_saying_it() {
+        let cases = [
+            (
+                "",
+                "Als 34-Jähriger Senior Engineer kann ich sagen",
+                Cohort::Millennials,
+            ),
+            ("", "bin 2004 geboren und kenn nix anderes", Cohort::GenZ),
+            ("Babyboomer, Schrebergarten, Schalke", "", Cohort::Boomers),
+            ("Schülerin, 10. Klasse", "", Cohort::GenZ),
+            ("OAP, Sunderland fan", "", Cohort::Boomers),
+            (
+                "",
+                "im in year 10 and the meal deal is my whole personality",
+                Cohort::GenZ,
+            ),
+            ("", "jako 50latek z Radomia potwierdzam", Cohort::GenX),
+            ("", "Jestem z rocznika 2009 i serio nie wiem", Cohort::GenZ),
+            (
+                "",
+                "Jestem w 3 klasie liceum i robię weekendy",
+                Cohort::GenZ,
+            ),
+            ("", "Я 1999 року, і пам'ятаю", Cohort::Millennials),
+            ("", "Ми, міленіали, пам'ятаємо часи", Cohort::Millennials),
+            // A self-statement outweighs a bare "N lat" (here a span).
+            (
+                "",
+                "Pracuję w Orlenie 25 lat, mam 52 lata i wiem jedno",
+                Cohort::GenX,
+            ),
+            (
+                "",
+                "Dziś mija 10 lat jak pracuję jako kierowca",
+                Cohort::Unknown,
+            ),
+        ];
+        for (bio, post, want) in cases {
+            assert_eq!(cohort(bio, post), want, "{bio:?} {post:?}");
+        }
     }
 
     #[test]
@@ -415,12 +486,53 @@ mod tests {
     }
 
     #[test]
-    fn slang_is_weak_and_needs_two() {
+    fn slang_alone_names_no_generation() {
         let one = infer_from("", "this ad is mid", 2026);
         assert_eq!(one.value, Cohort::Unknown);
         let two = infer_from("", "no cap this is bussin", 2026);
-        assert_eq!(two.value, Cohort::GenZ);
-        assert!(two.confidence < 0.5);
+        assert_eq!(two.value, Cohort::Unknown);
+        assert_eq!(two.evidence, "weak.slang_only");
+        // With real evidence beside it, the evidence decides.
+        let aged = infer_from("", "no cap this is bussin, I'm 19", 2026);
+        assert_eq!(aged.value, Cohort::GenZ);
+    }
+
+    #[test]
+    fn ages_on_a_cohort_boundary_are_no_evidence() {
+        // Born 2002 or 2003; 1979 or 1980; 1964 or 1965.
+        for post in ["mam 23 lata", "Ich bin 46", "I'm 61"] {
+            assert_eq!(cohort("", post), Cohort::Unknown, "{post}");
+        }
+        assert_eq!(cohort("", "mam 24 lata"), Cohort::Millennials);
+        assert_eq!(cohort("", "I'm 62"), Cohort::Boomers);
+        // An exact birthday is not a boundary guess.
+        assert_eq!(cohort("", "właśnie skończyłam 23 lata"), Cohort::GenZ);
+    }
+
+    #[test]
+    fn spans_of_time_are_not_ages() {
+        for post in [
+            "Sprzedaję na Allegro od 12 lat.",
+            "Pracuję tu przez 15 lat i widziałam wszystko",
+            "Працюю на Новій пошті понад 10 років, і скажу чесно",
+        ] {
+            assert_eq!(cohort("", post), Cohort::Unknown, "{post}");
+        }
+        assert_eq!(
+            cohort("", "Mam 44 lata, w DB od 12 lat"),
+            Cohort::Millennials
+        );
+    }
+
+    #[test]
+    fn a_relatives_age_is_theirs() {
+        for post in [
+            "Syn (13 lat) pisze referat.",
+            "Jako matka trójki dzieci (6, 9 i 13 lat) mówię: Lidl oszczędza mi 150 zł",
+            "my daughter, 15 years old, loves it",
+        ] {
+            assert_eq!(cohort("", post), Cohort::Unknown, "{post}");
+        }
     }
 
     #[test]

@@ -352,7 +352,7 @@ fn rule_kinds(namespace: u8, hits: &[RuleHit], emit: &mut impl FnMut(u64)) {
             RuleKind::FirstPerson => 12,
             RuleKind::Guard => 13,
             RuleKind::Generation(_) | RuleKind::GenerationWord(_) => 14,
-            RuleKind::BirthYear | RuleKind::Age | RuleKind::AgeExact => 15,
+            RuleKind::BirthYear | RuleKind::Age | RuleKind::AgeExact | RuleKind::AgeLoose => 15,
             RuleKind::RetiredSince | RuleKind::LifeStage { .. } => 16,
             RuleKind::Slang => 17,
         };

@@ -21,6 +21,9 @@ pub(crate) enum RuleKind {
     Age,
     /// "just turned 40": the birthday is behind us this year.
     AgeExact,
+    /// A number before a bare unit with nothing saying whose it is ("25 lat"): an age
+    /// more often than not, but a plain self-statement ("mam 52 lata") outweighs it.
+    AgeLoose,
     RetiredSince,
     /// Self-identification ("as a millennial"), in the post or the bio.
     Generation(Cohort),
@@ -72,6 +75,31 @@ struct Rule {
     suffix: String,
 }
 
+/// Units after which the next word can turn a number into a span of time or an amount
+/// ("30 lat doświadczenia", "15 years in").
+const BARE_UNITS: &[&str] = &[
+    "lat",
+    "lata",
+    "years",
+    "year",
+    "yrs",
+    "jahre",
+    "jahren",
+    "років",
+    "роки",
+    "рік",
+];
+
+impl Rule {
+    /// Whether the number this rule reads is followed by nothing or a bare unit, so the
+    /// next word decides whether it is an age. "50latek", "34-jährige" and "years old"
+    /// already name a person's age, whatever follows ("jako 50latek z Radomia").
+    fn ends_in_bare_unit(&self) -> bool {
+        let suffix = self.suffix.trim();
+        suffix.is_empty() || BARE_UNITS.contains(&suffix)
+    }
+}
+
 /// One rule found in a folded text; byte offsets into that text.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct RuleHit {
@@ -90,6 +118,9 @@ pub(crate) struct RuleSet {
     rules: Vec<Rule>,
     /// Words after which a number is not an age ("24 hours", "30 lat doświadczenia").
     not_age: FxMap<Box<str>, ()>,
+    /// Words before a number that make "N lat" a span of time, not an age ("od 15 lat",
+    /// "seit 20 Jahren", "for 10 years"): the number-first phrases would take it as one.
+    not_age_before: FxMap<Box<str>, ()>,
 }
 
 /// The built-in rule tables, one per language.
@@ -104,6 +135,7 @@ impl RuleSet {
     pub(crate) fn parse(tables: &[(&'static str, &str)]) -> Result<Self, ConfigError> {
         let mut rules = Vec::new();
         let mut not_age = FxMap::default();
+        let mut not_age_before = FxMap::default();
         for &(table, data) in tables {
             let mut section: Option<Section> = None;
             for (n, raw) in data.lines().enumerate() {
@@ -123,6 +155,9 @@ impl RuleSet {
                 match section.ok_or_else(|| bad("phrase before any [section]".into()))? {
                     Section::NotAge => {
                         not_age.insert(fold(line).into(), ());
+                    }
+                    Section::NotAgeBefore => {
+                        not_age_before.insert(fold(line).into(), ());
                     }
                     Section::Rule(kind) => rules.push(Rule::parse(kind, line).map_err(bad)?),
                 }
@@ -154,6 +189,7 @@ impl RuleSet {
             anchors,
             rules,
             not_age,
+            not_age_before,
         })
     }
 
@@ -215,7 +251,8 @@ impl RuleSet {
                 return None;
             }
         }
-        if rule.slot == Slot::Age && self.followed_by_not_age(text, end) {
+        if rule.slot == Slot::Age && rule.ends_in_bare_unit() && self.followed_by_not_age(text, end)
+        {
             return None;
         }
         Some((start, end, value))
@@ -255,10 +292,23 @@ impl RuleSet {
         }
         let value: i32 = text[digits_start..digits_end].parse().ok()?;
         let value = slot_value(rule.slot, value, digits_end - digits_start, year)?;
-        if rule.slot == Slot::Age && self.followed_by_not_age(text, end) {
+        if rule.slot == Slot::Age
+            && ((rule.ends_in_bare_unit() && self.followed_by_not_age(text, end))
+                || self.preceded_by_not_age(text, digits_start))
+        {
             return None;
         }
         Some((digits_start, end, value))
+    }
+
+    fn preceded_by_not_age(&self, text: &str, start: usize) -> bool {
+        let before = text[..start].trim_end();
+        let word_start = before
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !is_word_char(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        word_start < before.len() && self.not_age_before.contains_key(&before[word_start..])
     }
 
     fn followed_by_not_age(&self, text: &str, end: usize) -> bool {
@@ -272,6 +322,7 @@ impl RuleSet {
 enum Section {
     Rule(RuleKind),
     NotAge,
+    NotAgeBefore,
 }
 
 impl Section {
@@ -291,6 +342,7 @@ impl Section {
             "birth_year" => K::BirthYear,
             "age" => K::Age,
             "age_exact" => K::AgeExact,
+            "age_loose" => K::AgeLoose,
             "retired_since" => K::RetiredSince,
             "generation" => K::Generation(cohort()?),
             "generation_word" => K::GenerationWord(cohort()?),
@@ -308,6 +360,7 @@ impl Section {
             "guard" => K::Guard,
             "slang" => K::Slang,
             "not_age" => return Ok(Section::NotAge),
+            "not_age_before" => return Ok(Section::NotAgeBefore),
             "press_role" => K::PressRole,
             "press_negation" => K::PressNegation,
             "press_bio" => K::PressBio,
