@@ -48,6 +48,12 @@ struct Example {
     /// From an apart-written file rather than our corpus.
     #[serde(default)]
     apart: bool,
+    /// The apart label's complaint flag (the corpus has none: never scored for it).
+    #[serde(default)]
+    complaint: bool,
+    /// The apart label's speaker (`customer`, `employee`, …), for error dumps.
+    #[serde(skip)]
+    source_type: Option<String>,
     /// Which `--apart` directory (index into the sources) it came from.
     #[serde(skip)]
     source: usize,
@@ -95,6 +101,8 @@ fn apart_examples(
                     text: m.text.clone(),
                     language: m.language.clone(),
                     sentiment: label.sentiment,
+                    complaint: label.complaint,
+                    source_type: label.source_type.clone(),
                     // One mention, one group: its brands stay in one fold. Grouped by
                     // the text itself, so the few posts two sets share word for word
                     // (short ones: "Żabka 👍") never sit on both sides of a fold.
@@ -246,6 +254,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let features = featurise(&rules, &examples, params)?;
         let (mut corpus, mut dev) = (0.0, None::<f32>);
         let mut per_source = vec![0.0f32; sources.len()];
+        // The complaint flag as `Analyzer` sets it (negative and the rules' complaint
+        // marker), on the out-of-fold predictions: true positives, flagged, gold.
+        let mut complaint = [0usize; 3];
         for repeat in 0..REPEATS {
             let fold: Vec<usize> = examples.iter().map(|e| fold_of(e, repeat)).collect();
             let logits = cv_logits(&examples, &features, &gold, &fold, folds, params);
@@ -262,6 +273,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(d) = recall_of(&|e| e.apart) {
                 dev = Some(dev.unwrap_or(0.0) + d / REPEATS as f32);
             }
+            for i in (0..own).filter(|&i| examples[i].apart) {
+                let flagged = argmax(&logits[i]) == model::NEGATIVE
+                    && has_complaint_marker(&features[i], params.bits);
+                complaint[0] += usize::from(flagged && examples[i].complaint);
+                complaint[1] += usize::from(flagged);
+                complaint[2] += usize::from(examples[i].complaint);
+            }
             for (k, r) in per_source.iter_mut().enumerate() {
                 *r += recall_of(&|e| e.apart && e.source == k).unwrap_or(0.0) / REPEATS as f32;
             }
@@ -272,13 +290,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|(s, r)| format!("{} {r:.4}", s.name()))
             .collect();
         eprintln!(
-            "flags {:#x} epochs {} lr {} l2 {:e}: CV macro recall corpus {corpus:.4}, apart pooled {} ({})",
+            "flags {:#x} epochs {} lr {} l2 {:e}: CV macro recall corpus {corpus:.4}, apart pooled {} ({}); complaint P {:.3} R {:.3}",
             params.flags,
             params.epochs,
             params.learning_rate,
             params.l2,
             dev.map_or("-".to_string(), |d| format!("{d:.4}")),
-            by_source.join(", ")
+            by_source.join(", "),
+            complaint[0] as f32 / complaint[1].max(1) as f32,
+            complaint[0] as f32 / complaint[2].max(1) as f32,
         );
         let score = dev.unwrap_or(corpus);
         if best.as_ref().is_none_or(|b| score > b.1) {
@@ -291,6 +311,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         params.flags, params.epochs, params.learning_rate, params.l2
     );
     let features = featurise(&rules, &examples, params)?;
+    // `TRAIN_DUMP=FILE`: the chosen point's out-of-fold answers on the target language's
+    // apart examples (first split), one JSON line each, to read the errors by.
+    if let Ok(path) = std::env::var("TRAIN_DUMP") {
+        let fold: Vec<usize> = examples.iter().map(|e| fold_of(e, 0)).collect();
+        let logits = cv_logits(&examples, &features, &gold, &fold, folds, params);
+        let mut out = String::new();
+        for i in (0..own).filter(|&i| examples[i].apart) {
+            let e = &examples[i];
+            let predicted = ["negative", "neutral", "positive"][argmax(&logits[i])];
+            let line = serde_json::json!({
+                "source": sources[e.source].name(),
+                "gold": e.sentiment,
+                "predicted": predicted,
+                "complaint": e.complaint,
+                "source_type": e.source_type,
+                "marker": has_complaint_marker(&features[i], params.bits),
+                "text": e.text,
+            });
+            out += &format!("{line}\n");
+        }
+        std::fs::write(&path, out)?;
+        eprintln!("wrote out-of-fold answers to {path}");
+    }
     // Class offsets for macro recall (`--offsets`): tuned on the chosen point's
     // cross-validated logits of the target language's apart examples. Their worth is
     // measured nested (offsets tuned on four folds' logits, applied to the fifth), and
@@ -428,6 +471,13 @@ fn featurise(
                 .ok_or_else(|| format!("no lexicon for `{}`", e.language))
         })
         .collect()
+}
+
+/// Whether the rules found a complaint marker: the dense feature `model::features`
+/// writes for it (the seventh), present only when set.
+fn has_complaint_marker(features: &Features, bits: u32) -> bool {
+    let marker = (1u32 << bits) + 6;
+    features.iter().any(|&(k, v)| k == marker && v != 0.0)
 }
 
 fn argmax_with(z: &[f32; 3], o: [f32; 3]) -> usize {

@@ -36,6 +36,9 @@ pub struct BrandLabel {
     pub sentiment: Polarity,
     #[serde(default)]
     pub complaint: bool,
+    /// Who speaks about the brand (`customer`, `employee`, `press`, …).
+    #[serde(default)]
+    pub source_type: Option<String>,
 }
 
 /// Every place the brand is named: keyword, hashtag or handle, case-insensitively, by a
