@@ -213,6 +213,23 @@ fn an_employees_negative_post_is_not_a_customer_complaint() {
 }
 
 #[test]
+fn again_and_never_again_mark_a_complaint() {
+    // A customer's grievance often names no broken thing, only that it keeps happening
+    // ("znowu", "schon wieder", "знову", "again") or that they are leaving ("nigdy więcej").
+    for (text, lang) in [
+        ("Biedronka znowu podniosła ceny, dramat", "pl"),
+        ("Nigdy więcej, beznadzieja", "pl"),
+        ("Die App ist schon wieder furchtbar", "de"),
+        ("Моно знову жахливий", "uk"),
+        ("The app is terrible again", "en"),
+    ] {
+        let s = RULES.overall(text, lang);
+        assert_eq!(s.polarity, Polarity::Negative, "{text}: {s:?}");
+        assert!(s.complaint, "{text}: {s:?}");
+    }
+}
+
+#[test]
 fn comparison_where_another_brand_wins_counts_against_the_brand() {
     let text = "Lidl jest dużo lepszy niż Biedronka";
     assert_eq!(
