@@ -7,19 +7,23 @@
 //! ```text
 //! cargo run --release -p earshot-sentiment --example train -- \
 //!     pl crates/sentiment/train/pl.jsonl crates/sentiment/data/pl_model.bin \
-//!     --apart crates/enrichment/eval/apart --apart-splits dev,test --apart-weight 3 --offsets
+//!     --apart crates/enrichment/eval/apart:dev,test:3 \
+//!     --apart crates/enrichment/eval/apart-v2:test:3 --offsets
 //! ```
 //!
 //! `--no-rules` trains without the rules' dense features (the model alone), to measure
 //! what the rules add; the shipped models keep them. `--with-others` adds the other
 //! languages' examples (they teach the weights no language owns: the rules' features,
-//! emoji, the brand placeholder). `--apart DIR` adds the apart-written files of
-//! `--apart-splits` (default `dev`; the first set's `test` files were promoted to
-//! training data once a second test set was being written), toward each labelled brand
-//! as `eval` scores them, each counted `--apart-weight` times; the grid is then chosen by
-//! cross-validated macro recall on the target language's apart examples, the only
-//! in-domain labels there are. `--kinds 0x3,0xb` limits the feature kinds tried;
-//! `--offsets` tunes class offsets for macro recall, kept only if nested CV says so.
+//! emoji, the brand placeholder). `--apart DIR[:SPLITS[:WEIGHT]]` (repeatable) adds the
+//! apart-written `LANG.SPLIT.jsonl` files of a directory, toward each labelled brand as
+//! `eval` scores them, each counted WEIGHT times; a bare `--apart DIR` takes
+//! `--apart-splits` (default `dev`) and `--apart-weight` (default 1), the flags of the
+//! single-directory trainer. WEIGHT 0 puts a set in the scored pool without training on
+//! it (to measure a model trained without it on the same pool). The grid is then chosen
+//! by cross-validated macro recall on the target language's apart examples of every
+//! directory pooled, the only in-domain labels there are; each directory's own figure is
+//! printed too. `--kinds 0x3,0xb` limits the feature kinds tried; `--offsets` tunes class
+//! offsets for macro recall, kept only if nested CV says so.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -41,28 +45,46 @@ struct Example {
     sentiment: Polarity,
     /// The hand-written sentence (or pair) this example was made from.
     group: String,
-    /// From an apart-written dev file rather than our corpus.
+    /// From an apart-written file rather than our corpus.
     #[serde(default)]
     apart: bool,
+    /// The apart label's complaint flag (the corpus has none: never scored for it).
+    #[serde(default)]
+    complaint: bool,
+    /// The apart label's speaker (`customer`, `employee`, …), for error dumps.
+    #[serde(skip)]
+    source_type: Option<String>,
+    /// Which `--apart` directory (index into the sources) it came from.
+    #[serde(skip)]
+    source: usize,
+    /// Copies of it in training: 1 for the corpus, the directory's weight for apart
+    /// examples (0: scored in cross-validation, never trained on).
+    #[serde(skip, default = "one")]
+    weight: usize,
 }
 
-/// Every labelled brand of the apart-written files of `splits` (`dev`, and since the
-/// v2 test set was written, the first `test` files, promoted to training data), as an
+fn one() -> usize {
+    1
+}
+
+/// Every labelled brand of the apart-written files of one `--apart` source, as an
 /// example.
-fn apart_examples(dir: &str, splits: &[&str]) -> Result<Vec<Example>, Box<dyn std::error::Error>> {
-    let dir = PathBuf::from(dir);
+fn apart_examples(
+    source: &apart::Source,
+    index: usize,
+) -> Result<Vec<Example>, Box<dyn std::error::Error>> {
+    let dir = &source.dir;
     let brands: Vec<apart::BrandConfig> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("brands.json"))?)?;
     let mut out = Vec::new();
     for (language, split) in ["pl", "en", "de", "uk"]
         .iter()
-        .flat_map(|l| splits.iter().map(move |s| (l, s)))
+        .flat_map(|l| source.splits.iter().map(move |s| (l, s)))
     {
         let file = format!("{language}.{split}.jsonl");
-        for (n, line) in std::fs::read_to_string(dir.join(&file))?
-            .lines()
-            .enumerate()
-        {
+        let text = std::fs::read_to_string(dir.join(&file))
+            .map_err(|e| format!("{}: {e}", dir.join(&file).display()))?;
+        for line in text.lines() {
             if line.trim().is_empty() {
                 continue;
             }
@@ -79,9 +101,15 @@ fn apart_examples(dir: &str, splits: &[&str]) -> Result<Vec<Example>, Box<dyn st
                     text: m.text.clone(),
                     language: m.language.clone(),
                     sentiment: label.sentiment,
-                    // One mention, one group: its brands stay in one fold.
-                    group: format!("{file}:{n}"),
+                    complaint: label.complaint,
+                    source_type: label.source_type.clone(),
+                    // One mention, one group: its brands stay in one fold. Grouped by
+                    // the text itself, so the few posts two sets share word for word
+                    // (short ones: "Żabka 👍") never sit on both sides of a fold.
+                    group: format!("apart:{}", m.text),
                     apart: true,
+                    source: index,
+                    weight: source.weight,
                 });
             }
         }
@@ -93,18 +121,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let no_rules = args.iter().any(|a| a == "--no-rules");
     let with_others = args.iter().any(|a| a == "--with-others");
-    let apart_dir = args
-        .iter()
-        .position(|a| a == "--apart")
-        .map(|i| args.get(i + 1).cloned().ok_or("--apart needs DIR"))
-        .transpose()?;
-    // `--apart-splits dev,test`: which apart files to train on (default: dev only).
+    // `--apart-splits dev,test` and `--apart-weight N`: the defaults of a bare
+    // `--apart DIR` (the single-directory flags of the previous trainer).
     let splits_arg = args
         .iter()
         .position(|a| a == "--apart-splits")
         .and_then(|i| args.get(i + 1).cloned())
         .unwrap_or_else(|| "dev".to_string());
     let splits: Vec<&str> = splits_arg.split(',').collect();
+    let apart_weight: usize = args
+        .iter()
+        .position(|a| a == "--apart-weight")
+        .and_then(|i| args.get(i + 1))
+        .map_or(Ok(1), |w| w.parse())?;
+    let sources = apart::sources(&args, &splits, apart_weight)?;
     let positional: Vec<&String> = args
         .iter()
         .enumerate()
@@ -116,7 +146,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let [language, corpus, out] = positional.as_slice() else {
         return Err(
-            "usage: train LANG CORPUS.jsonl[,MORE.jsonl] OUT.bin [--no-rules] [--with-others]"
+            "usage: train LANG CORPUS.jsonl[,MORE.jsonl] OUT.bin [--no-rules] [--with-others] [--apart DIR[:SPLITS[:WEIGHT]]]..."
                 .into(),
         );
     };
@@ -128,13 +158,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    if let Some(dir) = &apart_dir {
+    for (index, source) in sources.iter().enumerate() {
         // Mentions in a language without a lexicon (a few Dutch or Spanish ones) are
         // `unknown` whatever the model says: nothing to learn from.
         examples.extend(
-            apart_examples(dir, &splits)?
+            apart_examples(source, index)?
                 .into_iter()
                 .filter(|e| ["pl", "en", "de", "uk"].contains(&e.language.as_str())),
+        );
+        eprintln!(
+            "apart source {index}: {} splits {:?}, weight {}",
+            source.dir.display(),
+            source.splits,
+            source.weight
         );
     }
     // The target language's examples first; with `--with-others` the other languages'
@@ -175,12 +211,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         gold.iter().filter(|&&g| g == 1).count(),
         gold.iter().filter(|&&g| g == 2).count()
     );
-    let apart_weight: usize = args
-        .iter()
-        .position(|a| a == "--apart-weight")
-        .and_then(|i| args.get(i + 1))
-        .map_or(Ok(1), |w| w.parse())?;
-    let copies = |e: &Example| if e.apart { apart_weight } else { 1 };
+    let copies = |e: &Example| e.weight;
     let rules = Analyzer::rules_only();
     let extra = if no_rules { flags::NO_RULES } else { 0 };
     let base = TrainParams {
@@ -222,41 +253,52 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for params in grid {
         let features = featurise(&rules, &examples, params)?;
         let (mut corpus, mut dev) = (0.0, None::<f32>);
+        let mut per_source = vec![0.0f32; sources.len()];
+        // The complaint flag as `Analyzer` sets it (negative and the rules' complaint
+        // marker), on the out-of-fold predictions: true positives, flagged, gold.
+        let mut complaint = [0usize; 3];
         for repeat in 0..REPEATS {
             let fold: Vec<usize> = examples.iter().map(|e| fold_of(e, repeat)).collect();
-            let mut logits = vec![[0f32; 3]; examples.len()];
-            for f in 0..folds {
-                let train: Vec<(Features, usize)> = (0..examples.len())
-                    .filter(|&i| fold[i] != f)
-                    .flat_map(|i| std::iter::repeat_n(i, copies(&examples[i])))
-                    .map(|i| (features[i].clone(), gold[i]))
-                    .collect();
-                let m = averaged(&train, params);
-                for i in (0..examples.len()).filter(|&i| fold[i] == f) {
-                    logits[i] = m.logits(&features[i]);
-                }
-            }
+            let logits = cv_logits(&examples, &features, &gold, &fold, folds, params);
             // Scored on the target language's examples only: the corpus's, and the
-            // apart dev files' when given (which then choose).
-            let recall_of = |apart: bool| {
+            // apart files' when given (which then choose), pooled and per directory.
+            let recall_of = |keep: &dyn Fn(&Example) -> bool| {
                 let (p, g): (Vec<usize>, Vec<usize>) = (0..own)
-                    .filter(|&i| examples[i].apart == apart)
+                    .filter(|&i| keep(&examples[i]))
                     .map(|i| (argmax(&logits[i]), gold[i]))
                     .unzip();
                 (!g.is_empty()).then(|| model::macro_recall(&p, &g))
             };
-            corpus += recall_of(false).unwrap_or(0.0) / REPEATS as f32;
-            if let Some(d) = recall_of(true) {
+            corpus += recall_of(&|e| !e.apart).unwrap_or(0.0) / REPEATS as f32;
+            if let Some(d) = recall_of(&|e| e.apart) {
                 dev = Some(dev.unwrap_or(0.0) + d / REPEATS as f32);
             }
+            for i in (0..own).filter(|&i| examples[i].apart) {
+                let flagged = argmax(&logits[i]) == model::NEGATIVE
+                    && has_complaint_marker(&features[i], params.bits);
+                complaint[0] += usize::from(flagged && examples[i].complaint);
+                complaint[1] += usize::from(flagged);
+                complaint[2] += usize::from(examples[i].complaint);
+            }
+            for (k, r) in per_source.iter_mut().enumerate() {
+                *r += recall_of(&|e| e.apart && e.source == k).unwrap_or(0.0) / REPEATS as f32;
+            }
         }
+        let by_source: Vec<String> = sources
+            .iter()
+            .zip(&per_source)
+            .map(|(s, r)| format!("{} {r:.4}", s.name()))
+            .collect();
         eprintln!(
-            "flags {:#x} epochs {} lr {} l2 {:e}: CV macro recall corpus {corpus:.4}, apart dev {}",
+            "flags {:#x} epochs {} lr {} l2 {:e}: CV macro recall corpus {corpus:.4}, apart pooled {} ({}); complaint P {:.3} R {:.3}",
             params.flags,
             params.epochs,
             params.learning_rate,
             params.l2,
-            dev.map_or("-".to_string(), |d| format!("{d:.4}"))
+            dev.map_or("-".to_string(), |d| format!("{d:.4}")),
+            by_source.join(", "),
+            complaint[0] as f32 / complaint[1].max(1) as f32,
+            complaint[0] as f32 / complaint[2].max(1) as f32,
         );
         let score = dev.unwrap_or(corpus);
         if best.as_ref().is_none_or(|b| score > b.1) {
@@ -269,6 +311,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         params.flags, params.epochs, params.learning_rate, params.l2
     );
     let features = featurise(&rules, &examples, params)?;
+    // `TRAIN_DUMP=FILE`: the chosen point's out-of-fold answers on the target language's
+    // apart examples (first split), one JSON line each, to read the errors by.
+    if let Ok(path) = std::env::var("TRAIN_DUMP") {
+        let fold: Vec<usize> = examples.iter().map(|e| fold_of(e, 0)).collect();
+        let logits = cv_logits(&examples, &features, &gold, &fold, folds, params);
+        let mut out = String::new();
+        for i in (0..own).filter(|&i| examples[i].apart) {
+            let e = &examples[i];
+            let predicted = ["negative", "neutral", "positive"][argmax(&logits[i])];
+            let line = serde_json::json!({
+                "source": sources[e.source].name(),
+                "gold": e.sentiment,
+                "predicted": predicted,
+                "complaint": e.complaint,
+                "source_type": e.source_type,
+                "marker": has_complaint_marker(&features[i], params.bits),
+                "text": e.text,
+            });
+            out += &format!("{line}\n");
+        }
+        std::fs::write(&path, out)?;
+        eprintln!("wrote out-of-fold answers to {path}");
+    }
     // Class offsets for macro recall (`--offsets`): tuned on the chosen point's
     // cross-validated logits of the target language's apart examples. Their worth is
     // measured nested (offsets tuned on four folds' logits, applied to the fifth), and
@@ -280,18 +345,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut pooled_gold = Vec::new();
         for repeat in 0..REPEATS {
             let fold: Vec<usize> = examples.iter().map(|e| fold_of(e, repeat)).collect();
-            let mut logits = vec![[0f32; 3]; examples.len()];
-            for f in 0..folds {
-                let train: Vec<(Features, usize)> = (0..examples.len())
-                    .filter(|&i| fold[i] != f)
-                    .flat_map(|i| std::iter::repeat_n(i, copies(&examples[i])))
-                    .map(|i| (features[i].clone(), gold[i]))
-                    .collect();
-                let m = averaged(&train, params);
-                for i in (0..examples.len()).filter(|&i| fold[i] == f) {
-                    logits[i] = m.logits(&features[i]);
-                }
-            }
+            let logits = cv_logits(&examples, &features, &gold, &fold, folds, params);
             let scored: Vec<usize> = (0..own).filter(|&i| examples[i].apart).collect();
             let mut predicted = vec![0; scored.len()];
             for f in 0..folds {
@@ -336,6 +390,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(out.as_str(), &bytes)?;
     eprintln!("wrote {out} ({} bytes)", bytes.len());
     Ok(())
+}
+
+/// Out-of-fold logits of every example: for each fold, a model trained on the other
+/// folds (each example repeated by its weight) scores the fold's examples.
+fn cv_logits(
+    examples: &[Example],
+    features: &[Features],
+    gold: &[usize],
+    fold: &[usize],
+    folds: usize,
+    params: TrainParams,
+) -> Vec<[f32; 3]> {
+    let mut logits = vec![[0f32; 3]; examples.len()];
+    for f in 0..folds {
+        let train: Vec<(Features, usize)> = (0..examples.len())
+            .filter(|&i| fold[i] != f)
+            .flat_map(|i| std::iter::repeat_n(i, examples[i].weight))
+            .map(|i| (features[i].clone(), gold[i]))
+            .collect();
+        let m = averaged(&train, params);
+        for i in (0..examples.len()).filter(|&i| fold[i] == f) {
+            logits[i] = m.logits(&features[i]);
+        }
+    }
+    logits
 }
 
 /// Seeds averaged per model: one shuffle order's luck would otherwise decide a few
@@ -392,6 +471,13 @@ fn featurise(
                 .ok_or_else(|| format!("no lexicon for `{}`", e.language))
         })
         .collect()
+}
+
+/// Whether the rules found a complaint marker: the dense feature `model::features`
+/// writes for it (the seventh), present only when set.
+fn has_complaint_marker(features: &Features, bits: u32) -> bool {
+    let marker = (1u32 << bits) + 6;
+    features.iter().any(|&(k, v)| k == marker && v != 0.0)
 }
 
 fn argmax_with(z: &[f32; 3], o: [f32; 3]) -> usize {

@@ -7,9 +7,15 @@
 //!     ../shared/sentiment-dev/tweeteval crates/sentiment/data/en_model.bin \
 //!     [--apart crates/enrichment/eval/apart] [--apart-weight 3] [--kinds 0x8,0xa]
 //! ```
+//!
+//! `--apart DIR[:SPLITS[:WEIGHT]]` (repeatable) adds a directory's apart-written English
+//! brand posts (`en.SPLIT.jsonl`, toward each labelled brand), each counted WEIGHT times;
+//! a bare `--apart DIR` reads `dev,test` at `--apart-weight` (default 3), as before, and
+//! WEIGHT 0 scores a set in cross-validation without training on it. The grid is chosen
+//! by CV on the tweets alone; the apart posts' CV (folds by mention) is printed beside it.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use earshot_sentiment::{Analyzer, Polarity};
 
@@ -17,17 +23,32 @@ use earshot_sentiment::{Analyzer, Polarity};
 mod apart;
 use earshot_sentiment::model::{self, Features, TrainParams, flags};
 
-/// One brand-directed post: text, the brand's byte spans, the label's class index.
-type BrandPost = (String, Vec<Range<usize>>, usize);
+/// One brand-directed post: text, the brand's byte spans, the label's class index, its
+/// fold key (a hash of the text: one mention's brands, and a post two sets share, stay in
+/// one fold), its weight in training and which `--apart` source it came from.
+struct BrandPost {
+    text: String,
+    spans: Vec<Range<usize>>,
+    label: usize,
+    key: u64,
+    weight: usize,
+    source: usize,
+}
 
-/// Brand-directed English posts of the apart-written sets (`DIR/en.{dev,test}.jsonl`,
-/// the first set, promoted to training data).
-fn apart_english(dir: &Path) -> Result<Vec<BrandPost>, Box<dyn std::error::Error>> {
+/// Brand-directed English posts of one apart-written source (`DIR/en.SPLIT.jsonl`).
+fn apart_english(
+    source: &apart::Source,
+    index: usize,
+) -> Result<Vec<BrandPost>, Box<dyn std::error::Error>> {
+    let dir = &source.dir;
     let brands: Vec<apart::BrandConfig> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("brands.json"))?)?;
     let mut out = Vec::new();
-    for split in ["dev", "test"] {
-        for line in std::fs::read_to_string(dir.join(format!("en.{split}.jsonl")))?.lines() {
+    for split in &source.splits {
+        let file = dir.join(format!("en.{split}.jsonl"));
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        for line in text.lines() {
             if line.trim().is_empty() {
                 continue;
             }
@@ -35,6 +56,11 @@ fn apart_english(dir: &Path) -> Result<Vec<BrandPost>, Box<dyn std::error::Error
             if m.language != "en" {
                 continue;
             }
+            let key = {
+                let mut h = std::hash::DefaultHasher::new();
+                std::hash::Hash::hash(&m.text, &mut h);
+                std::hash::Hasher::finish(&h)
+            };
             for label in &m.brands {
                 let Some(config) = brands.iter().find(|b| b.name == label.brand) else {
                     continue;
@@ -45,7 +71,14 @@ fn apart_english(dir: &Path) -> Result<Vec<BrandPost>, Box<dyn std::error::Error
                     Polarity::Positive => model::POSITIVE,
                     Polarity::Unknown => continue,
                 };
-                out.push((m.text.clone(), apart::brand_spans(&m.text, config), y));
+                out.push(BrandPost {
+                    spans: apart::brand_spans(&m.text, config),
+                    text: m.text.clone(),
+                    label: y,
+                    key,
+                    weight: source.weight,
+                    source: index,
+                });
             }
         }
     }
@@ -67,18 +100,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let [dir, out] = positional.as_slice() else {
         return Err(
-            "usage: train_en TWEETEVAL_DIR OUT.bin [--apart DIR [--apart-weight N]]".into(),
+            "usage: train_en TWEETEVAL_DIR OUT.bin [--apart DIR[:SPLITS[:WEIGHT]]]... [--apart-weight N]".into(),
         );
     };
     let (dir, out) = (PathBuf::from(dir), PathBuf::from(out));
     // `--apart DIR`: also train on the apart-written English brand posts (toward the
     // brand, weighted `--apart-weight` times), so the model that serves English brand
     // mentions has seen some; the grid is still chosen by CV on the tweets alone.
-    let apart = flag_value("--apart")
-        .map(|d| apart_english(Path::new(&d)))
-        .transpose()?
-        .unwrap_or_default();
     let apart_weight: usize = flag_value("--apart-weight").map_or(Ok(3), |w| w.parse())?;
+    let sources = apart::sources(&args, &["dev", "test"], apart_weight)?;
+    let mut apart = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        apart.extend(apart_english(source, index)?);
+    }
     let texts = std::fs::read_to_string(dir.join("train_text.txt"))?;
     let labels = std::fs::read_to_string(dir.join("train_labels.txt"))?;
     let rules = Analyzer::rules_only();
@@ -118,7 +152,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .lines()
         .map(|l| l.trim().parse())
         .collect::<Result<_, _>>()?;
-    let apart_gold: Vec<usize> = apart.iter().map(|a| a.2).collect();
+    let apart_gold: Vec<usize> = apart.iter().map(|a| a.label).collect();
     let mut best: Option<(TrainParams, f32, [f32; 3])> = None;
     for params in grid {
         let examples: Vec<(Features, usize)> = texts
@@ -128,7 +162,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect();
         let extra: Vec<(Features, usize)> = apart
             .iter()
-            .map(|(t, spans, y)| (english_features(&rules, t, spans, params), *y))
+            .map(|a| (english_features(&rules, &a.text, &a.spans, params), a.label))
             .collect();
         let folds = 5;
         let mut logits = vec![[0f32; 3]; examples.len()];
@@ -142,17 +176,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .chain(
                     extra
                         .iter()
-                        .enumerate()
-                        .filter(|(j, _)| j % folds != f)
-                        .flat_map(|(_, e)| std::iter::repeat_n(e.clone(), apart_weight)),
+                        .zip(&apart)
+                        .filter(|(_, a)| a.key % folds as u64 != f as u64)
+                        .flat_map(|(e, a)| std::iter::repeat_n(e.clone(), a.weight)),
                 )
                 .collect();
             let m = model::train(&train, params);
             for (i, (x, _)) in examples.iter().enumerate().filter(|(i, _)| i % folds == f) {
                 logits[i] = m.logits(x);
             }
-            for (j, (x, _)) in extra.iter().enumerate().filter(|(j, _)| j % folds == f) {
-                apart_logits[j] = m.logits(x);
+            for (j, (x, _)) in extra.iter().enumerate() {
+                if apart[j].key % folds as u64 == f as u64 {
+                    apart_logits[j] = m.logits(x);
+                }
             }
         }
         let offsets = model::tune_offsets(&logits, &gold);
@@ -164,7 +200,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let r_tuned = model::macro_recall(&tuned, &gold);
         let r_apart = (!extra.is_empty()).then(|| {
             let p: Vec<usize> = apart_logits.iter().map(|z| argmax(z, offsets)).collect();
-            model::macro_recall(&p, &apart_gold)
+            let mut line = format!("{:.4}", model::macro_recall(&p, &apart_gold));
+            for (k, source) in sources.iter().enumerate() {
+                let (p, g): (Vec<usize>, Vec<usize>) = (0..apart.len())
+                    .filter(|&j| apart[j].source == k)
+                    .map(|j| (p[j], apart_gold[j]))
+                    .unzip();
+                if !g.is_empty() {
+                    line += &format!(" {} {:.4}", source.name(), model::macro_recall(&p, &g));
+                }
+            }
+            line
         });
         eprintln!(
             "bits {} flags {:#x} l2 {:e} epochs {} lr {}: CV macro recall {r_raw:.4} (offsets {offsets:?}: {r_tuned:.4}); apart en CV {}",
@@ -173,7 +219,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             params.l2,
             params.epochs,
             params.learning_rate,
-            r_apart.map_or("-".to_string(), |r| format!("{r:.4}"))
+            r_apart.unwrap_or_else(|| "-".to_string())
         );
         if best.as_ref().is_none_or(|b| r_raw > b.1) {
             best = Some((params, r_raw, offsets));
@@ -188,10 +234,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .lines()
         .zip(&gold)
         .map(|(t, &y)| (english_features(&rules, t, &[], params), y))
-        .chain(apart.iter().flat_map(|(t, spans, y)| {
+        .chain(apart.iter().flat_map(|a| {
             std::iter::repeat_n(
-                (english_features(&rules, t, spans, params), *y),
-                apart_weight,
+                (english_features(&rules, &a.text, &a.spans, params), a.label),
+                a.weight,
             )
         }))
         .collect();

@@ -45,6 +45,10 @@ pub(crate) mod role {
     /// A first-person word ("I", "mi", "mein", "мені"): a negative post in the
     /// speaker's own voice is, far more often than not, a complaint about their experience.
     pub const SELF: u16 = 1 << 7;
+    /// The speaker works for a brand ("pracuję w", "meine Schicht", "працюю", "I work
+    /// at"): an employee's negative post is about their job, not a customer's complaint
+    /// about the product or service, so it blocks the complaint flag.
+    pub const STAFF: u16 = 1 << 8;
 }
 
 #[derive(Debug, Clone, Default)]
@@ -210,6 +214,7 @@ impl Lexicon {
                 "irony" => entry.roles = role::IRONY,
                 "reply" => entry.roles = role::REPLY,
                 "self" => entry.roles = role::SELF,
+                "staff" => entry.roles = role::STAFF,
                 "complaint" => {
                     entry.roles = role::COMPLAINT;
                     entry.valence = value.map_or(Ok(0.0), |_| number("complaint"))?;

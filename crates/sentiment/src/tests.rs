@@ -176,6 +176,60 @@ fn complaints_are_flagged_and_praise_is_not() {
 }
 
 #[test]
+fn an_employees_negative_post_is_not_a_customer_complaint() {
+    // Same grievance words, one in a customer's voice and one in an employee's: only
+    // the customer's is a complaint about the product or service.
+    for (customer, employee, lang) in [
+        (
+            "W Biedronce znowu kolejka, czekałam 40 minut, dramat",
+            "Pracuję w Biedronce, znowu kolejka, 40 minut bez przerwy, dramat",
+            "pl",
+        ),
+        (
+            "Mein Zug ausgefallen, schon wieder 40 Minuten Verspätung",
+            "Meine Schicht heute: Zug ausgefallen, 40 Minuten Verspätung",
+            "de",
+        ),
+        (
+            "Посилка досі не прийшла, мені ніхто не відповідає",
+            "Працюю у відділенні, посилка досі не прийшла, мені ніхто не відповідає",
+            "uk",
+        ),
+        (
+            "Still waiting for my refund, customer service is useless",
+            "I work at the store and customer service is useless, still waiting",
+            "en",
+        ),
+    ] {
+        let c = RULES.overall(customer, lang);
+        let e = RULES.overall(employee, lang);
+        assert!(c.complaint && c.polarity == Polarity::Negative, "{c:?}");
+        assert_eq!(e.polarity, Polarity::Negative, "{employee}: {e:?}");
+        assert!(!e.complaint, "{employee}: {e:?}");
+    }
+    // A customer naming the staff is still a customer.
+    let s = RULES.overall("Kurier znowu nie przyszedł, czekam od rana, dramat", "pl");
+    assert!(s.complaint, "{s:?}");
+}
+
+#[test]
+fn again_and_never_again_mark_a_complaint() {
+    // A customer's grievance often names no broken thing, only that it keeps happening
+    // ("znowu", "schon wieder", "знову", "again") or that they are leaving ("nigdy więcej").
+    for (text, lang) in [
+        ("Biedronka znowu podniosła ceny, dramat", "pl"),
+        ("Nigdy więcej, beznadzieja", "pl"),
+        ("Die App ist schon wieder furchtbar", "de"),
+        ("Моно знову жахливий", "uk"),
+        ("The app is terrible again", "en"),
+    ] {
+        let s = RULES.overall(text, lang);
+        assert_eq!(s.polarity, Polarity::Negative, "{text}: {s:?}");
+        assert!(s.complaint, "{text}: {s:?}");
+    }
+}
+
+#[test]
 fn comparison_where_another_brand_wins_counts_against_the_brand() {
     let text = "Lidl jest dużo lepszy niż Biedronka";
     assert_eq!(

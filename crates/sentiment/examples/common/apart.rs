@@ -1,10 +1,12 @@
-//! Reading the apart-written sets (`crates/enrichment/eval/apart/`): shared by `eval`
-//! (which scores them) and `train` (which may train on the `*.dev.jsonl` files only).
+//! Reading the apart-written sets (`crates/enrichment/eval/apart/`, `apart-v2/`): shared
+//! by `eval` (which scores them) and `train`/`train_en` (which train on the sets that have
+//! been promoted to training data: the first set's dev and test files, the v2 test files).
 
 // Each example reads a different part of these.
 #![allow(dead_code)]
 
 use std::ops::Range;
+use std::path::PathBuf;
 
 use earshot_sentiment::Polarity;
 use serde::Deserialize;
@@ -34,6 +36,9 @@ pub struct BrandLabel {
     pub sentiment: Polarity,
     #[serde(default)]
     pub complaint: bool,
+    /// Who speaks about the brand (`customer`, `employee`, `press`, …).
+    #[serde(default)]
+    pub source_type: Option<String>,
 }
 
 /// Every place the brand is named: keyword, hashtag or handle, case-insensitively, by a
@@ -81,4 +86,76 @@ pub fn brand_spans(text: &str, brand: &BrandConfig) -> Vec<Range<usize>> {
         }
     }
     spans
+}
+
+/// One directory of apart-written files to read for training or cross-validation, from
+/// `--apart DIR[:SPLITS[:WEIGHT]]` (repeatable): the `LANG.SPLIT.jsonl` files of `splits`
+/// in `dir`, each labelled brand counted `weight` times in training. Weight 0 keeps a
+/// set in cross-validation's scored pool without ever training on it, which is how a
+/// model trained without a set is measured on the same pool as one trained with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    pub dir: PathBuf,
+    pub splits: Vec<String>,
+    pub weight: usize,
+}
+
+impl Source {
+    /// A short name for reports and fold groups: the directory's last component
+    /// (`apart`, `apart-v2`).
+    pub fn name(&self) -> String {
+        self.dir.file_name().map_or_else(
+            || self.dir.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        )
+    }
+}
+
+/// Every `--apart` of `args`, in order. `DIR` alone takes `default_splits` and
+/// `default_weight` (the old single-directory flags `--apart-splits` and
+/// `--apart-weight`, so old command lines keep their meaning).
+pub fn sources(
+    args: &[String],
+    default_splits: &[&str],
+    default_weight: usize,
+) -> Result<Vec<Source>, String> {
+    let mut out = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if a != "--apart" {
+            continue;
+        }
+        let spec = args
+            .get(i + 1)
+            .ok_or("--apart needs DIR[:SPLITS[:WEIGHT]]")?;
+        out.push(parse_source(spec, default_splits, default_weight)?);
+    }
+    Ok(out)
+}
+
+/// `DIR`, `DIR:dev,test` or `DIR:test:3` (an empty SPLITS, `DIR::3`, keeps the default).
+pub fn parse_source(
+    spec: &str,
+    default_splits: &[&str],
+    default_weight: usize,
+) -> Result<Source, String> {
+    let mut parts = spec.splitn(3, ':');
+    let dir = parts.next().unwrap_or_default();
+    if dir.is_empty() {
+        return Err(format!("`--apart {spec}`: no directory"));
+    }
+    let splits: Vec<String> = match parts.next() {
+        Some(s) if !s.is_empty() => s.split(',').map(str::to_string).collect(),
+        _ => default_splits.iter().map(|s| s.to_string()).collect(),
+    };
+    let weight = match parts.next() {
+        Some(w) => w
+            .parse()
+            .map_err(|e| format!("`--apart {spec}`: weight `{w}`: {e}"))?,
+        None => default_weight,
+    };
+    Ok(Source {
+        dir: PathBuf::from(dir),
+        splits,
+        weight,
+    })
 }
