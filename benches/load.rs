@@ -374,9 +374,11 @@ impl Metrics {
             let Ok(value) = value.parse::<f64>() else {
                 continue;
             };
-            // Keep quantile labels (summaries); sum everything else over its labels.
+            // Keep quantile and write-step labels; sum everything else over its labels.
             let key = match series.split_once('{') {
-                Some((name, labels)) if labels.starts_with("quantile=") => {
+                Some((name, labels))
+                    if labels.starts_with("quantile=") || labels.starts_with("step=") =>
+                {
                     format!("{name}{{{labels}")
                 }
                 Some((name, _)) => name.to_string(),
@@ -1384,6 +1386,26 @@ fn batch_stats(out: &mut String, m: &Metrics, wall: f64) {
             m.get("earshot_processor_batch_write_seconds{quantile=\"0.5\"}"),
             m.get("earshot_processor_batch_write_seconds{quantile=\"0.99\"}"),
         );
+        let steps: Vec<String> = [
+            ("dedup_lookup", "dedup lookup"),
+            ("insert_rows", "rows INSERT"),
+            ("recompute_minute", "minute recompute"),
+            ("recompute_hour", "hour recompute"),
+            ("recompute_day", "day recompute"),
+        ]
+        .iter()
+        .map(|(step, name)| {
+            let sum = m.get(&format!(
+                "earshot_storage_write_step_seconds_sum{{step=\"{step}\"}}"
+            ));
+            format!("{name} {sum:.1} s")
+        })
+        .collect();
+        let _ = writeln!(
+            out,
+            "Write time by step (`earshot_storage_write_step_seconds`): {}.",
+            steps.join(", ")
+        );
     }
 }
 
@@ -1461,7 +1483,8 @@ async fn run(args: Args) -> AnyResult<()> {
         log(format!("phase 1: backlog of {} mentions", args.mentions));
         let ns = Namespace::new(&run_id, "backlog", args.partitions).await?;
         let mut generator = Generator::new(1, 1, args.partitions);
-        let produced = produce_backlog(&ns, &mut generator, args.mentions, args.backlog_span).await?;
+        let produced =
+            produce_backlog(&ns, &mut generator, args.mentions, args.backlog_span).await?;
         log(format!(
             "  produced {} in {:.1} s ({:.0}/s, {:.0} bytes each)",
             produced.records,
@@ -1636,7 +1659,8 @@ async fn run(args: Args) -> AnyResult<()> {
         ));
         let ns = Namespace::new(&run_id, "memory", args.partitions).await?;
         let mut generator = Generator::new(4, 4, args.partitions);
-        let produced = produce_backlog(&ns, &mut generator, args.memory_mentions, args.backlog_span).await?;
+        let produced =
+            produce_backlog(&ns, &mut generator, args.memory_mentions, args.backlog_span).await?;
         log(format!(
             "  produced {} in {:.1} s",
             produced.records, produced.seconds

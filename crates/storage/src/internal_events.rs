@@ -4,7 +4,7 @@
 //! (they name the table, not the data).
 
 use earshot_runtime::InternalEvent;
-use metrics::{counter, gauge};
+use metrics::{counter, gauge, histogram};
 
 /// A migration is about to run (logged first, so a migration that hangs is named).
 #[derive(Debug)]
@@ -86,6 +86,23 @@ impl InternalEvent for PartitionDropped<'_> {
     }
 }
 
+/// One step of writing a batch finished (or failed) after `elapsed`: where a slow
+/// write spends its time, step by step.
+#[derive(Debug)]
+pub struct WriteStepTimed {
+    /// `dedup_lookup`, `insert_rows`, `recompute_minute`, `recompute_hour` or
+    /// `recompute_day`.
+    pub step: &'static str,
+    pub elapsed: std::time::Duration,
+}
+
+impl InternalEvent for WriteStepTimed {
+    fn handle(self) {
+        histogram!("earshot_storage_write_step_seconds", "step" => self.step)
+            .record(self.elapsed.as_secs_f64());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +163,28 @@ mod tests {
             ],
             "starting a migration is a log line only"
         );
+    }
+
+    #[test]
+    fn write_steps_are_timed_per_step() {
+        let ((), metrics) = capture_metrics(|| {
+            for (step, ms) in [
+                ("dedup_lookup", 20),
+                ("insert_rows", 120),
+                ("dedup_lookup", 30),
+            ] {
+                WriteStepTimed {
+                    step,
+                    elapsed: std::time::Duration::from_millis(ms),
+                }
+                .emit();
+            }
+        });
+        let seconds =
+            |step| metrics.histogram("earshot_storage_write_step_seconds", &[("step", step)]);
+        assert_eq!(seconds("dedup_lookup"), Some(vec![0.02, 0.03]));
+        assert_eq!(seconds("insert_rows"), Some(vec![0.12]));
+        assert_eq!(seconds("recompute_minute"), None);
     }
 
     #[test]

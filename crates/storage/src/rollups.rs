@@ -232,6 +232,7 @@ impl Store {
         let brands: Vec<&str> = touched.brands.iter().map(String::as_str).collect();
         let db = self.db();
         for (index, grain) in GRAINS.iter().enumerate() {
+            let _timed = crate::store::StepTimer::start(RECOMPUTE_STEPS[index]);
             let mut by_source: BTreeMap<Source, Vec<u32>> = BTreeMap::new();
             for &t in &touched.times {
                 if let Some(source) = source_for(index, t, now.timestamp(), &retention) {
@@ -265,6 +266,10 @@ impl Store {
         Ok(())
     }
 }
+
+/// The `step` label of each grain's recompute in `earshot_storage_write_step_seconds`.
+const RECOMPUTE_STEPS: [&str; GRAINS.len()] =
+    ["recompute_minute", "recompute_hour", "recompute_day"];
 
 /// Runs a ClickHouse call with a deadline; a call past it is dropped (which closes its
 /// connection) and reported as a timeout, which is transient.

@@ -290,6 +290,7 @@ impl Store {
              WHERE mention_id IN (SELECT arrayJoin(?))"
         );
         let mut stored = HashSet::new();
+        let _timed = StepTimer::start("dedup_lookup");
         for chunk in ids.chunks(ID_LOOKUP_CHUNK) {
             let lookup = self
                 .client
@@ -323,6 +324,7 @@ impl Store {
     /// twice (a timed-out INSERT that completed) is merged away by `mentions`'
     /// ReplacingMergeTree and never counted twice, since rollups read `mentions FINAL`.
     pub async fn insert_mention_rows(&self, rows: &[MentionRow]) -> Result<(), Error> {
+        let _timed = StepTimer::start("insert_rows");
         for chunk in chunks_by_day(rows, MAX_DAYS_PER_INSERT) {
             self.insert_mention_block(&chunk).await?;
         }
@@ -505,5 +507,31 @@ mod tests {
         ping.abort();
         assert_eq!(head[0], 0x16, "not a TLS handshake record: {head:?}");
         assert_eq!(head[1], 0x03, "not a TLS record version: {head:?}");
+    }
+}
+
+/// Emits [`WriteStepTimed`](crate::internal_events::WriteStepTimed) for a step when
+/// dropped: on success, on error and when the caller's future is cancelled alike.
+pub(crate) struct StepTimer {
+    step: &'static str,
+    started: std::time::Instant,
+}
+
+impl StepTimer {
+    pub(crate) fn start(step: &'static str) -> Self {
+        Self {
+            step,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for StepTimer {
+    fn drop(&mut self) {
+        crate::internal_events::WriteStepTimed {
+            step: self.step,
+            elapsed: self.started.elapsed(),
+        }
+        .emit();
     }
 }
