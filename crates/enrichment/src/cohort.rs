@@ -239,8 +239,8 @@ fn bare_bio_age(bio: &str) -> Option<i32> {
         .any(|w| w[1] == b'/' && w[0].is_ascii_digit() && w[2].is_ascii_digit());
     // Punctuation and symbols part a bio's segments: "20 ✿ london", "17 ✨ Abi 2027".
     let separates = |c: char| {
-        !(c.is_alphanumeric() || c.is_whitespace() || c == '\'' || c == '-')
-            && !(slash_number && c == '/')
+        let kept = c.is_alphanumeric() || c.is_whitespace() || c == '\'' || c == '-';
+        !(kept || slash_number && c == '/')
     };
     for segment in bio.split(separates) {
         // "'97" is a birth year, not an age of 97.

@@ -396,6 +396,32 @@ pub fn escape_identifier(name: &str) -> String {
     out
 }
 
+/// Emits [`WriteStepTimed`](crate::internal_events::WriteStepTimed) for a step when
+/// dropped: on success, on error and when the caller's future is cancelled alike.
+pub(crate) struct StepTimer {
+    step: &'static str,
+    started: std::time::Instant,
+}
+
+impl StepTimer {
+    pub(crate) fn start(step: &'static str) -> Self {
+        Self {
+            step,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for StepTimer {
+    fn drop(&mut self) {
+        crate::internal_events::WriteStepTimed {
+            step: self.step,
+            elapsed: self.started.elapsed(),
+        }
+        .emit();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{chunks_by_day, escape_identifier};
@@ -507,31 +533,5 @@ mod tests {
         ping.abort();
         assert_eq!(head[0], 0x16, "not a TLS handshake record: {head:?}");
         assert_eq!(head[1], 0x03, "not a TLS record version: {head:?}");
-    }
-}
-
-/// Emits [`WriteStepTimed`](crate::internal_events::WriteStepTimed) for a step when
-/// dropped: on success, on error and when the caller's future is cancelled alike.
-pub(crate) struct StepTimer {
-    step: &'static str,
-    started: std::time::Instant,
-}
-
-impl StepTimer {
-    pub(crate) fn start(step: &'static str) -> Self {
-        Self {
-            step,
-            started: std::time::Instant::now(),
-        }
-    }
-}
-
-impl Drop for StepTimer {
-    fn drop(&mut self) {
-        crate::internal_events::WriteStepTimed {
-            step: self.step,
-            elapsed: self.started.elapsed(),
-        }
-        .emit();
     }
 }
