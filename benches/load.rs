@@ -814,7 +814,8 @@ async fn clickhouse_alone(
     span_secs: u64,
 ) -> AnyResult<(f64, usize, Vec<(&'static str, f64, f64, f64)>)> {
     let ns = Namespace::new(run, "clickhouse", partitions).await?;
-    // The backlog's generator, seed and timeline: the same mentions (b) wrote.
+    // The backlog's generator, seed and spacing in time: the mentions (b) wrote, published
+    // over the same span (ending now rather than when (b) ran).
     let mut generator = Generator::new(1, 1, partitions);
     let timeline = Timeline::new(span_secs, mentions);
     let now = Utc::now().timestamp() as u32;

@@ -38,7 +38,6 @@ fn main() {
         .unwrap_or_else(|e| panic!("{}: {e}", brands_path.display()));
     let enricher = Enricher::new(&brands, &EnrichmentConfig::default()).expect("valid brands");
     let verbose = std::env::var_os("EVAL_VERBOSE").is_some();
-    let mut all = Score::default();
     let mut per_lang = Vec::new();
     for lang in languages(dir, splits) {
         let mut score = Score::default();
@@ -50,20 +49,20 @@ fn main() {
             for line in read(&path).lines().filter(|l| !l.trim().is_empty()) {
                 let case: Value = serde_json::from_str(line).expect(line);
                 score.add(&enricher, &case, verbose);
-                all.add(&enricher, &case, false);
             }
         }
         per_lang.push((lang, score));
+    }
+    let mut all = ("all".to_string(), Score::default());
+    for (_, score) in &per_lang {
+        all.1.merge(score);
     }
     println!("## Apart-written sets ({splits}, {})\n", dir.display());
     println!(
         "| set | mentions | source P (min class) | employee R | cohort P | cohort coverage | brand P | brand R | language acc | language coverage |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    for (lang, s) in per_lang
-        .iter()
-        .chain(std::iter::once(&("all".to_string(), all_clone(&all))))
-    {
+    for (lang, s) in per_lang.iter().chain(std::iter::once(&all)) {
         s.row(lang);
     }
     println!();
@@ -73,7 +72,7 @@ fn main() {
         println!();
     }
     println!("### all\n");
-    all.source_table();
+    all.1.source_table();
 }
 
 /// The languages with a `LANG.SPLIT.jsonl` file in `dir` for any of the splits, so a new
@@ -99,16 +98,6 @@ fn languages(dir: &Path, splits: &str) -> Vec<String> {
         dir.display()
     );
     langs
-}
-
-fn all_clone(s: &Score) -> Score {
-    Score {
-        mentions: s.mentions,
-        source: s.source.clone(),
-        cohort: s.cohort.clone(),
-        brand: s.brand,
-        language: s.language,
-    }
 }
 
 fn read(path: &Path) -> String {
@@ -161,6 +150,19 @@ struct Score {
 }
 
 impl Score {
+    /// Adds another language's tallies: "all" is the languages together, each mention
+    /// enriched (and its verbose or evidence lines printed) once.
+    fn merge(&mut self, other: &Score) {
+        self.mentions += other.mentions;
+        self.source.extend(other.source.iter().cloned());
+        self.cohort.extend(other.cohort.iter().cloned());
+        self.brand.0 += other.brand.0;
+        self.brand.1 += other.brand.1;
+        self.brand.2 += other.brand.2;
+        self.language.0 += other.language.0;
+        self.language.1 += other.language.1;
+    }
+
     fn add(&mut self, enricher: &Enricher, case: &Value, verbose: bool) {
         let m = mention(case);
         let e = enricher.enrich(&m);

@@ -144,8 +144,8 @@ fn candidate(
                 early
             };
             // "mam 23 lata" in 2026 is born 2002 or 2003: millennial or gen Z, and the text
-            // cannot tell which. Careful annotators leave such ages unlabelled (every
-            // apart-set writer did), so a boundary age is no evidence rather than a guess.
+            // cannot tell which. Careful annotators leave such ages unlabelled (the apart-set
+            // writers did), so a boundary age is no evidence rather than a guess.
             if hit.kind != RuleKind::AgeExact && cohort_of(late, bounds) != cohort_of(early, bounds)
             {
                 return None;
