@@ -2,7 +2,7 @@
 //! `eval/apart`, reports cross-validated figures, and writes `data/source_model.txt`.
 //!
 //!     cargo run -p earshot-enrichment --release --example train_source_model -- \
-//!         crates/enrichment/eval/apart,crates/enrichment/eval/apart-v2 dev,test \
+//!         crates/enrichment/eval/apart,crates/enrichment/eval/apart-v2,crates/enrichment/eval/apart-v3 dev,test \
 //!         crates/enrichment/data/source_model.txt
 //!
 //! `DIRS` is one directory or a comma-separated list (each laid out like `eval/apart`,
@@ -15,10 +15,12 @@
 //! are held-out: 5-fold cross-validation grouped by mention, and leave-one-language-out;
 //! the per-class thresholds (the least probability at which a class is answered, below
 //! it `unknown`) are chosen on the cross-validated probabilities to give each class a
-//! precision of at least `TARGET_PRECISION` (0.90; the environment variable of that name
+//! precision of at least `TARGET_PRECISION` (0.94; the environment variable of that name
 //! sets another). Thresholds chosen on the same probabilities they are judged on are
-//! optimistic: trained on the first set, the 0.90 chosen here gave 0.84 on the second,
-//! so a model meant to hold 0.90 on new data is trained with a higher target.
+//! optimistic: trained on the first set, the 0.90 chosen here gave 0.84 on the second;
+//! trained on the first two, 0.90 gave employee 0.84 on the third, 0.92 gave 0.89 and
+//! 0.94 gave 0.93 (every class ≥ 0.93), so a model meant to hold 0.90 on new data is
+//! trained for 0.94.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -29,7 +31,7 @@ use earshot_model::{Author, Brand, MentionId, Platform, RawMention, SCHEMA_VERSI
 use serde_json::Value;
 
 const CLASSES: [&str; 5] = ["customer", "employee", "brand_account", "press", "other"];
-const TARGET_PRECISION: f64 = 0.90;
+const TARGET_PRECISION: f64 = 0.94;
 const FOLDS: u64 = 5;
 /// Features seen in fewer training samples are dropped.
 const MIN_COUNT: u32 = 2;

@@ -18,6 +18,10 @@ use crate::fold::{char_at, char_before, fold, is_word_char};
 use crate::hash::FxMap;
 use crate::morph::{self, After, Form};
 
+/// Shortest brand term (folded bytes) that names an account after the brand: "DB" in a
+/// handle is too often something else.
+const MIN_AUTHOR_TERM: usize = 4;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TermKind {
     Keyword,
@@ -270,6 +274,82 @@ impl BrandMatcher {
             .split_once('@')
             .and_then(|(local, _)| self.own_local_handles.get(local).copied());
         whole.into_iter().chain(local).min().map(|id| id as usize)
+    }
+
+    /// The brands an author's handle or display name is named after: "TescoHelp",
+    /// "zalando_hilfe", "zalandohilfe.bsky.social", "Lidl Deutschland Kundenservice",
+    /// "ROZETKA Допомога". These are the brand's support, shop and staff accounts, whose
+    /// replies seldom name the brand ("@jess Sorry about that, can you DM us?"), so the
+    /// brand scan of the post alone misses them. A brand name inside a word of the display
+    /// name does not count ("Polidlo"); inside the handle it does when the handle starts
+    /// with it ("lidlgirl_"), since handles run words together. `buf` and `hits` are
+    /// scratch space. Adds each brand once to `out`.
+    pub(crate) fn named_by_author(
+        &self,
+        handle: &str,
+        name: &str,
+        buf: &mut String,
+        hits: &mut Vec<BrandHit>,
+        out: &mut Vec<u32>,
+    ) {
+        let Some(automaton) = &self.automaton else {
+            return;
+        };
+        let local = handle
+            .trim_start_matches('@')
+            .trim_start_matches("u/")
+            .split(['@', '.'])
+            .next()
+            .unwrap_or("");
+        let push = |brand: u32, out: &mut Vec<u32>| {
+            if !out.contains(&brand) {
+                out.push(brand);
+            }
+        };
+        // The handle's leading run of letters, lowercased: a prefix match.
+        let squashed: String = local
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        let squashed = fold(&squashed);
+        for m in automaton.find_overlapping_iter(&squashed) {
+            let term = self.terms[m.pattern().as_usize()];
+            if m.start() == 0
+                && m.end() - m.start() >= MIN_AUTHOR_TERM
+                && term.rest == 0
+                && matches!(term.kind, TermKind::Keyword | TermKind::Handle)
+            {
+                push(term.brand, out);
+            }
+        }
+        // The handle's words ("TescoHelp" → "Tesco Help", "zalando_hilfe") and the
+        // display name, scanned with word boundaries like a post.
+        buf.clear();
+        let mut previous_lower = false;
+        for c in local.chars() {
+            if c == '_' || c == '-' {
+                buf.push(' ');
+            } else {
+                if c.is_uppercase() && previous_lower {
+                    buf.push(' ');
+                }
+                buf.push(c);
+            }
+            previous_lower = c.is_lowercase();
+        }
+        buf.push_str(" | ");
+        buf.push_str(name);
+        let text = fold(buf);
+        hits.clear();
+        self.scan(&text, 64, hits);
+        for hit in hits.iter() {
+            if hit.end - hit.start >= MIN_AUTHOR_TERM
+                && matches!(hit.kind, TermKind::Keyword | TermKind::Handle)
+            {
+                push(hit.brand, out);
+            }
+        }
     }
 
     /// Appends the hits in folded `text` to `out`, at most `limit` of them.

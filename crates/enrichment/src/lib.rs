@@ -174,6 +174,12 @@ struct Scratch {
     bio_brands: Vec<BrandHit>,
     post_rules: Vec<RuleHit>,
     bio_rules: Vec<RuleHit>,
+    /// Brands the author speaks for (see [`Enricher::affiliations`]), with confidence
+    /// and evidence, and scratch space for finding them.
+    affiliated: Vec<(u32, f32, &'static str)>,
+    author_words: String,
+    author_hits: Vec<BrandHit>,
+    author_brands: Vec<u32>,
     /// Folded post → original text, for sentiment's brand spans.
     post_map: fold::FoldMap,
     language: LanguageScratch,
@@ -264,10 +270,21 @@ impl Enricher {
         self.brands.scan(&s.post, MAX_HITS, &mut s.post_brands);
         // A brand's own account answering someone often does not name the brand.
         let own_account = self.brands.own_account(&mention.author.handle);
-        let unmatched = own_account.is_none()
-            && matched_brands(&self.brands, &s.post_brands)
-                .next()
-                .is_none();
+        let named = matched_brands(&self.brands, &s.post_brands)
+            .next()
+            .is_some();
+        fold::fold_into(prefix(&mention.author.bio, MAX_BIO), &mut s.bio);
+        s.bio_brands.clear();
+        self.brands.scan(&s.bio, MAX_HITS, &mut s.bio_brands);
+        s.bio_rules.clear();
+        self.rules
+            .scan(&s.bio, mention.created_at.year(), &mut s.bio_rules);
+        s.bio_rules.truncate(MAX_HITS);
+        s.affiliated.clear();
+        if !named && own_account.is_none() {
+            self.affiliations(mention, s);
+        }
+        let unmatched = !named && own_account.is_none() && s.affiliated.is_empty();
         if only_matched && unmatched {
             return None;
         }
@@ -282,14 +299,10 @@ impl Enricher {
             &mut s.language,
         );
 
-        fold::fold_into(prefix(&mention.author.bio, MAX_BIO), &mut s.bio);
         s.post_rules.clear();
-        s.bio_rules.clear();
         self.rules
             .scan(prefix(&s.post, MAX_RULE_TEXT), date.year, &mut s.post_rules);
-        self.rules.scan(&s.bio, date.year, &mut s.bio_rules);
         s.post_rules.truncate(MAX_HITS);
-        s.bio_rules.truncate(MAX_HITS);
 
         let found = [
             Found {
@@ -308,7 +321,6 @@ impl Enricher {
         let brands = if unmatched {
             Vec::new()
         } else {
-            self.brands.scan(&s.bio, MAX_HITS, &mut s.bio_brands);
             // Sentiment reads the original text: map folded hits back to it, in one pass.
             s.post_map.build(prefix(&mention.text, MAX_RULE_TEXT));
             let evidence = source::Evidence {
@@ -325,6 +337,7 @@ impl Enricher {
                 &evidence,
                 &s.post_map,
                 own_account.map(|id| id as u32),
+                &s.affiliated,
                 language.value,
             )
         };
@@ -335,12 +348,42 @@ impl Enricher {
         })
     }
 
+    /// Brands a post that names none is still about, because of who wrote it: an
+    /// account named after the brand ("TescoHelp", "Zalando Hilfe": support and shop
+    /// accounts answering people) or an author whose bio states a role there
+    /// ("Kassierer bei Lidl", "SRE @ Zalando": staff posting about the job). Brand teams
+    /// listen to both; their evidence (`author.named_after_brand`,
+    /// `author.bio_role_at_brand`) and a lower confidence keep them apart from posts
+    /// naming the brand. Reads `s.bio`, `s.bio_brands` and `s.bio_rules`; fills
+    /// `s.affiliated`.
+    fn affiliations(&self, mention: &RawMention, s: &mut Scratch) {
+        s.author_brands.clear();
+        self.brands.named_by_author(
+            &mention.author.handle,
+            &mention.author.name,
+            &mut s.author_words,
+            &mut s.author_hits,
+            &mut s.author_brands,
+        );
+        for &id in &s.author_brands {
+            s.affiliated.push((id, 0.6, "author.named_after_brand"));
+        }
+        for (id, _, _) in matched_brands(&self.brands, &s.bio_brands) {
+            if !s.affiliated.iter().any(|a| a.0 == id)
+                && source::bio_role_at(&s.bio, &s.bio_rules, &s.bio_brands, id).is_some()
+            {
+                s.affiliated.push((id, 0.55, "author.bio_role_at_brand"));
+            }
+        }
+    }
+
     /// The brands the post's hits match, each with who is speaking about it.
     fn matches(
         &self,
         ev: &source::Evidence<'_>,
         post_map: &fold::FoldMap,
         own_account: Option<u32>,
+        affiliated: &[(u32, f32, &'static str)],
         language: &str,
     ) -> Vec<BrandMatch> {
         let named = matched_brands(&self.brands, ev.post_brands);
@@ -351,6 +394,7 @@ impl Enricher {
             .collect::<Vec<_>>()
             .into_iter()
             .chain(own.filter(|_| !seen_own))
+            .chain(affiliated.iter().copied())
             .map(|(id, confidence, evidence)| {
                 let entry = &self.brands.brands[id as usize];
                 BrandMatch {
@@ -472,6 +516,26 @@ impl BrandFilter {
     /// Whether `text` matches any brand's query.
     pub fn matches(&self, text: &str) -> bool {
         !self.matching_brands(text).is_empty()
+    }
+
+    /// Whether a post by this author is one enrichment would tag: its text matches a
+    /// brand's query, or the author is a brand's configured account or named after a
+    /// brand ("TescoHelp", "zalando_hilfe"), whose replies seldom name the brand. For
+    /// collectors that know the author's handle and name but not the bio (enrichment
+    /// also matches staff through the bio).
+    pub fn matches_post(&self, text: &str, author_handle: &str, author_name: &str) -> bool {
+        if self.matches(text) || self.brands.own_account(author_handle).is_some() {
+            return true;
+        }
+        let (mut words, mut hits, mut found) = (String::new(), Vec::new(), Vec::new());
+        self.brands.named_by_author(
+            author_handle,
+            author_name,
+            &mut words,
+            &mut hits,
+            &mut found,
+        );
+        !found.is_empty()
     }
 }
 

@@ -114,28 +114,10 @@ pub(crate) fn classify_by_rules(
     }
 
     let brand_hits = |hits| of_brand(hits, brand_id);
-    // A role at this brand, stated in the bio.
-    let works_here = ev
-        .bio_rules
-        .iter()
-        .filter(|r| r.kind == RuleKind::WorkAt)
-        .any(|r| {
-            brand_hits(ev.bio_brands).any(|b| {
-                b.start >= r.end
-                    && b.start - r.end <= WORK_AT_GAP
-                    && gap_is_blank(ev.bio, r.end, b.start)
-            })
-        });
-    if works_here {
-        return Tag::new(Employee, 0.85, "employee.bio_works_at");
-    }
-    // "backend @ Allegro", "Specjalistka ds. komunikacji @ ORLEN": a role at the brand.
-    if brand_hits(ev.bio_brands).any(|b| {
-        b.kind == TermKind::Keyword
-            && ev.bio[..b.start].ends_with(' ')
-            && ev.bio[..b.start].trim_end().ends_with('@')
-    }) {
-        return Tag::new(Employee, 0.8, "employee.bio_at_brand");
+    match bio_role_at(ev.bio, ev.bio_rules, ev.bio_brands, brand_id) {
+        Some(BioRole::WorksAt) => return Tag::new(Employee, 0.85, "employee.bio_works_at"),
+        Some(BioRole::AtBrand) => return Tag::new(Employee, 0.8, "employee.bio_at_brand"),
+        None => {}
     }
     let fan_before = |at: usize| qualified(ev.bio_rules, RuleKind::Fan, at, ev.bio);
     if brand_hits(ev.bio_brands).any(|b| b.kind == TermKind::Handle && !fan_before(b.start)) {
@@ -233,6 +215,46 @@ pub(crate) fn classify_by_rules(
     }
     // Nothing says who is speaking: a bystander as likely as a customer.
     Tag::new(Unknown, 0.3, "no_evidence")
+}
+
+/// How a bio states a role at a brand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BioRole {
+    /// A work phrase right before the brand: "Kassierer bei Lidl", "pracuję w Żabce".
+    WorksAt,
+    /// A role "@" the brand: "backend @ Allegro", "SRE @ Zalando".
+    AtBrand,
+}
+
+/// Whether the (folded) bio states a role at `brand_id`. Shared by the source-type rules
+/// and the brand match (a staff member's post about the job often does not name the
+/// employer: [`crate::Enricher`] matches it through the bio).
+pub(crate) fn bio_role_at(
+    bio: &str,
+    bio_rules: &[RuleHit],
+    bio_brands: &[BrandHit],
+    brand_id: u32,
+) -> Option<BioRole> {
+    let works_at = bio_rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::WorkAt)
+        .any(|r| {
+            of_brand(bio_brands, brand_id).any(|b| {
+                b.start >= r.end
+                    && b.start - r.end <= WORK_AT_GAP
+                    && gap_is_blank(bio, r.end, b.start)
+            })
+        });
+    if works_at {
+        return Some(BioRole::WorksAt);
+    }
+    of_brand(bio_brands, brand_id)
+        .any(|b| {
+            b.kind == TermKind::Keyword
+                && bio[..b.start].ends_with(' ')
+                && bio[..b.start].trim_end().ends_with('@')
+        })
+        .then_some(BioRole::AtBrand)
 }
 
 /// The author's handle or display name carries the brand's name ("zabka_pomoc",

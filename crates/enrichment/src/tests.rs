@@ -193,7 +193,8 @@ fn no_match_no_brands() {
 fn enrich_matched_answers_only_matched_mentions_with_enrichs_tags() {
     let e = enricher();
     let cases = [
-        // Named, inflected, excluded only, own account unnamed, nothing, bio-only brand.
+        // Named, inflected, excluded only, own account unnamed, nothing with staff of the
+        // brand in the bio (matched), a bio naming the brand without a role (not).
         mention(
             "Tanio na Orlenie, ale kolejka dramat 😡",
             "ala",
@@ -202,6 +203,7 @@ fn enrich_matched_answers_only_matched_mentions_with_enrichs_tags() {
         mention("Orlen Cup w sobotę", "ala", ""),
         mention("@ala Przepraszamy, napisz do nas", "orlen", ""),
         mention("Nic tu nie ma, urodzona w 1998", "ala", "pracuję w Orlenie"),
+        mention("Nic tu nie ma, urodzona w 1998", "ala", "kibic Orlen Teamu"),
         mention(
             "Piłem Żywiec na stacji Orlen, płacąc iPhonem",
             "ala",
@@ -219,7 +221,7 @@ fn enrich_matched_answers_only_matched_mentions_with_enrichs_tags() {
             assert_eq!(fast.as_ref(), Some(&full), "{:?}", m.text);
         }
     }
-    assert_eq!(matched, 3, "the cases cover both answers");
+    assert_eq!(matched, 4, "the cases cover both answers");
 }
 
 #[test]
@@ -244,6 +246,60 @@ fn the_brands_own_account_matches_without_naming_it() {
     assert_eq!(e.brands.len(), 1);
     assert_eq!(e.brands[0].evidence, "author.own_account");
     assert_eq!(e.brands[0].source_type.value, SourceType::BrandAccount);
+}
+
+fn named(text: &str, handle: &str, name: &str, bio: &str) -> Vec<(String, String)> {
+    let mut m = mention(text, handle, bio);
+    m.author.name = name.into();
+    enricher()
+        .enrich(&m)
+        .brands
+        .into_iter()
+        .map(|b| (b.brand, b.evidence.to_string()))
+        .collect()
+}
+
+#[test]
+fn an_account_named_after_the_brand_matches_without_naming_it() {
+    let reply = "@ala Przykro nam! Napisz nam numer zamówienia w wiadomości prywatnej";
+    let orlen = || vec![("Orlen".to_string(), "author.named_after_brand".to_string())];
+    // Support and shop accounts: camel case, separators, run together, display name.
+    assert_eq!(named(reply, "OrlenHelp", "", ""), orlen());
+    assert_eq!(named(reply, "orlen_pomoc", "", ""), orlen());
+    assert_eq!(named(reply, "orlenpomoc.bsky.social", "", ""), orlen());
+    assert_eq!(named(reply, "@pomoc", "Orlen Obsługa Klienta", ""), orlen());
+    // Not named after it: a brand inside a word of the name, or no brand at all.
+    assert_eq!(named(reply, "ala", "Borleny", ""), vec![]);
+    assert_eq!(named(reply, "kasia_k", "Kasia", ""), vec![]);
+    // A post naming another brand is about that brand, not the author's.
+    assert_eq!(
+        named("Nowy iPhone już u mnie", "orlen_pomoc", "", ""),
+        vec![("Apple".to_string(), "keyword".to_string())]
+    );
+}
+
+#[test]
+fn staff_who_say_where_they_work_in_the_bio_are_matched_to_it() {
+    let post = "Nocka na stacji, o 3 w nocy autokar kibiców i wszystkie hot dogi zjedzone";
+    assert_eq!(
+        named(post, "jacek", "Jacek", "pracuję w Orlenie, obsługa stacji"),
+        vec![("Orlen".to_string(), "author.bio_role_at_brand".to_string())]
+    );
+    let e = enricher().enrich(&mention(post, "jacek", "pracuję w Orlenie, obsługa stacji"));
+    assert_eq!(e.brands[0].source_type.value, SourceType::Employee);
+    // A bio that names the brand without a role there is not enough.
+    assert_eq!(named(post, "jacek", "Jacek", "fan Orlen Teamu"), vec![]);
+}
+
+#[test]
+fn the_collectors_filter_keeps_posts_by_accounts_named_after_a_brand() {
+    let filter = BrandFilter::new(&brands()).unwrap();
+    let reply = "Przykro nam, napisz do nas";
+    assert!(filter.matches_post(reply, "OrlenHelp", ""));
+    assert!(filter.matches_post(reply, "orlen", ""));
+    assert!(filter.matches_post(reply, "ala", "Orlen Obsługa"));
+    assert!(!filter.matches_post(reply, "ala", "Ala"));
+    assert!(filter.matches_post("Tankuję na Orlenie", "ala", "Ala"));
 }
 
 #[test]

@@ -109,7 +109,8 @@ impl LinkSweep {
         let Some(filter) = &self.filter else {
             return true;
         };
-        let matched = filter.matches(&text_of(link));
+        let author = link["author"].as_str().unwrap_or("");
+        let matched = filter.matches_post(&text_of(link), author, "");
         crate::internal_events::ItemScanned {
             platform: Platform::Reddit,
             matched,
