@@ -431,14 +431,50 @@ impl Enricher {
     ) -> Sentiment {
         // Like the rules, sentiment reads a bounded prefix: a megabyte post costs no more.
         let text = prefix(&ev.mention.text, MAX_RULE_TEXT);
-        let spans: Vec<_> = ev
+        let mut spans: Vec<_> = ev
             .post_brands
             .iter()
             .filter(|h| h.brand == id && h.kind != TermKind::Excluded)
             .filter_map(|h| post_map.source_range(h.start..h.end))
             .collect();
-        self.sentiment.0.toward(text, language, &spans)
+        let window = sentiment_window(text, &spans);
+        for span in &mut spans {
+            *span = span.start - window.start..span.end - window.start;
+        }
+        self.sentiment.0.toward(&text[window], language, &spans)
     }
+}
+
+/// Bytes of text sentiment toward a brand reads on each side of the places the brand is
+/// named. What people think of a brand is said near its name; in a long Reddit body or
+/// article the rest is about other things, and reading it for every matched brand made
+/// long posts cost several times a short one.
+const SENTIMENT_CONTEXT: usize = 600;
+
+/// The part of `text` sentiment toward a brand named at `spans` reads: from
+/// [`SENTIMENT_CONTEXT`] bytes before the first span to as many after the last, widened to
+/// whole words; the whole text when it is short or the brand has no span.
+fn sentiment_window(text: &str, spans: &[std::ops::Range<usize>]) -> std::ops::Range<usize> {
+    let (Some(first), Some(last)) = (
+        spans.iter().map(|r| r.start).min(),
+        spans.iter().map(|r| r.end).max(),
+    ) else {
+        return 0..text.len();
+    };
+    let mut start = first.saturating_sub(SENTIMENT_CONTEXT);
+    let mut end = (last + SENTIMENT_CONTEXT).min(text.len());
+    // Back to the start of the word cut, forward to the end of the word cut.
+    while start > 0
+        && !(text.is_char_boundary(start) && text[..start].ends_with(char::is_whitespace))
+    {
+        start -= 1;
+    }
+    while end < text.len()
+        && !(text.is_char_boundary(end) && text[end..].starts_with(char::is_whitespace))
+    {
+        end += 1;
+    }
+    start..end
 }
 
 /// Applies each brand's query to a text's hits: any-of terms, required terms,

@@ -666,3 +666,23 @@ fn other_senses_of_brand_words_are_not_the_brand() {
     assert!(!filter.matches("W ogrodzie na oczku wodnym pojawiła się żabka"));
     assert!(filter.matches("Kupiłam bułki w Żabce, znowu kolejka"));
 }
+
+#[test]
+fn sentiment_reads_whole_words_around_the_brand_in_a_long_post() {
+    let filler = "słowo ".repeat(300); // 1,800 bytes
+    let text = format!("{filler}Orlen zawiódł mnie znowu {filler}");
+    let at = text.find("Orlen").unwrap();
+    let window = sentiment_window(&text, &[at..at + 5]);
+    assert!(window.start <= at - SENTIMENT_CONTEXT && window.end >= at + 5 + SENTIMENT_CONTEXT);
+    assert!(window.len() < text.len() / 2, "{window:?}");
+    let read = &text[window];
+    assert!(
+        read.starts_with("słowo") || read.starts_with(' '),
+        "{:?}",
+        &read[..12]
+    );
+    assert!(read.contains("Orlen zawiódł mnie znowu"));
+    // Short posts and brands without a span are read whole.
+    assert_eq!(sentiment_window("Orlen super", &[0..5]), 0..11);
+    assert_eq!(sentiment_window(&text, &[]), 0..text.len());
+}
