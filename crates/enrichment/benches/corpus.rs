@@ -51,6 +51,16 @@ fn mention(i: usize, platform: Platform, text: String, handle: String, bio: Stri
     }
 }
 
+/// The configuration of a team listening in the realistic corpus's four markets: its
+/// languages as `candidate_languages` (what `docs/enrichment.md` advises; the language
+/// figures with candidates set are measured on the public set).
+pub fn four_languages() -> earshot_enrichment::EnrichmentConfig {
+    earshot_enrichment::EnrichmentConfig {
+        candidate_languages: ["pl", "en", "de", "uk"].map(String::from).to_vec(),
+        ..earshot_enrichment::EnrichmentConfig::default()
+    }
+}
+
 /// The brands of the apart-written sets (13).
 pub fn realistic_brands() -> Vec<earshot_model::Brand> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/apart/brands.json");

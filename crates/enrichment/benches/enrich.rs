@@ -8,7 +8,8 @@
 //! the apart-written dev sets and the language set, matched and unmatched, two-word and
 //! 2 KB posts, with the 13 brands of the apart sets. `enrich` is every tag of every
 //! mention (what `earshot enrich` prints); `enrich_matched` is the processor's path,
-//! which stops after the brand scan when no brand matched. `per_mention` is the older
+//! which stops after the brand scan when no brand matched; `realistic_four_languages`
+//! is the same with `candidate_languages` set to the corpus's four. `per_mention` is the older
 //! corpus of 50–300 character posts in ten languages with six brands; `two_word_posts`
 //! the short posts where lingua decides the language.
 
@@ -62,6 +63,8 @@ fn bench(c: &mut Criterion) {
         corpus::mean_chars(&realistic)
     );
     group(c, "realistic", &realistic, &apart);
+    let four = Enricher::new(&corpus::realistic_brands(), &corpus::four_languages()).unwrap();
+    group(c, "realistic_four_languages", &realistic, &four);
 
     let brands: Vec<Brand> = serde_json::from_str(
         &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/brands.json"))

@@ -129,6 +129,10 @@ fn main() {
     let r_enrich = enrich_rate(&apart, &realistic);
     let r_matched = matched_rate(&apart, &realistic);
     let r_no_lingua = enrich_rate(&small_no_lingua, &realistic);
+    let four = Enricher::new(&apart_brands, &corpus::four_languages()).unwrap();
+    let r_four = enrich_rate(&four, &realistic);
+    let r_four_matched = matched_rate(&four, &realistic);
+    drop(four);
     let r_thousand = enrich_rate(&apart_thousand, &realistic);
     let r_thousand_matched = matched_rate(&apart_thousand, &realistic);
     drop(thousand_no_lingua);
@@ -167,6 +171,16 @@ fn main() {
     row(
         "realistic: enrich, language_lingua = false",
         r_no_lingua,
+        r_raw,
+    );
+    row(
+        "realistic: enrich, candidate_languages = pl, en, de, uk",
+        r_four,
+        r_raw,
+    );
+    row(
+        "realistic: enrich_matched, candidate_languages = pl, en, de, uk",
+        r_four_matched,
         r_raw,
     );
     row("realistic: enrich, 1,000 brands", r_thousand, r_raw);
