@@ -277,16 +277,22 @@ impl Enricher {
         s.bio_brands.clear();
         self.brands.scan(&s.bio, MAX_HITS, &mut s.bio_brands);
         s.bio_rules.clear();
-        self.rules
-            .scan(&s.bio, mention.created_at.year(), &mut s.bio_rules);
-        s.bio_rules.truncate(MAX_HITS);
         s.affiliated.clear();
+        // The bio's rules are needed this early only to see a role at a brand the bio
+        // names: a mention that matches nothing skips them on the processor's path.
+        let early_bio_rules = !named && own_account.is_none() && !s.bio_brands.is_empty();
+        if early_bio_rules {
+            self.scan_bio_rules(mention, s);
+        }
         if !named && own_account.is_none() {
             self.affiliations(mention, s);
         }
         let unmatched = !named && own_account.is_none() && s.affiliated.is_empty();
         if only_matched && unmatched {
             return None;
+        }
+        if !early_bio_rules {
+            self.scan_bio_rules(mention, s);
         }
 
         let date = PostDate {
@@ -346,6 +352,12 @@ impl Enricher {
             cohort,
             brands,
         })
+    }
+
+    fn scan_bio_rules(&self, mention: &RawMention, s: &mut Scratch) {
+        self.rules
+            .scan(&s.bio, mention.created_at.year(), &mut s.bio_rules);
+        s.bio_rules.truncate(MAX_HITS);
     }
 
     /// Brands a post that names none is still about, because of who wrote it: an

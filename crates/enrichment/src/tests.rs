@@ -668,6 +668,7 @@ fn other_senses_of_brand_words_are_not_the_brand() {
 }
 
 #[test]
+#[allow(clippy::single_range_in_vec_init)] // a list of one brand span, not a range of ints
 fn sentiment_reads_whole_words_around_the_brand_in_a_long_post() {
     let filler = "słowo ".repeat(300); // 1,800 bytes
     let text = format!("{filler}Orlen zawiódł mnie znowu {filler}");
