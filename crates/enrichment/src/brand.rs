@@ -14,7 +14,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use earshot_model::Brand;
 
 use crate::ConfigError;
-use crate::fold::{char_at, char_before, fold, is_word_char};
+use crate::fold::{char_at, char_before, fold, fold_into, is_word_char};
 use crate::hash::FxMap;
 use crate::morph::{self, After, Form};
 
@@ -282,13 +282,15 @@ impl BrandMatcher {
     /// replies seldom name the brand ("@jess Sorry about that, can you DM us?"), so the
     /// brand scan of the post alone misses them. A brand name inside a word of the display
     /// name does not count ("Polidlo"); inside the handle it does when the handle starts
-    /// with it ("lidlgirl_"), since handles run words together. `buf` and `hits` are
-    /// scratch space. Adds each brand once to `out`.
+    /// with it ("lidlgirl_"), since handles run words together. `buf`, `folded` and
+    /// `hits` are scratch space (it runs for every mention no brand names). Adds each
+    /// brand once to `out`.
     pub(crate) fn named_by_author(
         &self,
         handle: &str,
         name: &str,
         buf: &mut String,
+        folded: &mut String,
         hits: &mut Vec<BrandHit>,
         out: &mut Vec<u32>,
     ) {
@@ -306,14 +308,11 @@ impl BrandMatcher {
                 out.push(brand);
             }
         };
-        // The handle's leading run of letters, lowercased: a prefix match.
-        let squashed: String = local
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
-        let squashed = fold(&squashed);
-        for m in automaton.find_overlapping_iter(&squashed) {
+        // The handle's letters run together, folded: a prefix match.
+        buf.clear();
+        buf.extend(local.chars().filter(|c| c.is_alphanumeric()));
+        fold_into(buf, folded);
+        for m in automaton.find_overlapping_iter(folded.as_str()) {
             let term = self.terms[m.pattern().as_usize()];
             if m.start() == 0
                 && m.end() - m.start() >= MIN_AUTHOR_TERM
@@ -340,9 +339,9 @@ impl BrandMatcher {
         }
         buf.push_str(" | ");
         buf.push_str(name);
-        let text = fold(buf);
+        fold_into(buf, folded);
         hits.clear();
-        self.scan(&text, 64, hits);
+        self.scan(folded, 64, hits);
         for hit in hits.iter() {
             if hit.end - hit.start >= MIN_AUTHOR_TERM
                 && matches!(hit.kind, TermKind::Keyword | TermKind::Handle)

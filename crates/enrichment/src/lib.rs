@@ -178,6 +178,7 @@ struct Scratch {
     /// and evidence, and scratch space for finding them.
     affiliated: Vec<(u32, f32, &'static str)>,
     author_words: String,
+    author_folded: String,
     author_hits: Vec<BrandHit>,
     author_brands: Vec<u32>,
     /// Folded post → original text, for sentiment's brand spans.
@@ -374,6 +375,7 @@ impl Enricher {
             &mention.author.handle,
             &mention.author.name,
             &mut s.author_words,
+            &mut s.author_folded,
             &mut s.author_hits,
             &mut s.author_brands,
         );
@@ -575,11 +577,13 @@ impl BrandFilter {
         if self.matches(text) || self.brands.own_account(author_handle).is_some() {
             return true;
         }
-        let (mut words, mut hits, mut found) = (String::new(), Vec::new(), Vec::new());
+        let (mut words, mut folded) = (String::new(), String::new());
+        let (mut hits, mut found) = (Vec::new(), Vec::new());
         self.brands.named_by_author(
             author_handle,
             author_name,
             &mut words,
+            &mut folded,
             &mut hits,
             &mut found,
         );
