@@ -50,6 +50,19 @@ pub(crate) fn infer(found: &[Found<'_>], date: PostDate, bounds: &CohortBoundari
     let mut slang = 0u32;
     // A bio that states a bare age ("19, nocny marek", "Erzieherin, 59", "мама, 33").
     for f in found.iter().filter(|f| f.place == Place::Bio) {
+        if let Some(year) = bare_bio_year(f.text, date.year) {
+            let hit = RuleHit {
+                kind: RuleKind::BirthYear,
+                start: 0,
+                end: 0,
+                value: year,
+            };
+            if let Some(mut c) = candidate(&hit, Place::Bio, date, bounds) {
+                c.evidence = "bio.bare_year";
+                c.confidence *= 0.85;
+                best = Some(c);
+            }
+        }
         if let Some(age) = bare_bio_age(f.text) {
             let hit = RuleHit {
                 kind: RuleKind::Age,
@@ -163,6 +176,44 @@ fn candidate(
                 pick("bio.age", "post.age"),
             )
         }
+        RuleKind::AgeSpan { from, to } => {
+            let age = hit.value;
+            if !(10..=100).contains(&age) {
+                return None;
+            }
+            // Born `age + from` to `age + to` years ago, a year earlier if the birthday is
+            // still to come: "Anfang 30" in 2026 is born 1992–1996.
+            let (cohort, share) = cohort_of_range(
+                date.year - age - i32::from(to) - 1,
+                date.year - age - i32::from(from),
+                bounds,
+            );
+            if share < MIN_SPAN_SHARE {
+                return None;
+            }
+            (
+                cohort,
+                4,
+                if bio { 0.85 } else { 0.8 } * share,
+                pick("bio.age_span", "post.age_span"),
+            )
+        }
+        RuleKind::LeftSchool => {
+            let year = hit.value;
+            if !(1950..=date.year + 2).contains(&year) {
+                return None;
+            }
+            let (cohort, share) = cohort_of_range(year - 20, year - 18, bounds);
+            if share < MIN_SPAN_SHARE {
+                return None;
+            }
+            (
+                cohort,
+                3,
+                0.8 * share,
+                pick("bio.left_school", "post.left_school"),
+            )
+        }
         RuleKind::RetiredSince => {
             let year = hit.value;
             if !(1950..=date.year).contains(&year) {
@@ -203,6 +254,11 @@ fn candidate(
     })
 }
 
+/// The least share of a span's birth years one cohort must hold for the span to name
+/// it: "early 40s" in 2026 (born 1982–1986) is millennial, "in my 40s" (1976–1986) is
+/// no answer, as a careful annotator would leave it.
+const MIN_SPAN_SHARE: f32 = 0.75;
+
 /// Units a bio may put after a bare age: "42 lata", "50 років", "17 y.o.".
 const AGE_UNITS: &[&str] = &[
     "",
@@ -221,9 +277,16 @@ const AGE_UNITS: &[&str] = &[
     "рік",
     // "34 l.", "22 l. | Gdańsk": the Polish abbreviation, its dot taken as a separator.
     "l",
+    // "19 lvl": Polish and Ukrainian slang for one's age.
+    "lvl",
+    // "28 р.": the Ukrainian abbreviation of років, its dot taken as a separator.
+    "р",
     "jahre jung",
     "years young",
 ];
+
+/// Units a bio may put before a bare age: "lat 34, ojciec dwójki".
+const AGE_FIRST_UNITS: &[&str] = &["lat ", "wiek ", "age ", "alter "];
 
 /// Words a bio's bare age may run on into: "88 and still tooting", "75 und grantig".
 const AGE_RUN_ON: &[&str] = &["and ", "und ", "& "];
@@ -248,6 +311,12 @@ fn bare_bio_age(bio: &str) -> Option<i32> {
             continue;
         }
         let segment = segment.trim_matches(|c: char| !c.is_alphanumeric()).trim();
+        // "lat 34", "wiek 52": the unit first.
+        let segment = AGE_FIRST_UNITS
+            .iter()
+            .find_map(|u| segment.strip_prefix(u))
+            .filter(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or(segment);
         let (number, unit) = match segment.find(|c: char| !c.is_ascii_digit()) {
             Some(at) => (&segment[..at], segment[at..].trim()),
             None => (segment, ""),
@@ -264,6 +333,61 @@ fn bare_bio_age(bio: &str) -> Option<i32> {
         found = Some(age);
     }
     found
+}
+
+/// Words after a bare year that still make it the author's birth year: "2002 р.",
+/// "95er Baujahr", "89er Jahrgang".
+const YEAR_UNITS: &[&str] = &["", "r", "р", "г", "baujahr", "jahrgang", "jg"];
+
+/// The birth year a bio states as one of its segments: "IT, 1987, Львів", "Ansbach · 1984
+/// · Kfz-Meister", "2002 р.", "'96", "89er", "04er · gaming". A bare year is how people
+/// write their birth year in a bio; a year with words around it ("seit 1983", "est.
+/// 1998") is something else and is left to the phrase rules.
+fn bare_bio_year(bio: &str, post_year: i32) -> Option<i32> {
+    let mut found = None;
+    let separates = |c: char| !(c.is_alphanumeric() || c.is_whitespace() || c == '\'');
+    for segment in bio.split(separates) {
+        let segment = segment.trim();
+        let (quoted, segment) = match segment.strip_prefix('\'') {
+            Some(rest) => (true, rest),
+            None => (false, segment),
+        };
+        let digits = segment.bytes().take_while(u8::is_ascii_digit).count();
+        let rest = segment[digits..].trim();
+        let year = match (digits, quoted) {
+            (4, false) if YEAR_UNITS.contains(&rest) => segment[..4].parse().ok()?,
+            (2, true) if rest.is_empty() => two_digit_year(&segment[..2], post_year)?,
+            // "05", "03 ✨": the leading zero makes a year of it, not an age or a count.
+            (2, false) if rest.is_empty() && segment.starts_with('0') => {
+                two_digit_year(&segment[..2], post_year)?
+            }
+            // "89er", "04er Baujahr"; "90er Kind" is a decade, which the phrase rules read.
+            (2, false) => {
+                let unit = rest.strip_prefix("er")?.trim();
+                if !YEAR_UNITS.contains(&unit) {
+                    continue;
+                }
+                two_digit_year(&segment[..2], post_year)?
+            }
+            _ => continue,
+        };
+        if !(1920..=post_year - 12).contains(&year) || found.is_some_and(|f| f != year) {
+            return None; // two different years: not telling which is the birth year
+        }
+        found = Some(year);
+    }
+    found
+}
+
+/// "96" → 1996, "04" → 2004: a year no later than twelve years before the post.
+fn two_digit_year(digits: &str, post_year: i32) -> Option<i32> {
+    let value: i32 = digits.parse().ok()?;
+    let recent = 2000 + value;
+    Some(if recent <= post_year - 12 {
+        recent
+    } else {
+        1900 + value
+    })
 }
 
 /// Evidence right after "my son", "when I was" and the like is not about the author now.
@@ -394,6 +518,84 @@ mod tests {
             Cohort::Boomers
         );
         assert_eq!(cohort("licealistka 📚", ""), Cohort::GenZ);
+    }
+
+    #[test]
+    fn bare_birth_years_in_bios() {
+        assert_eq!(cohort("IT, 1987, Львів", ""), Cohort::Millennials);
+        assert_eq!(
+            cohort("Ansbach · 1984 · Kfz-Meister", ""),
+            Cohort::Millennials
+        );
+        assert_eq!(cohort("2002 р.", ""), Cohort::Millennials);
+        assert_eq!(cohort("2005", ""), Cohort::GenZ);
+        assert_eq!(cohort("89er", ""), Cohort::Millennials);
+        assert_eq!(cohort("04er · gaming · memes", ""), Cohort::GenZ);
+        assert_eq!(cohort("95er Baujahr 🌸", ""), Cohort::Millennials);
+        assert_eq!(
+            cohort("05 · Ausbildung zur Pflegefachfrau", ""),
+            Cohort::GenZ
+        );
+        // A year with words around it is not a birth year; two years tell nothing; a
+        // year too recent to be an author's is none.
+        assert_eq!(
+            cohort("Oma, Strickerin, Grüne seit 1983", ""),
+            Cohort::Unknown
+        );
+        assert_eq!(cohort("Grüne seit 1983", ""), Cohort::Unknown);
+        assert_eq!(cohort("1984 | 2019", ""), Cohort::Unknown);
+        assert_eq!(cohort("Champions 2019", ""), Cohort::Unknown);
+        assert_eq!(cohort("2020", ""), Cohort::Unknown);
+        assert_eq!(cohort("12 | 45", ""), Cohort::Unknown);
+    }
+
+    #[test]
+    fn ages_as_spans_and_school_leaving_years() {
+        assert_eq!(
+            cohort("", "Ich bin Anfang 30 und kenne die DB nur so"),
+            Cohort::Millennials
+        );
+        assert_eq!(
+            cohort("", "Ich bin Mitte 50 und hab das geahnt"),
+            Cohort::GenX
+        );
+        assert_eq!(
+            cohort("", "Early 40s, never driven outside the UK"),
+            Cohort::Millennials
+        );
+        // Born 1977–1986: split between two cohorts, so no answer.
+        assert_eq!(cohort("", "in my 40s and still broke"), Cohort::Unknown);
+        assert_eq!(cohort("Abi 2024, jetzt FSJ", ""), Cohort::GenZ);
+        assert_eq!(
+            cohort("class of 2008, still in Leeds", ""),
+            Cohort::Millennials
+        );
+        assert_eq!(cohort("", "У 2010 я закінчив школу"), Cohort::Unknown);
+        assert_eq!(
+            cohort("", "закінчив школу в 2010 у Харкові"),
+            Cohort::Millennials
+        );
+        assert_eq!(
+            cohort("", "Jako facet po pięćdziesiątce nie sądziłem"),
+            Cohort::GenX
+        );
+        assert_eq!(
+            cohort("", "Jetzt mit 35 kauf ich nur bequeme Schuhe"),
+            Cohort::Millennials
+        );
+        // Born 1979 or 1980: on the line, so no answer.
+        assert_eq!(
+            cohort("", "Mit 46 weiß man, dass teuer nicht besser heißt"),
+            Cohort::Unknown
+        );
+        assert_eq!(cohort("", "Klassenfahrt mit 24 Kindern"), Cohort::Unknown);
+        assert_eq!(cohort("", "Мені 34, працюю в кафе"), Cohort::Millennials);
+        assert_eq!(cohort("lat 34, ojciec dwójki", ""), Cohort::Millennials);
+        assert_eq!(cohort("19 lvl, pracuję na nockach", ""), Cohort::GenZ);
+        assert_eq!(
+            cohort("", "as an 80s baby I remember branches"),
+            Cohort::Millennials
+        );
     }
 
     #[test]

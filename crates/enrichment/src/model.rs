@@ -355,8 +355,12 @@ fn rule_kinds(namespace: u8, hits: &[RuleHit], emit: &mut impl FnMut(u64)) {
             RuleKind::FirstPerson => 12,
             RuleKind::Guard => 13,
             RuleKind::Generation(_) | RuleKind::GenerationWord(_) => 14,
-            RuleKind::BirthYear | RuleKind::Age | RuleKind::AgeExact | RuleKind::AgeLoose => 15,
-            RuleKind::RetiredSince | RuleKind::LifeStage { .. } => 16,
+            RuleKind::BirthYear
+            | RuleKind::Age
+            | RuleKind::AgeExact
+            | RuleKind::AgeLoose
+            | RuleKind::AgeSpan { .. } => 15,
+            RuleKind::RetiredSince | RuleKind::LifeStage { .. } | RuleKind::LeftSchool => 16,
             RuleKind::Slang => 17,
         };
         if seen & (1 << code) == 0 {

@@ -24,6 +24,16 @@ pub(crate) enum RuleKind {
     /// A number before a bare unit with nothing saying whose it is ("25 lat"): an age
     /// more often than not, but a plain self-statement ("mam 52 lata") outweighs it.
     AgeLoose,
+    /// An age given as a span around the slot's number: "Anfang 30" (30–33), "mid 40s"
+    /// (43–46), "po 50-tce" (50–59); the offsets are the section's argument.
+    AgeSpan {
+        from: u8,
+        to: u8,
+    },
+    /// The year the author left school: "Abi 2024", "class of 2008", "matura 2025".
+    /// School ends at 18 or 19 in all four countries, so it pins a birth year to within
+    /// two.
+    LeftSchool,
     RetiredSince,
     /// Self-identification ("as a millennial"), in the post or the bio.
     Generation(Cohort),
@@ -343,14 +353,17 @@ impl Section {
             "age" => K::Age,
             "age_exact" => K::AgeExact,
             "age_loose" => K::AgeLoose,
+            "age_span" => {
+                let (from, to) = age_range(arg)
+                    .ok_or("[age_span] needs the span after the number, e.g. [age_span 0-3]")?;
+                K::AgeSpan { from, to }
+            }
+            "left_school" => K::LeftSchool,
             "retired_since" => K::RetiredSince,
             "generation" => K::Generation(cohort()?),
             "generation_word" => K::GenerationWord(cohort()?),
             "life_stage" => {
-                let (lo, hi) = arg
-                    .and_then(|a| a.split_once('-'))
-                    .and_then(|(lo, hi)| Some((lo.parse().ok()?, hi.parse().ok()?)))
-                    .filter(|(lo, hi)| lo <= hi)
+                let (lo, hi) = age_range(arg)
                     .ok_or("[life_stage] needs an age range, e.g. [life_stage 15-19]")?;
                 K::LifeStage {
                     min_age: lo,
@@ -377,6 +390,13 @@ impl Section {
             other => return Err(format!("unknown section [{other}]")),
         }))
     }
+}
+
+/// "LO-HI" with LO ≤ HI, as a section's argument.
+fn age_range(arg: Option<&str>) -> Option<(u8, u8)> {
+    arg.and_then(|a| a.split_once('-'))
+        .and_then(|(lo, hi)| Some((lo.parse().ok()?, hi.parse().ok()?)))
+        .filter(|(lo, hi)| lo <= hi)
 }
 
 impl Rule {
