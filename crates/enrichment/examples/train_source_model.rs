@@ -2,7 +2,7 @@
 //! `eval/apart`, reports cross-validated figures, and writes `data/source_model.txt`.
 //!
 //!     cargo run -p earshot-enrichment --release --example train_source_model -- \
-//!         crates/enrichment/eval/apart,crates/enrichment/eval/apart-v2,crates/enrichment/eval/apart-v3 dev,test \
+//!         crates/enrichment/eval/apart,crates/enrichment/eval/apart-v2,crates/enrichment/eval/apart-v3,crates/enrichment/eval/apart-v4 dev,test \
 //!         crates/enrichment/data/source_model.txt
 //!
 //! `DIRS` is one directory or a comma-separated list (each laid out like `eval/apart`,
@@ -15,8 +15,9 @@
 //! are held-out: 5-fold cross-validation grouped by mention, and leave-one-language-out;
 //! the per-class thresholds (the least probability at which a class is answered, below
 //! it `unknown`) are chosen on the cross-validated probabilities to give each class a
-//! precision of at least `TARGET_PRECISION` (0.94; the environment variable of that name
-//! sets another). Thresholds chosen on the same probabilities they are judged on are
+//! precision of at least `TARGET_PRECISION` (0.93 for customer, 0.94 for the rest; the
+//! environment variable of that name sets another for every class, and
+//! `TARGET_PRECISION_<CLASS>` one class's). Thresholds chosen on the same probabilities they are judged on are
 //! optimistic: trained on the first set, the 0.90 chosen here gave 0.84 on the second;
 //! trained on the first two, 0.90 gave employee 0.84 on the third, 0.92 gave 0.89 and
 //! 0.94 gave 0.93 (every class ≥ 0.93), so a model meant to hold 0.90 on new data is
@@ -31,7 +32,10 @@ use earshot_model::{Author, Brand, MentionId, Platform, RawMention, SCHEMA_VERSI
 use serde_json::Value;
 
 const CLASSES: [&str; 5] = ["customer", "employee", "brand_account", "press", "other"];
-const TARGET_PRECISION: f64 = 0.94;
+/// Per class, in `CLASSES` order. Customer is trained for 0.93, the rest for 0.94:
+/// trained on v1–v3 and judged on v4, customer 0.94 gave precision 0.91 at recall 0.59,
+/// 0.93 gave 0.91 at 0.63, 0.92 gave 0.90 at 0.66 and 0.90 gave 0.89 at 0.77.
+const TARGET_PRECISION: [f64; 5] = [0.93, 0.94, 0.94, 0.94, 0.94];
 const FOLDS: u64 = 5;
 /// Features seen in fewer training samples are dropped.
 const MIN_COUNT: u32 = 2;
@@ -39,12 +43,18 @@ const ITERATIONS: usize = 300;
 const LEARNING_RATE: f64 = 0.5;
 const EMPLOYEE_WEIGHT: f64 = 2.0;
 
-/// `TARGET_PRECISION` from the environment, else the constant.
-fn target_precision() -> f64 {
-    std::env::var("TARGET_PRECISION").map_or(TARGET_PRECISION, |v| {
-        v.parse()
-            .expect("TARGET_PRECISION is a number such as 0.93")
-    })
+/// The precision class `c` is trained for: `TARGET_PRECISION_<CLASS>` (e.g.
+/// `TARGET_PRECISION_CUSTOMER=0.92`) from the environment, else `TARGET_PRECISION`, else
+/// the constant.
+fn target_precision(c: usize) -> f64 {
+    let per_class = format!("TARGET_PRECISION_{}", CLASSES[c].to_uppercase());
+    [per_class.as_str(), "TARGET_PRECISION"]
+        .iter()
+        .find_map(|key| {
+            let v = std::env::var(key).ok()?;
+            Some(v.parse().unwrap_or_else(|_| panic!("{key} is a number such as 0.93")))
+        })
+        .unwrap_or(TARGET_PRECISION[c])
 }
 
 struct Sample {
@@ -389,9 +399,9 @@ fn decisions(
 }
 
 fn choose_thresholds(samples: &[Sample], held: &[Option<[f64; 5]>]) -> [f64; 5] {
-    let target = target_precision();
     let mut thresholds = [0.0; 5];
     for (c, threshold) in thresholds.iter_mut().enumerate() {
+        let target = target_precision(c);
         // Account facts answering this class count towards its precision too.
         let facts: Vec<bool> = samples
             .iter()
