@@ -52,7 +52,10 @@ fn target_precision(c: usize) -> f64 {
         .iter()
         .find_map(|key| {
             let v = std::env::var(key).ok()?;
-            Some(v.parse().unwrap_or_else(|_| panic!("{key} is a number such as 0.93")))
+            Some(
+                v.parse()
+                    .unwrap_or_else(|_| panic!("{key} is a number such as 0.93")),
+            )
         })
         .unwrap_or(TARGET_PRECISION[c])
 }

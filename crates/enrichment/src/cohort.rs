@@ -339,6 +339,11 @@ fn bare_bio_age(bio: &str) -> Option<i32> {
 /// "95er Baujahr", "89er Jahrgang".
 const YEAR_UNITS: &[&str] = &["", "r", "р", "г", "baujahr", "jahrgang", "jg"];
 
+/// Words that make the year after them a founding or starting year, not a birth year.
+const FOUNDED_WORDS: &[&str] = &[
+    "est", "since", "founded", "seit", "gegr", "od", "від", "з", "from", "c",
+];
+
 /// The birth year a bio states as one of its segments: "IT, 1987, Львів", "Ansbach · 1984
 /// · Kfz-Meister", "2002 р.", "'96", "89er", "04er · gaming". A bare year is how people
 /// write their birth year in a bio; a year with words around it ("seit 1983", "est.
@@ -346,8 +351,19 @@ const YEAR_UNITS: &[&str] = &["", "r", "р", "г", "baujahr", "jahrgang", "jg"];
 fn bare_bio_year(bio: &str, post_year: i32) -> Option<i32> {
     let mut found = None;
     let separates = |c: char| !(c.is_alphanumeric() || c.is_whitespace() || c == '\'');
+    let mut previous = "";
     for segment in bio.split(separates) {
+        // "Est. 2010", "since: 1998": the word before the separator makes it a founding
+        // year.
+        let after_since = previous
+            .split_whitespace()
+            .next_back()
+            .is_some_and(|w| FOUNDED_WORDS.contains(&w));
+        previous = segment;
         let segment = segment.trim();
+        if after_since {
+            continue;
+        }
         let (quoted, segment) = match segment.strip_prefix('\'') {
             Some(rest) => (true, rest),
             None => (false, segment),
@@ -545,6 +561,7 @@ mod tests {
         assert_eq!(cohort("Grüne seit 1983", ""), Cohort::Unknown);
         assert_eq!(cohort("1984 | 2019", ""), Cohort::Unknown);
         assert_eq!(cohort("Champions 2019", ""), Cohort::Unknown);
+        assert_eq!(cohort("Est. 2010 | craft beer", ""), Cohort::Unknown);
         assert_eq!(cohort("2020", ""), Cohort::Unknown);
         assert_eq!(cohort("12 | 45", ""), Cohort::Unknown);
     }
