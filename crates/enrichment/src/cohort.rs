@@ -9,7 +9,7 @@
 
 use earshot_model::CohortBoundaries;
 
-use crate::rules::{RuleHit, RuleKind};
+use crate::rules::{RuleHit, RuleKind, two_digit_year};
 use crate::tags::{Cohort, Tag};
 
 /// Bytes after a guard ("my son", "when I was") in which evidence is discounted.
@@ -48,31 +48,25 @@ pub(crate) fn infer(found: &[Found<'_>], date: PostDate, bounds: &CohortBoundari
     let mut best: Option<Candidate> = None;
     let mut conflict = false;
     let mut slang = 0u32;
-    // A bio that states a bare age ("19, nocny marek", "Erzieherin, 59", "мама, 33").
+    // A bio that states a bare birth year or age as one of its segments ("IT, 1987,
+    // Львів", "19, nocny marek", "Erzieherin, 59", "мама, 33"); an age, when both are
+    // there, is the later and wins.
     for f in found.iter().filter(|f| f.place == Place::Bio) {
-        if let Some(year) = bare_bio_year(f.text, date.year) {
+        let bare = [
+            bare_bio_year(f.text, date.year)
+                .map(|y| (RuleKind::BirthYear, y, "bio.bare_year", 0.85)),
+            bare_bio_age(f.text).map(|a| (RuleKind::Age, a, "bio.bare_age", 0.9)),
+        ];
+        for (kind, value, evidence, discount) in bare.into_iter().flatten() {
             let hit = RuleHit {
-                kind: RuleKind::BirthYear,
+                kind,
                 start: 0,
                 end: 0,
-                value: year,
+                value,
             };
             if let Some(mut c) = candidate(&hit, Place::Bio, date, bounds) {
-                c.evidence = "bio.bare_year";
-                c.confidence *= 0.85;
-                best = Some(c);
-            }
-        }
-        if let Some(age) = bare_bio_age(f.text) {
-            let hit = RuleHit {
-                kind: RuleKind::Age,
-                start: 0,
-                end: 0,
-                value: age,
-            };
-            if let Some(mut c) = candidate(&hit, Place::Bio, date, bounds) {
-                c.evidence = "bio.bare_age";
-                c.confidence *= 0.9;
+                c.evidence = evidence;
+                c.confidence *= discount;
                 best = Some(c);
             }
         }
@@ -372,10 +366,10 @@ fn bare_bio_year(bio: &str, post_year: i32) -> Option<i32> {
         let rest = segment[digits..].trim();
         let year = match (digits, quoted) {
             (4, false) if YEAR_UNITS.contains(&rest) => segment[..4].parse().ok()?,
-            (2, true) if rest.is_empty() => two_digit_year(&segment[..2], post_year)?,
+            (2, true) if rest.is_empty() => two_digit_year(segment[..2].parse().ok()?, post_year),
             // "05", "03 ✨": the leading zero makes a year of it, not an age or a count.
             (2, false) if rest.is_empty() && segment.starts_with('0') => {
-                two_digit_year(&segment[..2], post_year)?
+                two_digit_year(segment[..2].parse().ok()?, post_year)
             }
             // "89er", "04er Baujahr"; "90er Kind" is a decade, which the phrase rules read.
             (2, false) => {
@@ -383,7 +377,7 @@ fn bare_bio_year(bio: &str, post_year: i32) -> Option<i32> {
                 if !YEAR_UNITS.contains(&unit) {
                     continue;
                 }
-                two_digit_year(&segment[..2], post_year)?
+                two_digit_year(segment[..2].parse().ok()?, post_year)
             }
             _ => continue,
         };
@@ -393,17 +387,6 @@ fn bare_bio_year(bio: &str, post_year: i32) -> Option<i32> {
         found = Some(year);
     }
     found
-}
-
-/// "96" → 1996, "04" → 2004: a year no later than twelve years before the post.
-fn two_digit_year(digits: &str, post_year: i32) -> Option<i32> {
-    let value: i32 = digits.parse().ok()?;
-    let recent = 2000 + value;
-    Some(if recent <= post_year - 12 {
-        recent
-    } else {
-        1900 + value
-    })
 }
 
 /// Evidence right after "my son", "when I was" and the like is not about the author now.
@@ -554,10 +537,6 @@ mod tests {
         );
         // A year with words around it is not a birth year; two years tell nothing; a
         // year too recent to be an author's is none.
-        assert_eq!(
-            cohort("Oma, Strickerin, Grüne seit 1983", ""),
-            Cohort::Unknown
-        );
         assert_eq!(cohort("Grüne seit 1983", ""), Cohort::Unknown);
         assert_eq!(cohort("1984 | 2019", ""), Cohort::Unknown);
         assert_eq!(cohort("Champions 2019", ""), Cohort::Unknown);

@@ -469,17 +469,21 @@ fn number_ends(text: &str, end: usize) -> bool {
     }
 }
 
+/// A two-digit year read as the most recent one at least eight years before the post:
+/// "rocznik 85" → 1985, "b. '05" → 2005 in 2026.
+pub(crate) fn two_digit_year(value: i32, post_year: i32) -> i32 {
+    let recent = 2000 + value;
+    if recent <= post_year - 8 {
+        recent
+    } else {
+        1900 + value
+    }
+}
+
 fn slot_value(slot: Slot, value: i32, digits: usize, post_year: i32) -> Option<i32> {
     match (slot, digits) {
         (Slot::Year, 4) => (1900..=2099).contains(&value).then_some(value),
-        (Slot::Year, 2) => {
-            let recent = 2000 + value;
-            Some(if recent <= post_year - 8 {
-                recent
-            } else {
-                1900 + value
-            })
-        }
+        (Slot::Year, 2) => Some(two_digit_year(value, post_year)),
         (Slot::Age, 1..=3) => Some(value),
         _ => None,
     }
